@@ -1,0 +1,34 @@
+"""Typed error names shared by activities (which raise them) and the gateway (which maps them to HTTP).
+
+Activities raise `ApplicationError(message, type=ErrorType.X, non_retryable=True)`; the gateway's
+`gateway/errors.py` holds the single table from these names to HTTP status codes.
+"""
+
+from enum import StrEnum
+
+
+class ErrorType(StrEnum):
+    VALIDATION = "ValidationError"  # inputs failed a check that only the worker can make
+    UNKNOWN_INTENT = "UnknownIntent"
+    MODE_MISMATCH = "ModeMismatch"
+    UNSAFE_COMMAND = "UnsafeCommand"
+    UNKNOWN_HOST = "UnknownHost"
+    UNKNOWN_AGENT = "UnknownAgent"
+    NOT_FOUND = "NotFound"
+    UPSTREAM_BAD_REQUEST = "UpstreamBadRequest"  # a peer answered 4xx: retrying will not help
+    UPSTREAM_AUTH = "UpstreamAuthError"
+    UPSTREAM_UNAVAILABLE = "UpstreamUnavailable"  # 5xx / 429 / timeouts: retried, then surfaced
+    HOST_KEY_MISMATCH = "HostKeyMismatch"
+    SSH_AUTH = "SshAuthError"
+    REJECTED = "Rejected"  # a human rejected an approval
+    EXPIRED = "ApprovalExpired"
+    TOOL_ERROR = "ToolError"
+    INTERNAL = "InternalError"
+
+
+def app_error(kind: ErrorType, message: str, *, retryable: bool = False, details: object | None = None):
+    """Build the ApplicationError an activity raises. Imported lazily so pure-model users stay light."""
+    from temporalio.exceptions import ApplicationError
+
+    args = (details,) if details is not None else ()
+    return ApplicationError(message, *args, type=str(kind), non_retryable=not retryable)

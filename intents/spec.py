@@ -1,0 +1,110 @@
+"""What an intent declaration is made of.
+
+An `IntentSpec` is the single declaration of an intent: validation (gateway), routing and
+timeouts/retries (workflow), `GET /intents` and the OpenAPI examples all read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Mode(StrEnum):
+    AGENT = "agent"  # local activities (Chroma, asyncssh, LLM)
+    FLOW = "flow"  # n8n webhooks
+    MCP = "mcp"  # MCP tool servers
+
+
+class RequestedMode(StrEnum):
+    AUTO = "auto"
+    AGENT = "agent"
+    FLOW = "flow"
+    MCP = "mcp"
+
+
+class RetrySpec(BaseModel):
+    """A JSON-friendly retry policy (also what a GPT workflow step may carry)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(default=5, ge=1, le=100, description="Attempts in all, 1 = no retry.")
+    initial_interval_s: float = Field(default=0.5, gt=0, le=3600)
+    backoff: float = Field(default=2.0, ge=1, le=10)
+    max_interval_s: float = Field(default=30, gt=0, le=86400)
+
+    def to_policy(self, non_retryable: list[str] | None = None):
+        from temporalio.common import RetryPolicy
+
+        return RetryPolicy(
+            maximum_attempts=self.max_attempts,
+            initial_interval=timedelta(seconds=self.initial_interval_s),
+            backoff_coefficient=self.backoff,
+            maximum_interval=timedelta(seconds=self.max_interval_s),
+            non_retryable_error_types=non_retryable or None,
+        )
+
+
+def _default_summary(inputs: BaseModel) -> str:
+    return ""
+
+
+class IntentSpec(BaseModel):
+    """One intent, declared once."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    name: str
+    mode: Mode
+    description: str
+    input_model: type[BaseModel]
+    output_model: type[BaseModel] | None = None
+    activity: str = Field(description="Activity type name that handles it.")
+    read_only: bool = Field(description="True when it changes nothing in the world.")
+    timeout: timedelta = timedelta(seconds=30)
+    heartbeat_timeout: timedelta | None = None
+    retry: RetrySpec = RetrySpec()
+    example: dict[str, Any] = Field(default_factory=dict)
+    # One line for the Web UI, from validated inputs: e.g. memory.write: "I prefer Python".
+    summarize: Callable[[Any], str] = _default_summary
+
+    @property
+    def consequential(self) -> bool:
+        return not self.read_only
+
+    def summary_for(self, inputs: BaseModel) -> str:
+        detail = self.summarize(inputs)
+        line = f"{self.name}: {detail}" if detail else self.name
+        return truncate_utf8(line, 200)
+
+    def public(self) -> dict[str, Any]:
+        """What GET /intents shows."""
+        return {
+            "name": self.name,
+            "mode": str(self.mode),
+            "description": self.description,
+            "read_only": self.read_only,
+            "timeout_s": self.timeout.total_seconds(),
+            "input_schema": self.input_model.model_json_schema(),
+            "output_schema": self.output_model.model_json_schema() if self.output_model else None,
+            "example": self.example,
+        }
+
+
+def truncate_utf8(text: str, max_bytes: int) -> str:
+    """Cut to at most max_bytes of UTF-8 (the Web UI's summary limit), marking the cut."""
+    raw = text.encode()
+    if len(raw) <= max_bytes:
+        return text
+    return raw[: max_bytes - 3].decode(errors="ignore") + "…"
+
+
+def quote_short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f'"{text}"'

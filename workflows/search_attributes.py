@@ -1,0 +1,22 @@
+"""Custom search attributes: declared once, registered by the dev launcher, the test fixture and
+temporal-docker's namespace job, and read by the gateway's list filters."""
+
+from temporalio.common import SearchAttributeKey
+
+INTENT = SearchAttributeKey.for_keyword("Intent")
+MODE = SearchAttributeKey.for_keyword("Mode")
+FLEET = SearchAttributeKey.for_keyword("Fleet")
+AGENT = SearchAttributeKey.for_keyword("Agent")
+APPROVAL = SearchAttributeKey.for_keyword("Approval")  # pending | approved | rejected | expired
+APPROVER = SearchAttributeKey.for_keyword("Approver")
+GPT_WORKFLOW_NAME = SearchAttributeKey.for_keyword("GptWorkflowName")
+
+ALL = [INTENT, MODE, FLEET, AGENT, APPROVAL, APPROVER, GPT_WORKFLOW_NAME]
+
+
+def cli_flags() -> list[str]:
+    """`temporal server start-dev --search-attribute Name=Keyword ...`"""
+    flags: list[str] = []
+    for key in ALL:
+        flags += ["--search-attribute", f"{key.name}=Keyword"]
+    return flags
