@@ -71,6 +71,12 @@ class IntentSpec(BaseModel):
     example: dict[str, Any] = Field(default_factory=dict)
     # One line for the Web UI, from validated inputs: e.g. memory.write: "I prefer Python".
     summarize: Callable[[Any], str] = _default_summary
+    # Semantic checks the gateway runs on validated inputs before starting anything (pure, may read
+    # config). Raise RequestRejected -> HTTP 400 naming the field. Activities re-check (defence in depth).
+    precheck: Callable[[Any], None] | None = None
+    # Optional activity run before the handler; returns a Preflight. Risks => the job waits for a
+    # human approval (update) before the handler runs; task_queue => the handler runs in that zone.
+    preflight_activity: str | None = None
 
     @property
     def consequential(self) -> bool:
@@ -93,6 +99,16 @@ class IntentSpec(BaseModel):
             "output_schema": self.output_model.model_json_schema() if self.output_model else None,
             "example": self.example,
         }
+
+
+class RequestRejected(ValueError):
+    """A request that is well-formed but not allowed (unknown host, shell metacharacters, ...)."""
+
+    def __init__(self, error_type: str, message: str, *, field: str | None = None, details: Any = None):
+        self.error_type = error_type
+        self.field = field
+        self.details = details
+        super().__init__(message)
 
 
 def truncate_utf8(text: str, max_bytes: int) -> str:
