@@ -9,8 +9,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.mcp_servers import McpServerConfig, check_server_names
 
 
 class Settings(BaseSettings):
@@ -32,10 +34,6 @@ class Settings(BaseSettings):
         default=90_000,
         ge=1000,
         description="Results are cut to this many characters so responses fit ChatGPT's 100k limit.",
-    )
-    embedded_worker: bool = Field(
-        default=False,
-        description="Run a worker inside the gateway process so starts are eager (one process, lower latency).",
     )
 
     # --- Temporal ----------------------------------------------------------------------
@@ -63,6 +61,80 @@ class Settings(BaseSettings):
     embeddings_api_key: SecretStr | None = Field(default=None, description="Key for the embeddings API.")
 
     log_level: str = Field(default="INFO", description="Log level.")
+
+    # --- Flow mode (n8n webhooks) ---------------------------------------------------------
+    n8n_base_url: str = Field(
+        default="http://127.0.0.1:5678/webhook",
+        description="Base URL of n8n production webhooks; each flow intent appends its own path.",
+    )
+    n8n_webhook_secret: SecretStr | None = Field(
+        default=None, description="Value of the header-auth credential the shipped n8n workflows check."
+    )
+    n8n_auth_header: str = Field(default="X-Orchestrator-Secret", description="Header carrying n8n_webhook_secret.")
+    n8n_timeout_s: float = Field(default=60, gt=0, le=600, description="HTTP timeout of one n8n webhook call.")
+
+    # --- MCP mode ---------------------------------------------------------------------------
+    mcp_servers: dict[str, McpServerConfig] = Field(
+        default_factory=dict,
+        description='MCP servers by name (JSON): `{"name": {"command": [...]}}` (stdio) or `{"name": {"url": "http://.../mcp"}}`.',
+    )
+
+    # --- Async callbacks ---------------------------------------------------------------------
+    callback_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key for X-Orchestrator-Signature; callbacks are refused while unset."
+    )
+    callback_allowlist: list[str] = Field(
+        default_factory=list,
+        description="Hosts (`host` or `host:port`) callbacks may reach over http or at private/loopback addresses.",
+    )
+    callback_timeout_s: float = Field(default=10, gt=0, le=60, description="HTTP timeout of one callback attempt.")
+
+    _mcp_names = field_validator("mcp_servers")(classmethod(lambda cls, v: check_server_names(v)))
+
+    # --- Agents / LLM (GPT workflows and fleets) -----------------------------------------
+    agents_file: Path | None = Field(
+        default=None, description="YAML registry of GPT agents; unset = the shipped `config/agents.yaml`."
+    )
+    llm_provider: Literal["offline", "openai"] | None = Field(
+        default=None,
+        description="`openai`: any OpenAI-compatible Chat Completions API; `offline`: built-in deterministic "
+        "replies, no network. Unset = `openai` when LLM_BASE_URL is set, else `offline`.",
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="Chat Completions base URL, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1` (Ollama).",
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="Bearer key for LLM_BASE_URL (sent only to that URL, never logged)."
+    )
+    llm_model: str = Field(default="gpt-4o-mini", description="Model used by agents that do not name their own.")
+    llm_timeout_s: float = Field(default=60, gt=0, le=600, description="HTTP timeout of one chat completion call.")
+    llm_offline_latency_ms: int = Field(
+        default=0, ge=0, le=600_000, description="Artificial delay of each offline reply (benchmarks, demos)."
+    )
+
+    # --- SSH (host inventory, approval gate) ---------------------------------------------
+    ssh_hosts_file: Path | None = Field(
+        default=None,
+        description="YAML host inventory for ssh.* intents; unset = `config/ssh_hosts.yaml` if present, else no hosts.",
+    )
+    ssh_dev_accept_unknown_hosts: bool = Field(
+        default=False,
+        description="DEV ONLY, INSECURE: skip host-key verification (accepts any server, allows MITM). Never in production.",
+    )
+    ssh_allow_inline_confirm: bool = Field(
+        default=False,
+        description="Let `confirm_dangerous: true` approve a dangerous ssh.exec without a human (weaker, seed-compatible path).",
+    )
+    ssh_approval_timeout_s: float = Field(
+        default=900, gt=0, le=7 * 86400, description="How long a dangerous ssh.exec waits for approve/reject before expiring."
+    )
+    ssh_max_output_chars: int = Field(
+        default=40_000,
+        ge=100,
+        le=45_000,
+        description="Each of stdout/stderr is cut to this many characters (with a marker) so results stay under 100k.",
+    )
 
     @property
     def chroma_path(self) -> Path:

@@ -17,6 +17,7 @@ class Preflight(BaseModel):
     )
     task_queue: str | None = Field(default=None, description="Zone queue the handler must run on.")
     target: str = Field(default="", description="Short name of what is touched (host), for summaries.")
+    approval_timeout_s: float = Field(default=900, gt=0, description="How long a human has to decide.")
 
 
 class DecisionKind(StrEnum):

@@ -4,6 +4,7 @@ Activities raise `ApplicationError(message, type=ErrorType.X, non_retryable=True
 `gateway/errors.py` holds the single table from these names to HTTP status codes.
 """
 
+from datetime import timedelta
 from enum import StrEnum
 
 
@@ -23,12 +24,27 @@ class ErrorType(StrEnum):
     REJECTED = "Rejected"  # a human rejected an approval
     EXPIRED = "ApprovalExpired"
     TOOL_ERROR = "ToolError"
+    UPSTREAM_PROTOCOL = "UpstreamProtocolError"  # a peer answered 2xx but broke its contract (not JSON, no envelope)
+    CALLBACK_URL_REJECTED = "CallbackUrlRejected"  # callback_url fails the SSRF policy
+    INVALID_DEFINITION = "InvalidWorkflowDefinition"  # a GPT workflow definition fails create-time checks
     INTERNAL = "InternalError"
 
 
-def app_error(kind: ErrorType, message: str, *, retryable: bool = False, details: object | None = None):
-    """Build the ApplicationError an activity raises. Imported lazily so pure-model users stay light."""
+def app_error(
+    kind: ErrorType,
+    message: str,
+    *,
+    retryable: bool = False,
+    details: object | None = None,
+    next_retry_delay: timedelta | None = None,
+):
+    """Build the ApplicationError an activity raises. Imported lazily so pure-model users stay light.
+
+    `next_retry_delay` lets a retryable error honour a peer's Retry-After instead of the policy's backoff.
+    """
     from temporalio.exceptions import ApplicationError
 
     args = (details,) if details is not None else ()
-    return ApplicationError(message, *args, type=str(kind), non_retryable=not retryable)
+    return ApplicationError(
+        message, *args, type=str(kind), non_retryable=not retryable, next_retry_delay=next_retry_delay
+    )

@@ -13,11 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from intents import memory
+from intents import flows, memory
 from intents.spec import IntentSpec
 
 # Family modules; a new family is one line here.
-_FAMILIES = [memory]
+_FAMILIES = [memory, flows]
 
 _INTENTS: dict[str, IntentSpec] = {}
 

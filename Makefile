@@ -1,0 +1,22 @@
+# Two commands on a fresh machine: `make dev` runs the platform, `make test` runs the tests.
+# Each bootstraps what it needs: uv (from PyPI, if missing), the venv and uv.lock.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+PYTEST_ARGS ?=
+
+.PHONY: dev test bench bootstrap
+
+bootstrap:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+dev: bootstrap
+	@$(UV) run --frozen gpt-orchestrator dev
+
+# pytest exits 5 when no test ran; that is a failure here.
+test: bootstrap
+	@$(UV) run --frozen pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "no tests ran: failing"; exit 1; fi; exit $$rc
+
+bench: bootstrap
+	@$(UV) run --frozen python -m bench

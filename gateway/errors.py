@@ -1,0 +1,111 @@
+"""One place that turns every failure into a JSON 4xx/5xx body: `{"status":"error","error":{...}}`.
+
+Nothing a client can send produces a 500 or a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from intents.errors import ErrorType
+
+log = logging.getLogger("gpt_orchestrator.gateway")
+
+# Error type (raised by activities/workflows or the gateway itself) -> HTTP status.
+STATUS_BY_ERROR_TYPE: dict[str, int] = {
+    ErrorType.VALIDATION: 422,
+    ErrorType.UNKNOWN_INTENT: 400,
+    ErrorType.MODE_MISMATCH: 400,
+    ErrorType.UNSAFE_COMMAND: 400,
+    ErrorType.UNKNOWN_HOST: 400,
+    ErrorType.UNKNOWN_AGENT: 400,
+    ErrorType.NOT_FOUND: 404,
+    ErrorType.REJECTED: 409,
+    ErrorType.EXPIRED: 409,
+    ErrorType.UPSTREAM_BAD_REQUEST: 502,
+    ErrorType.UPSTREAM_AUTH: 502,
+    ErrorType.UPSTREAM_UNAVAILABLE: 503,
+    ErrorType.HOST_KEY_MISMATCH: 502,
+    ErrorType.SSH_AUTH: 502,
+    ErrorType.TOOL_ERROR: 502,
+    "ActivityTimeout": 504,
+    ErrorType.INTERNAL: 500,
+}
+
+
+def status_for(error_type: str | None, default: int = 500) -> int:
+    return STATUS_BY_ERROR_TYPE.get(error_type or "", default)
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        error_type: str,
+        message: str,
+        *,
+        field: str | None = None,
+        details: Any = None,
+        job_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(message)
+        self.status, self.error_type, self.message = status, str(error_type), message
+        self.field, self.details, self.job_id, self.headers = field, details, job_id, headers
+
+
+def error_body(error_type: str, message: str, *, field=None, details=None, job_id=None) -> dict[str, Any]:
+    error: dict[str, Any] = {"type": str(error_type), "message": message}
+    if field is not None:
+        error["field"] = field
+    if details is not None:
+        error["details"] = details
+    return {"status": "error", "job_id": job_id, "error": error}
+
+
+def _loc(loc: tuple | list) -> str:
+    parts = [str(p) for p in loc if p != "body"]
+    return ".".join(parts) or "body"
+
+
+def validation_details(errors: list[dict[str, Any]], prefix: str = "") -> list[dict[str, str]]:
+    """pydantic errors -> [{field, reason}] without echoing the submitted values (they may be secrets)."""
+    out = []
+    for err in errors:
+        field = _loc(err.get("loc", ()))
+        out.append({"field": f"{prefix}{field}" if prefix else field, "reason": err.get("msg", "invalid")})
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError):
+        body = error_body(exc.error_type, exc.message, field=exc.field, details=exc.details, job_id=exc.job_id)
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError):
+        details = validation_details(exc.errors())
+        first = details[0] if details else {"field": "body", "reason": "invalid"}
+        message = f"{first['field']}: {first['reason']}"
+        body = error_body(ErrorType.VALIDATION, message, field=first["field"], details=details)
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException):
+        error_type = {401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}.get(
+            exc.status_code, "HttpError"
+        )
+        return JSONResponse(error_body(error_type, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception):
+        # Logged with its type only: the message may carry request data.
+        log.error("unhandled %s in gateway", type(exc).__name__, exc_info=exc)
+        return JSONResponse(error_body(ErrorType.INTERNAL, "internal error; see gateway logs"), status_code=500)

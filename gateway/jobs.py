@@ -1,0 +1,221 @@
+"""Jobs are Temporal workflows: IDs, starting (idempotently), waiting, and reading them back."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionDescription, WorkflowFailureError, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, CancelledError, TerminatedError, TimeoutError as TemporalTimeout
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from gateway.errors import ApiError
+from gateway.schemas import ErrorInfo, JobStatus, JobView
+from workflows import search_attributes as sa
+from workflows.models import IntentState, Stage
+
+JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,199}$")
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+SECRET_KEYS = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|private", re.I)
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def job_id_for(intent: str, inputs: dict[str, Any], idempotency_key: str | None = None) -> str:
+    """`orch-` + SHA-256 of intent + canonical inputs; or of intent + the client's Idempotency-Key."""
+    if idempotency_key is not None:
+        if not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
+            raise ApiError(400, "InvalidIdempotencyKey", "Idempotency-Key must be 1-255 visible ASCII characters", field="Idempotency-Key")
+        material = f"{intent}\x00key\x00{idempotency_key}"
+    else:
+        material = f"{intent}\x00{canonical_json(inputs)}"
+    return "orch-" + hashlib.sha256(material.encode()).hexdigest()
+
+
+def check_job_id(job_id: str) -> None:
+    if not JOB_ID_PATTERN.match(job_id):
+        raise ApiError(404, "NotFound", f"no job {job_id[:80]!r}", field="job_id")
+
+
+def redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "***" if SECRET_KEYS.search(str(k)) else redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def details_markdown(intent: str, mode: str, inputs: dict[str, Any]) -> str:
+    """static_details for the Web UI: the inputs, secrets redacted, bounded in size."""
+    body = json.dumps(redact(inputs), indent=2, ensure_ascii=False, default=str)
+    if len(body) > 4000:
+        body = body[:4000] + "\n…"
+    return f"**{intent}** ({mode} mode)\n\n```json\n{body}\n```"
+
+
+def cap_result(value: Any, limit: int) -> Any:
+    """Keep responses under ChatGPT's 100k-character limit; say so when cut."""
+    text = canonical_json(value)
+    if len(text) <= limit:
+        return value
+    return {"truncated": True, "original_chars": len(text), "preview": text[: max(limit - 200, 0)]}
+
+
+async def check_same_request(handle: WorkflowHandle, fingerprint: str) -> None:
+    """An Idempotency-Key reused for a different request is a client bug: say so (409)."""
+    desc = await handle.describe()
+    memo = await desc.memo()
+    if memo.get("fingerprint") not in (None, fingerprint):
+        raise ApiError(
+            409, "IdempotencyKeyReused", "this Idempotency-Key was already used for a different request",
+            field="Idempotency-Key", job_id=handle.id,
+        )  # fmt: skip
+
+
+# A job whose run failed may be started again under the same ID (a retry); a successful one never is.
+ID_REUSE = WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+
+
+async def start_or_attach(client: Client, run, arg, *, job_id: str, **start_kwargs) -> tuple[WorkflowHandle, bool]:
+    """Start the workflow under job_id, or attach to the run already there. Returns (handle, started)."""
+    try:
+        handle = await client.start_workflow(
+            run, arg, id=job_id, id_reuse_policy=ID_REUSE, id_conflict_policy=WorkflowIDConflictPolicy.FAIL, **start_kwargs
+        )
+        return handle, True
+    except WorkflowAlreadyStartedError:
+        return client.get_workflow_handle(job_id), False
+
+
+def failure_info(exc: BaseException) -> tuple[JobStatus, ErrorInfo]:
+    """Walk a WorkflowFailureError's cause chain to the typed error."""
+    cause = exc.cause if isinstance(exc, WorkflowFailureError) else exc
+    while cause is not None:
+        if isinstance(cause, CancelledError):
+            return JobStatus.CANCELLED, ErrorInfo(type="Cancelled", message="the job was cancelled")
+        if isinstance(cause, TerminatedError):
+            return JobStatus.TERMINATED, ErrorInfo(type="Terminated", message=cause.message or "terminated")
+        if isinstance(cause, ApplicationError):
+            status = {"Rejected": JobStatus.REJECTED, "ApprovalExpired": JobStatus.EXPIRED}.get(cause.type or "", JobStatus.ERROR)
+            details = cause.details[0] if cause.details else None
+            return status, ErrorInfo(type=cause.type or "Error", message=cause.message, details=details)
+        if isinstance(cause, TemporalTimeout):
+            return JobStatus.TIMED_OUT, ErrorInfo(type="TimedOut", message=cause.message or "timed out")
+        cause = getattr(cause, "cause", None)
+    return JobStatus.ERROR, ErrorInfo(type="Error", message=str(exc))
+
+
+_STATUS = {
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING: JobStatus.RUNNING,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW: JobStatus.RUNNING,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED: JobStatus.SUCCESS,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED: JobStatus.ERROR,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED: JobStatus.CANCELLED,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED: JobStatus.TERMINATED,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TIMED_OUT: JobStatus.TIMED_OUT,
+}
+
+
+async def describe(client: Client, job_id: str) -> tuple[WorkflowHandle, WorkflowExecutionDescription]:
+    check_job_id(job_id)
+    handle = client.get_workflow_handle(job_id)
+    try:
+        return handle, await handle.describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise ApiError(404, "NotFound", f"no job {job_id!r} (unknown, or older than the namespace retention)", field="job_id") from None
+        if exc.status == RPCStatusCode.INVALID_ARGUMENT:
+            raise ApiError(404, "NotFound", f"no job {job_id[:80]!r}", field="job_id") from None
+        raise
+
+
+def _ms(start: datetime | None, end: datetime | None) -> int | None:
+    return int((end - start).total_seconds() * 1000) if start and end else None
+
+
+async def intent_state(handle: WorkflowHandle) -> IntentState | None:
+    try:
+        return await handle.query("state", result_type=IntentState)
+    except Exception:  # no worker / not an IntentWorkflow / closed: the state is simply unknown
+        return None
+
+
+async def job_view(client: Client, job_id: str) -> JobView:
+    handle, desc = await describe(client, job_id)
+    attrs = desc.typed_search_attributes
+    status = _STATUS.get(desc.raw_description.workflow_execution_info.status, JobStatus.RUNNING)
+    view = JobView(
+        job_id=job_id,
+        intent=attrs.get(sa.INTENT),
+        mode=attrs.get(sa.MODE),
+        status=status,
+        started_at=desc.start_time,
+        closed_at=desc.close_time,
+        duration_ms=_ms(desc.start_time, desc.close_time),
+    )
+    if status == JobStatus.RUNNING and attrs.get(sa.APPROVAL) == "pending":
+        state = await intent_state(handle)
+        if state and state.stage == Stage.AWAITING_APPROVAL:
+            view.status, view.risk, view.expires_at = JobStatus.AWAITING_APPROVAL, state.risks, state.expires_at
+    elif status == JobStatus.SUCCESS:
+        outcome = await handle.result()
+        view.result = outcome.get("result", outcome) if isinstance(outcome, dict) and desc.workflow_type == "IntentWorkflow" else outcome
+        if isinstance(outcome, dict) and outcome.get("approval"):
+            view.approval = outcome["approval"]
+        if isinstance(outcome, dict) and "duration_ms" in outcome and desc.workflow_type == "IntentWorkflow":
+            view.duration_ms = view.duration_ms or outcome["duration_ms"]
+    elif status != JobStatus.RUNNING:
+        try:
+            await handle.result()
+        except WorkflowFailureError as exc:
+            view.status, view.error = failure_info(exc)
+            if view.status not in (JobStatus.REJECTED, JobStatus.EXPIRED):
+                view.status = status
+        except Exception as exc:  # noqa: BLE001 - any read failure becomes a typed error, never a 500
+            view.error = ErrorInfo(type=type(exc).__name__, message=str(exc))
+    if attrs.get(sa.APPROVAL) and attrs.get(sa.APPROVAL) != "pending":
+        view.approval = (view.approval or {}) | {"decision": attrs.get(sa.APPROVAL), "approver": attrs.get(sa.APPROVER)}
+    return view
+
+
+async def wait_for_outcome(handle: WorkflowHandle, timeout: float, *, watch_approval: bool):
+    """Wait up to `timeout` for the result. Returns ("done", result) | ("failed", exc) |
+    ("awaiting", IntentState) | ("pending", None)."""
+
+    async def result():
+        try:
+            return "done", await handle.result()
+        except WorkflowFailureError as exc:
+            return "failed", exc
+
+    async def approval():
+        while True:
+            state = await intent_state(handle)
+            if state and state.stage == Stage.AWAITING_APPROVAL:
+                return "awaiting", state
+            if state and state.stage == Stage.DONE:
+                await asyncio.Event().wait()  # the result() task will win
+            await asyncio.sleep(0.15)
+
+    tasks = [asyncio.ensure_future(result())]
+    if watch_approval:
+        tasks.append(asyncio.ensure_future(approval()))
+    try:
+        done, _ = await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        return next(iter(done)).result() if done else ("pending", None)
+    finally:
+        for task in tasks:
+            task.cancel()

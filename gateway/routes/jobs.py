@@ -1,0 +1,94 @@
+"""GET /jobs/{id} (read from Temporal), approvals (workflow updates) and cancel."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Body, Depends, Path, Request
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from gateway import jobs
+from gateway.auth import require_token
+from gateway.errors import ApiError
+from gateway.routes.orchestrate import answer, resolve_spec
+from gateway.schemas import ErrorResponse, JobStatus, JobView, OrchestrateSuccess
+from intents.approval import DecisionRequest
+
+router = APIRouter(tags=["jobs"], dependencies=[Depends(require_token)])
+JobId = Path(description="The job_id returned by POST /orchestrate.", max_length=200)
+
+
+@router.get(
+    "/jobs/{job_id}",
+    operation_id="getJob",
+    summary="Read a job's status and result",
+    response_model=JobView,
+    response_model_exclude_none=True,
+    responses={404: {"model": ErrorResponse}},
+)
+async def get_job(request: Request, job_id: str = JobId) -> JobView:
+    client = await request.app.state.temporal.client()
+    view = await jobs.job_view(client, job_id)
+    view.result = jobs.cap_result(view.result, request.app.state.settings.max_result_chars)
+    return view
+
+
+async def _decide(request: Request, job_id: str, update: str, decision: DecisionRequest):
+    client = await request.app.state.temporal.client()
+    handle, desc = await jobs.describe(client, job_id)
+    intent = desc.typed_search_attributes.get(jobs.sa.INTENT)
+    if desc.workflow_type != "IntentWorkflow" or intent is None:
+        raise ApiError(409, "NotAwaitingApproval", "this job does not take approvals", field="job_id", job_id=job_id)
+    try:
+        await handle.execute_update(update, decision)
+    except WorkflowUpdateFailedError as exc:
+        reason = getattr(exc.cause, "message", None) or str(exc.cause or exc)
+        raise ApiError(409, "NotAwaitingApproval", reason, field="job_id", job_id=job_id) from None
+    except RPCError as exc:
+        raise ApiError(409, "NotAwaitingApproval", f"this job is not awaiting approval ({exc.message})", field="job_id", job_id=job_id) from None
+    spec = resolve_spec(intent)
+    settings = request.app.state.settings
+    mode = desc.typed_search_attributes.get(jobs.sa.MODE) or str(spec.mode)
+    return await answer(request, handle, spec, mode, {}, wait=settings.sync_timeout_s, replayed=False)
+
+
+_DECISION_RESPONSES = {200: {"model": OrchestrateSuccess}, 404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}}
+
+
+@router.post(
+    "/jobs/{job_id}/approve",
+    operation_id="approveJob",
+    summary="Approve a job that awaits a human decision, then run it",
+    responses=_DECISION_RESPONSES,
+    openapi_extra={"x-openai-isConsequential": True},
+)
+async def approve_job(request: Request, job_id: str = JobId, decision: DecisionRequest = Body(default_factory=DecisionRequest)):
+    return await _decide(request, job_id, "approve", decision)
+
+
+@router.post(
+    "/jobs/{job_id}/reject",
+    operation_id="rejectJob",
+    summary="Reject a job that awaits a human decision; nothing runs",
+    responses=_DECISION_RESPONSES,
+    openapi_extra={"x-openai-isConsequential": True},
+)
+async def reject_job(request: Request, job_id: str = JobId, decision: DecisionRequest = Body(default_factory=DecisionRequest)):
+    return await _decide(request, job_id, "reject", decision)
+
+
+@router.post(
+    "/jobs/{job_id}/cancel",
+    operation_id="cancelJob",
+    summary="Cancel a running job (its activities see the cancellation)",
+    response_model=JobView,
+    response_model_exclude_none=True,
+    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+    openapi_extra={"x-openai-isConsequential": True},
+)
+async def cancel_job(request: Request, job_id: str = JobId) -> JobView:
+    client = await request.app.state.temporal.client()
+    view = await jobs.job_view(client, job_id)
+    if view.status not in (JobStatus.RUNNING, JobStatus.AWAITING_APPROVAL):
+        raise ApiError(409, "JobClosed", f"the job is already {view.status}", field="job_id", job_id=job_id)
+    await client.get_workflow_handle(job_id).cancel()
+    return view.model_copy(update={"status": JobStatus.RUNNING})

@@ -1,0 +1,161 @@
+"""POST /orchestrate: one intent -> one durable IntentWorkflow run (idempotent by job ID)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+from gateway import jobs
+from gateway.auth import require_token
+from gateway.errors import ApiError, status_for, validation_details
+from gateway.schemas import (
+    AwaitingApproval,
+    ErrorResponse,
+    JobStatus,
+    OrchestrateAccepted,
+    OrchestrateRequest,
+    OrchestrateSuccess,
+)
+from intents import registry
+from intents.errors import ErrorType
+from intents.spec import IntentSpec, Mode, RequestedMode, RequestRejected
+from workflows import search_attributes as sa
+from workflows.intent import IntentWorkflow
+from workflows.models import IntentRequest
+
+router = APIRouter(tags=["orchestrate"], dependencies=[Depends(require_token)])
+
+
+def resolve_spec(intent: str) -> IntentSpec:
+    try:
+        return registry.get(intent)
+    except registry.UnknownIntentError as exc:
+        hint = f" Did you mean {', '.join(exc.suggestions)}?" if exc.suggestions else ""
+        raise ApiError(
+            400,
+            ErrorType.UNKNOWN_INTENT,
+            f"unknown intent {intent!r}.{hint} Known intents: {', '.join(exc.known)}",
+            field="intent",
+            details={"known": exc.known, "did_you_mean": exc.suggestions},
+        ) from None
+
+
+def resolve_mode(spec: IntentSpec, requested: RequestedMode) -> Mode:
+    if requested == RequestedMode.AUTO or requested.value == spec.mode.value:
+        return spec.mode
+    raise ApiError(
+        400,
+        ErrorType.MODE_MISMATCH,
+        f"intent {spec.name!r} runs in {spec.mode} mode, not {requested}; send mode 'auto' or '{spec.mode}'",
+        field="mode",
+    )
+
+
+def validate(spec: IntentSpec, inputs: dict[str, Any]):
+    try:
+        validated = registry.validate_inputs(spec, inputs)
+    except ValidationError as exc:
+        details = validation_details(exc.errors(), prefix="inputs.")
+        first = details[0]
+        raise ApiError(422, ErrorType.VALIDATION, f"{first['field']}: {first['reason']}", field=first["field"], details=details) from None
+    if spec.precheck:
+        try:
+            spec.precheck(validated)
+        except RequestRejected as exc:
+            raise ApiError(400, exc.error_type, str(exc), field=exc.field, details=exc.details) from None
+    return validated
+
+
+def precheck_callback(request: Request, url: str | None) -> None:
+    """Hook for the callback URL policy (set on app.state by the app factory)."""
+    check = getattr(request.app.state, "check_callback_url", None)
+    if url is not None and check is not None:
+        try:
+            check(url)
+        except RequestRejected as exc:
+            raise ApiError(400, exc.error_type, str(exc), field=exc.field or "callback_url") from None
+
+
+def _success(job_id: str, outcome: Any, limit: int) -> dict[str, Any]:
+    if isinstance(outcome, BaseModel):  # typed handle from start; attached handles give plain JSON
+        outcome = outcome.model_dump(mode="json")
+    body = OrchestrateSuccess(
+        job_id=job_id,
+        intent=outcome["intent"],
+        mode=outcome["mode"],
+        result=jobs.cap_result(outcome.get("result"), limit),
+        duration_ms=outcome.get("duration_ms", 0),
+    )
+    return body.model_dump(mode="json")
+
+
+async def answer(request: Request, handle, spec: IntentSpec, mode: str, inputs: dict[str, Any], *, wait: float, replayed: bool):
+    """Shared by /orchestrate and the approval routes: wait up to `wait`, then 200 / 202 / 4xx-5xx."""
+    settings = request.app.state.settings
+    job_id = handle.id
+    headers = {"Location": f"/jobs/{job_id}"} | ({"Idempotent-Replayed": "true"} if replayed else {})
+    kind, value = await jobs.wait_for_outcome(handle, wait, watch_approval=bool(spec.preflight_activity)) if wait > 0 else ("pending", None)
+    if kind == "done":
+        return JSONResponse(_success(job_id, value, settings.max_result_chars), headers=headers)
+    if kind == "failed":
+        status, error = jobs.failure_info(value)
+        http = 409 if status in (JobStatus.CANCELLED, JobStatus.TERMINATED, JobStatus.REJECTED, JobStatus.EXPIRED) else status_for(error.type)
+        body = ErrorResponse(job_id=job_id, error=error).model_dump(mode="json", exclude_none=True)
+        body["job_status"] = status
+        return JSONResponse(body, status_code=http, headers=headers)
+    if kind == "awaiting":
+        body = AwaitingApproval(
+            job_id=job_id, intent=spec.name, mode=mode, host=inputs.get("host"), command=inputs.get("command"),
+            risk=value.risks, expires_at=value.expires_at,
+        )  # fmt: skip
+        return JSONResponse(body.model_dump(mode="json"), status_code=202, headers=headers)
+    body = OrchestrateAccepted(job_id=job_id, intent=spec.name, mode=mode)
+    return JSONResponse(body.model_dump(mode="json"), status_code=202, headers=headers)
+
+
+@router.post(
+    "/orchestrate",
+    operation_id="orchestrate",
+    summary="Run an intent (memory.write, memory.search, ...) durably",
+    responses={
+        200: {"model": OrchestrateSuccess, "description": "Finished within the sync timeout."},
+        202: {"model": OrchestrateAccepted, "description": "Still running (or awaiting approval): poll GET /jobs/{job_id}."},
+        400: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+    },
+)  # fmt: skip
+async def orchestrate(
+    body: OrchestrateRequest,
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+):
+    settings = request.app.state.settings
+    spec = resolve_spec(body.intent)
+    mode = resolve_mode(spec, body.mode)
+    validated = validate(spec, body.inputs)
+    precheck_callback(request, body.callback_url)
+    inputs = validated.model_dump(mode="json")
+    job_id = jobs.job_id_for(spec.name, inputs, idempotency_key)
+    client = await request.app.state.temporal.client()
+    req = IntentRequest(intent=spec.name, inputs=inputs, mode=mode, requested_mode=body.mode, callback_url=body.callback_url)
+    fingerprint = jobs.canonical_json([spec.name, inputs])
+    handle, started = await jobs.start_or_attach(
+        client,
+        IntentWorkflow.run,
+        req,
+        job_id=job_id,
+        task_queue=settings.task_queue,
+        search_attributes=TypedSearchAttributes([SearchAttributePair(sa.INTENT, spec.name), SearchAttributePair(sa.MODE, str(mode))]),
+        static_summary=spec.summary_for(validated),
+        static_details=jobs.details_markdown(spec.name, str(mode), inputs),
+        memo={"fingerprint": jobs.sha256(fingerprint)},
+        request_eager_start=request.app.state.eager_start,
+    )
+    if not started and idempotency_key is not None:
+        await jobs.check_same_request(handle, jobs.sha256(fingerprint))
+    wait = 0.0 if body.async_ else settings.sync_timeout_s
+    return await answer(request, handle, spec, str(mode), inputs, wait=wait, replayed=not started)

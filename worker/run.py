@@ -1,0 +1,50 @@
+"""Build and run workers."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from collections.abc import Sequence
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from config import Settings
+from intents import registry
+from worker import registration
+
+log = logging.getLogger("gpt_orchestrator.worker")
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    *,
+    task_queue: str | None = None,
+    activities: Sequence | None = None,
+    workflows: Sequence[type] | None = None,
+    **kwargs,
+) -> Worker:
+    registry.load_extra_modules(settings.extra_intent_modules)
+    if activities is None:
+        activities = [*registration.build_activities(settings), *registration.extra_activities(settings)]
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=list(registration.workflow_types() if workflows is None else workflows),
+        activities=list(activities),
+        activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=8),
+        **kwargs,
+    )
+
+
+def build_zone_worker(client: Client, settings: Settings, zone: str, **kwargs) -> Worker:
+    """A worker for one zone: only the activities that must run inside it, on a queue named after it."""
+    return Worker(client, task_queue=zone, activities=registration.zone_activities(settings), **kwargs)
+
+
+async def run_until_cancelled(worker: Worker) -> None:
+    async with worker:
+        log.info("worker polling task queue %s", worker.task_queue)
+        await asyncio.Event().wait()

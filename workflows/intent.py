@@ -1,0 +1,196 @@
+"""IntentWorkflow: one /orchestrate request = one durable run of one intent's activity.
+
+Optional gate: an intent with a preflight activity may come back with risks; the run then waits
+(durably, for hours if need be) for an `approve` or `reject` update, or expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+
+with workflow.unsafe.imports_passed_through():
+    from intents import registry
+    from intents.approval import Approval, DecisionKind, DecisionRequest, Preflight
+    from intents.errors import ErrorType
+    from intents.spec import IntentSpec
+    from workflows import search_attributes as sa
+    from workflows.models import IntentRequest, IntentResult, IntentState, Stage
+
+PREFLIGHT_TIMEOUT = timedelta(seconds=15)
+CALLBACK_TIMEOUT = timedelta(seconds=15)
+CALLBACK_RETRY = RetryPolicy(maximum_attempts=8, initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=60))
+
+
+def activity_failure(err: ActivityError) -> ApplicationError:
+    """Flatten ActivityError(cause=...) into one typed failure the gateway can map to HTTP."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        return ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True)
+    if cause is not None and type(cause).__name__ == "TimeoutError":
+        return ApplicationError(f"activity timed out: {cause.message}", type="ActivityTimeout", non_retryable=True)
+    return ApplicationError(str(cause or err), type=ErrorType.INTERNAL, non_retryable=True)
+
+
+@workflow.defn(name="IntentWorkflow")
+class IntentWorkflow:
+    def __init__(self) -> None:
+        self._state: IntentState | None = None
+        self._decision: Approval | None = None
+
+    @workflow.run
+    async def run(self, req: IntentRequest) -> IntentResult:
+        spec = registry.get(req.intent)
+        self._state = IntentState(stage=Stage.RUNNING, intent=req.intent)
+        started = workflow.now()
+        job: dict[str, Any] = {"job_id": workflow.info().workflow_id, "intent": req.intent, "mode": str(req.mode)}
+        try:
+            approval, task_queue = await self._gate(spec, req)
+            self._state.stage = Stage.RUNNING
+            workflow.set_current_details(f"running {spec.activity}")
+            args: list[Any] = [req.inputs] if approval is None else [req.inputs, approval]
+            try:
+                output = await workflow.execute_activity(
+                    spec.activity,
+                    args=args,
+                    task_queue=task_queue,
+                    start_to_close_timeout=spec.timeout,
+                    heartbeat_timeout=spec.heartbeat_timeout,
+                    retry_policy=spec.retry.to_policy(),
+                    summary=self._activity_summary(spec, req),
+                )
+            except ActivityError as err:
+                if is_cancelled_exception(err):
+                    raise
+                raise activity_failure(err) from err
+            duration_ms = int((workflow.now() - started).total_seconds() * 1000)
+            result = IntentResult(intent=req.intent, mode=req.mode, result=output, duration_ms=duration_ms, approval=approval)
+            job |= {"status": "success", "result": output, "duration_ms": duration_ms}
+            return result
+        except ApplicationError as err:
+            job |= {"status": "error", "error": {"type": err.type, "message": err.message}}
+            raise
+        except BaseException as err:
+            if is_cancelled_exception(err):
+                job |= {"status": "cancelled"}
+            raise
+        finally:
+            self._state.stage = Stage.DONE
+            if req.callback_url and "status" in job:
+                await self._deliver_callback(req.callback_url, job, started)
+
+    async def _gate(self, spec: IntentSpec, req: IntentRequest) -> tuple[Approval | None, str | None]:
+        """Run the preflight (if any); wait for a human when it reports risks."""
+        if not spec.preflight_activity:
+            return None, None
+        self._state.stage = Stage.PREFLIGHT
+        try:
+            pre = await workflow.execute_activity(
+                spec.preflight_activity,
+                req.inputs,
+                result_type=Preflight,
+                start_to_close_timeout=PREFLIGHT_TIMEOUT,
+                retry_policy=RetryPolicy(maximum_attempts=3),
+                summary=f"preflight {spec.name}",
+            )
+        except ActivityError as err:
+            if is_cancelled_exception(err):
+                raise
+            raise activity_failure(err) from err
+        self._state.target = pre.target
+        self._state.risks = list(pre.risks)
+        if not pre.risks:
+            return None, pre.task_queue
+        if pre.inline_confirmed:
+            approval = Approval(
+                decision=DecisionKind.INLINE, approver="caller (confirm_dangerous)", decided_at=workflow.now()
+            )
+            return self._record(approval), pre.task_queue
+        return await self._wait_for_decision(pre), pre.task_queue
+
+    async def _wait_for_decision(self, pre: Preflight) -> Approval:
+        timeout = timedelta(seconds=pre.approval_timeout_s)
+        self._state.stage = Stage.AWAITING_APPROVAL
+        self._state.expires_at = workflow.now() + timeout
+        workflow.upsert_search_attributes([sa.APPROVAL.value_set("pending")])
+        workflow.set_current_details(f"awaiting approval ({'; '.join(pre.risks)[:120]})")
+        try:
+            await workflow.wait_condition(lambda: self._decision is not None, timeout=timeout)
+        except asyncio.TimeoutError:
+            self._decision = Approval(decision=DecisionKind.EXPIRED, approver="timer", decided_at=workflow.now())
+        decision = self._record(self._decision)
+        if decision.decision == DecisionKind.REJECTED:
+            why = f": {decision.reason}" if decision.reason else ""
+            raise ApplicationError(f"rejected by {decision.approver}{why}", type=ErrorType.REJECTED, non_retryable=True)
+        if decision.decision == DecisionKind.EXPIRED:
+            raise ApplicationError(
+                f"no decision within {int(timeout.total_seconds())}s; nothing was run",
+                type=ErrorType.EXPIRED,
+                non_retryable=True,
+            )
+        return decision
+
+    def _record(self, decision: Approval) -> Approval:
+        self._decision = decision
+        self._state.approval = decision
+        workflow.upsert_search_attributes(
+            [sa.APPROVAL.value_set(str(decision.decision)), sa.APPROVER.value_set(decision.approver)]
+        )
+        return decision
+
+    def _decide(self, kind: DecisionKind, req: DecisionRequest) -> Approval:
+        self._decision = Approval(decision=kind, approver=req.approver or "api", reason=req.reason, decided_at=workflow.now())
+        return self._decision
+
+    def _check_decidable(self) -> None:
+        if self._state is None or self._state.stage != Stage.AWAITING_APPROVAL or self._decision is not None:
+            stage = self._state.stage if self._state else "starting"
+            raise ValueError(f"this job is not awaiting approval (stage: {stage})")
+
+    @workflow.update(name="approve")
+    async def approve(self, req: DecisionRequest) -> Approval:
+        return self._decide(DecisionKind.APPROVED, req)
+
+    @approve.validator
+    def _validate_approve(self, req: DecisionRequest) -> None:
+        self._check_decidable()
+
+    @workflow.update(name="reject")
+    async def reject(self, req: DecisionRequest) -> Approval:
+        return self._decide(DecisionKind.REJECTED, req)
+
+    @reject.validator
+    def _validate_reject(self, req: DecisionRequest) -> None:
+        self._check_decidable()
+
+    @workflow.query(name="state")
+    def state(self) -> IntentState | None:
+        return self._state
+
+    async def _deliver_callback(self, url: str, job: dict[str, Any], started) -> None:
+        closed = workflow.now()
+        job |= {"started_at": started.isoformat(), "closed_at": closed.isoformat()}
+        job.setdefault("duration_ms", int((closed - started).total_seconds() * 1000))
+        try:
+            await workflow.execute_activity(
+                "callback.deliver",
+                {"url": url, "job": job},
+                start_to_close_timeout=CALLBACK_TIMEOUT,
+                retry_policy=CALLBACK_RETRY,
+                summary=f"callback for {job['status']} job",
+            )
+        except ActivityError:
+            # The job's own outcome stands; a dead receiver is visible in history, not fatal.
+            workflow.logger.warning("callback delivery failed for %s", job["job_id"])
+
+    @staticmethod
+    def _activity_summary(spec: IntentSpec, req: IntentRequest) -> str:
+        try:
+            return spec.summary_for(spec.input_model.model_validate(req.inputs))
+        except Exception:  # a summary must never fail a run
+            return spec.name

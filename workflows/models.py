@@ -1,0 +1,48 @@
+"""Inputs, outputs and query views of the single-intent workflow (imported by the gateway too)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from intents.approval import Approval
+from intents.spec import Mode, RequestedMode
+
+
+class IntentRequest(BaseModel):
+    """What the gateway starts IntentWorkflow with. The mode is already resolved (visible in history)."""
+
+    intent: str
+    inputs: dict[str, Any]
+    mode: Mode
+    requested_mode: RequestedMode = RequestedMode.AUTO
+    callback_url: str | None = None
+
+
+class IntentResult(BaseModel):
+    intent: str
+    mode: Mode
+    result: Any
+    duration_ms: int
+    approval: Approval | None = None
+
+
+class Stage(StrEnum):
+    PREFLIGHT = "preflight"
+    AWAITING_APPROVAL = "awaiting_approval"
+    RUNNING = "running"
+    DONE = "done"
+
+
+class IntentState(BaseModel):
+    """Answer of the `state` query: where the job is, and what a human is asked to decide."""
+
+    stage: Stage
+    intent: str
+    target: str = ""
+    risks: list[str] = Field(default_factory=list)
+    expires_at: datetime | None = None
+    approval: Approval | None = None
