@@ -1,4 +1,8 @@
-"""Reject oversized bodies (413) before they are read into memory, declared length or streamed."""
+"""Reject oversized bodies (413) before the app sees them, whether the length is declared or streamed.
+
+Bodies are small (ChatGPT's limit is 100k characters), so the middleware reads the body up to the
+limit itself and hands the app one complete message; a body over the limit is never read further.
+"""
 
 from __future__ import annotations
 
@@ -7,55 +11,58 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
-    pass
+# Past the limit we still drain (and drop) this much, so an honest client that is mid-upload reads
+# our 413 instead of a reset connection; beyond it we close the connection.
+DRAIN_BYTES = 8 * 1024 * 1024
 
 
 class BodySizeLimit:
     def __init__(self, app: ASGIApp, max_bytes: int):
         self.app, self.max_bytes = app, max_bytes
 
-    async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "status": "error",
-                "job_id": None,
-                "error": {"type": "PayloadTooLarge", "message": f"request body exceeds {self.max_bytes} bytes", "field": "body"},
-            }
-        ).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json")]})
+    async def _reject(self, send: Send, receive: Receive, already: int = 0) -> None:
+        drained, more = already, True
+        while more and drained < DRAIN_BYTES:
+            message = await receive()
+            more = message["type"] == "http.request" and message.get("more_body", False)
+            drained += len(message.get("body", b""))
+        error = {"type": "PayloadTooLarge", "message": f"request body exceeds {self.max_bytes} bytes", "field": "body"}
+        body = json.dumps({"status": "error", "job_id": None, "error": error}).encode()
+        headers = [(b"content-type", b"application/json")] + ([(b"connection", b"close")] if more else [])
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         for name, value in scope.get("headers", []):
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = self.max_bytes + 1
-                if declared > self.max_bytes:
-                    return await self._reject(send)
-        seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
+                return await self._reject(send, receive)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge
-            return message
+            if message["type"] != "http.request":
+                break  # client went away; let the app see the disconnect
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                if not message.get("more_body", False):
+                    return await self._reject(send, _done, size)
+                return await self._reject(send, receive, size)
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self._reject(send)
+        await self.app(scope, replay, send)
+
+
+async def _done() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}

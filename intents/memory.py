@@ -38,7 +38,10 @@ class MemoryWriteInput(BaseModel):
             raise ValueError("text must not be blank")
         return v
 
-    _tags = field_validator("tags")(classmethod(lambda cls, v: _clean_tags(v)))
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: list[str]) -> list[str]:
+        return _clean_tags(v)
 
 
 class MemoryWriteOutput(BaseModel):
@@ -58,6 +61,11 @@ class MemorySearchInput(BaseModel):
         if not v.strip():
             raise ValueError("query must not be blank")
         return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: list[str] | None) -> list[str] | None:
+        return _clean_tags(v) if v is not None else None
 
 
 class MemoryHit(BaseModel):

@@ -14,7 +14,7 @@ from gateway.schemas import ErrorResponse, JobStatus, JobView, OrchestrateSucces
 from intents.approval import DecisionRequest
 
 router = APIRouter(tags=["jobs"], dependencies=[Depends(require_token)])
-JobId = Path(description="The job_id returned by POST /orchestrate.", max_length=200)
+JobId = Path(description="The job_id returned by POST /orchestrate.")
 
 
 @router.get(
