@@ -1,0 +1,112 @@
+"""flow.webhook: run a flow intent by POSTing the canonical envelope to its n8n webhook.
+
+Error policy (why each is or is not retried):
+- connect errors, timeouts, 5xx, 408, 429: n8n or Gmail is having a moment -> retryable UpstreamUnavailable;
+- 401/403: the shared secret is wrong -> UpstreamAuthError, retrying cannot fix it;
+- other 4xx (404 = workflow not active) -> UpstreamBadRequest;
+- `{"ok": false, "error": {type, message}}`: the flow ran and said no -> ToolError carrying n8n's words;
+- 2xx that is not the envelope -> UpstreamProtocolError (usually a Webhook node not set to responseNode).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+from temporalio import activity
+
+from activities.heartbeat import with_heartbeats
+from activities.http_errors import status_failure, transport_failure
+from config import Settings
+from intents import flows
+from intents.errors import ErrorType, app_error
+from intents.flows import FLOW_ACTIVITY, FLOW_WEBHOOK_PATHS, FlowCall
+
+ERROR_BODY_CHARS = 300
+_INPUT_MODELS = {spec.name: spec.input_model for spec in flows.INTENTS}
+
+
+def webhook_url(settings: Settings, intent: str) -> str:
+    """The only place a flow URL is made: configured base + the intent's declared path."""
+    return f"{settings.n8n_base_url.rstrip('/')}/{FLOW_WEBHOOK_PATHS[intent]}"
+
+
+def flow_envelope(call: FlowCall) -> dict[str, Any]:
+    """Validate the inputs again (defaults filled in, e.g. dry_run=True) and wrap them."""
+    model = _INPUT_MODELS.get(call.intent)
+    if model is None:
+        raise app_error(ErrorType.UNKNOWN_INTENT, f"{call.intent!r} is not a flow intent")
+    try:
+        inputs = model.model_validate(call.inputs).model_dump(mode="json")
+    except ValidationError as err:
+        raise app_error(ErrorType.VALIDATION, f"{call.intent} inputs: {err}") from None
+    return {"intent": call.intent, "inputs": inputs, "job_id": call.job_id, "dry_run": bool(inputs.get("dry_run", False))}
+
+
+def read_envelope(intent: str, response: httpx.Response) -> dict[str, Any]:
+    """Turn n8n's answer into the flow's result, or the typed error that says what went wrong."""
+    where = f"n8n {intent} webhook"
+    if response.status_code == 404:
+        raise app_error(
+            ErrorType.UPSTREAM_BAD_REQUEST,
+            f"{where} not found (404): is the workflow imported and active at {response.request.url.path}?",
+        )
+    failure = status_failure(
+        response.status_code, where, detail=_snippet(response), auth_hint="; check N8N_WEBHOOK_SECRET and the header-auth credential"
+    )
+    if failure is not None:
+        raise failure
+    try:
+        body = response.json()
+    except ValueError:
+        raise app_error(
+            ErrorType.UPSTREAM_PROTOCOL,
+            f"{where} answered non-JSON ({response.headers.get('content-type', '?')}): {_snippet(response)}; "
+            "is its Webhook node set to respond via 'Respond to Webhook'?",
+        ) from None
+    if not isinstance(body, dict) or not isinstance(body.get("ok"), bool):
+        raise app_error(ErrorType.UPSTREAM_PROTOCOL, f"{where} answered without the {{ok, ...}} envelope: {_snippet(response)}")
+    if body["ok"]:
+        result = body.get("result")
+        if not isinstance(result, dict):
+            raise app_error(ErrorType.UPSTREAM_PROTOCOL, f"{where} said ok but its result is not an object")
+        return result
+    error = body.get("error")
+    if not isinstance(error, dict):
+        raise app_error(ErrorType.UPSTREAM_PROTOCOL, f"{where} said ok=false without an error object")
+    kind = str(error.get("type") or "FlowError")
+    message = str(error.get("message") or "no message")
+    raise app_error(ErrorType.TOOL_ERROR, f"{intent} failed in n8n: {kind}: {message}", details={"type": kind, "message": message})
+
+
+def _snippet(response: httpx.Response) -> str:
+    text = " ".join(response.text.split())
+    return text[:ERROR_BODY_CHARS] + ("…" if len(text) > ERROR_BODY_CHARS else "") if text else "(empty body)"
+
+
+class FlowActivities:
+    def __init__(self, settings: Settings):
+        self._settings = settings
+
+    def activities(self) -> list:
+        return [self.call]
+
+    def _headers(self, job_id: str) -> dict[str, str]:
+        headers = {"Idempotency-Key": job_id, "Accept": "application/json"}
+        secret = self._settings.n8n_webhook_secret
+        if secret is not None:
+            headers[self._settings.n8n_auth_header] = secret.get_secret_value()
+        return headers
+
+    @activity.defn(name=FLOW_ACTIVITY)
+    async def call(self, req: FlowCall) -> dict:
+        envelope = flow_envelope(req)
+        url = webhook_url(self._settings, req.intent)
+        timeout = httpx.Timeout(self._settings.n8n_timeout_s, connect=min(10.0, self._settings.n8n_timeout_s))
+        try:
+            async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+                response = await with_heartbeats(client.post(url, json=envelope, headers=self._headers(req.job_id)))
+        except httpx.HTTPError as err:
+            raise transport_failure(err, f"n8n {req.intent} webhook", self._settings.n8n_timeout_s) from None
+        return read_envelope(req.intent, response)
