@@ -1,0 +1,195 @@
+"""mcp.list_tools and mcp.call_tool: MCP tool servers through the official SDK (1.x API, pinned <2).
+
+Each activity opens its own session (spawns the stdio process, or opens a streamable-HTTP session)
+and closes it when done. Sessions are not pooled: anyio task groups tie a session to the task that
+opened it, and a fresh process per call means a crashed server cannot poison later calls.
+
+Error policy: the server cannot be reached, the connection drops, or a call times out -> retryable
+UpstreamUnavailable; an unknown server or tool -> NotFound; arguments that break the tool's schema ->
+ValidationError; the tool answers isError -> ToolError with the tool's own text. Only the first is
+retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from mcp import ClientSession, McpError, StdioServerParameters
+from mcp.client.stdio import get_default_environment, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.types import CONNECTION_CLOSED, INVALID_PARAMS, CallToolResult, TextContent, Tool
+from temporalio import activity
+
+from activities.heartbeat import with_heartbeats
+from config import Settings
+from config.mcp_servers import McpServerConfig
+from intents.errors import ErrorType, app_error
+from intents.mcp import (
+    MCP_CALL_ACTIVITY,
+    MCP_LIST_ACTIVITY,
+    McpCatalog,
+    McpListRequest,
+    McpServerTools,
+    McpToolCall,
+    McpToolInfo,
+    McpToolOutput,
+    schema_errors,
+)
+
+ERROR_TEXT_CHARS = 2000
+CONNECT_TIMEOUT_S = 10.0
+
+
+def tool_info(tool: Tool) -> McpToolInfo:
+    hints = tool.annotations
+    return McpToolInfo(
+        name=tool.name,
+        title=tool.title or (hints.title if hints else None),
+        description=tool.description or "",
+        input_schema=tool.inputSchema or {"type": "object"},
+        read_only_hint=hints.readOnlyHint if hints else None,
+        destructive_hint=hints.destructiveHint if hints else None,
+    )
+
+
+def result_text(result: CallToolResult) -> str:
+    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+def leaf_error(err: BaseException) -> BaseException:
+    """anyio task groups wrap failures in ExceptionGroups; the first real one says what happened."""
+    while isinstance(err, BaseExceptionGroup):
+        err = next((e for e in err.exceptions if not isinstance(e, asyncio.CancelledError)), err.exceptions[0])
+    return err
+
+
+def connection_error(server: str, err: BaseException):
+    """Map a failure to reach or talk to a server onto a typed (mostly retryable) activity error."""
+    err = leaf_error(err)
+    if isinstance(err, (FileNotFoundError, PermissionError)):
+        return app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"MCP server {server!r} cannot be started: {err}")
+    if isinstance(err, httpx.HTTPStatusError) and err.response.status_code in (401, 403):
+        return app_error(ErrorType.UPSTREAM_AUTH, f"MCP server {server!r} refused our credentials ({err.response.status_code})")
+    if isinstance(err, httpx.HTTPStatusError) and 400 <= err.response.status_code < 500:
+        return app_error(ErrorType.UPSTREAM_BAD_REQUEST, f"MCP server {server!r} answered {err.response.status_code}")
+    if isinstance(err, McpError) and err.error.code not in (CONNECTION_CLOSED, httpx.codes.REQUEST_TIMEOUT):
+        kind = ErrorType.VALIDATION if err.error.code == INVALID_PARAMS else ErrorType.TOOL_ERROR
+        return app_error(kind, f"MCP server {server!r}: {err.error.message}")
+    detail = str(err) or type(err).__name__
+    return app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"MCP server {server!r} unreachable: {detail}", retryable=True)
+
+
+class McpActivities:
+    def __init__(self, settings: Settings):
+        self._servers: dict[str, McpServerConfig] = dict(settings.mcp_servers)
+
+    def activities(self) -> list:
+        return [self.list_tools, self.call_tool]
+
+    def _config(self, server: str) -> McpServerConfig:
+        config = self._servers.get(server)
+        if config is None:
+            known = ", ".join(sorted(self._servers)) or "none configured (MCP_SERVERS)"
+            raise app_error(ErrorType.NOT_FOUND, f"unknown MCP server {server!r}; known: {known}")
+        return config
+
+    @asynccontextmanager
+    async def _session(self, config: McpServerConfig) -> AsyncIterator[ClientSession]:
+        read_timeout = timedelta(seconds=config.timeout_s)
+        if config.command is not None:
+            env = {**get_default_environment(), **config.env} if config.env else None
+            params = StdioServerParameters(command=config.command[0], args=config.command[1:], env=env, cwd=config.cwd)
+            async with stdio_client(params) as (read, write), ClientSession(read, write, read_timeout) as session:
+                await session.initialize()
+                yield session
+            return
+        headers = {name: value.get_secret_value() for name, value in config.headers.items()}
+        http = create_mcp_http_client(
+            headers=headers or None, timeout=httpx.Timeout(config.timeout_s, connect=min(CONNECT_TIMEOUT_S, config.timeout_s))
+        )
+        async with http, streamable_http_client(config.url, http_client=http) as (read, write, _):
+            async with ClientSession(read, write, read_timeout) as session:
+                await session.initialize()
+                yield session
+
+    @staticmethod
+    async def _all_tools(session: ClientSession) -> list[Tool]:
+        tools, cursor = [], None
+        while True:
+            page = await session.list_tools(cursor)
+            tools.extend(page.tools)
+            cursor = page.nextCursor
+            if not cursor:
+                return tools
+
+    async def _catalog_of(self, server: str) -> list[McpToolInfo]:
+        async with self._session(self._config(server)) as session:
+            return [tool_info(t) for t in await self._all_tools(session)]
+
+    async def _entry(self, server: str, *, strict: bool) -> McpServerTools:
+        transport = self._config(server).transport
+        try:
+            tools = await self._catalog_of(server)
+        except Exception as err:  # noqa: BLE001 - one dead server must not hide the others' tools
+            mapped = connection_error(server, err)
+            if strict:
+                raise mapped from None
+            return McpServerTools(server=server, transport=transport, error=mapped.message)
+        return McpServerTools(server=server, transport=transport, tools=tools)
+
+    @activity.defn(name=MCP_LIST_ACTIVITY)
+    async def list_tools(self, req: McpListRequest) -> McpCatalog:
+        if req.server is not None:
+            return McpCatalog(servers=[await with_heartbeats(self._entry(req.server, strict=True))])
+        names = sorted(self._servers)
+        entries = await with_heartbeats(asyncio.gather(*(self._entry(n, strict=False) for n in names)))
+        return McpCatalog(servers=list(entries))
+
+    @activity.defn(name=MCP_CALL_ACTIVITY)
+    async def call_tool(self, req: McpToolCall) -> dict:
+        config = self._config(req.server)
+        try:
+            outcome = await with_heartbeats(self._call(config, req))
+        except Exception as err:  # noqa: BLE001 - everything below is mapped to a typed error
+            raise connection_error(req.server, err) from None
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if outcome.isError:
+            text = result_text(outcome) or "the tool reported an error without text"
+            raise app_error(ErrorType.TOOL_ERROR, f"{req.server}/{req.tool} failed: {text[:ERROR_TEXT_CHARS]}")
+        return McpToolOutput(
+            server=req.server,
+            tool=req.tool,
+            text=result_text(outcome),
+            content=[block.model_dump(mode="json", exclude_none=True) for block in outcome.content],
+            structured=outcome.structuredContent,
+        ).model_dump(mode="json")
+
+    async def _call(self, config: McpServerConfig, req: McpToolCall) -> CallToolResult | BaseException:
+        """Returns (not raises) our own refusals, so they leave the SDK's task groups unwrapped."""
+        async with self._session(config) as session:
+            tools = {t.name: t for t in await self._all_tools(session)}
+            tool = tools.get(req.tool)
+            if tool is None:
+                close = difflib.get_close_matches(req.tool, tools, n=3, cutoff=0.5)
+                hint = f"; did you mean {', '.join(close)}?" if close else f"; it has: {', '.join(sorted(tools)) or 'no tools'}"
+                return app_error(ErrorType.NOT_FOUND, f"MCP server {req.server!r} has no tool {req.tool!r}{hint}")
+            problems = schema_errors(tool.inputSchema or {"type": "object"}, req.arguments)
+            if problems:
+                where = "; ".join(f"{'.'.join(map(str, p['loc'])) or '(arguments)'}: {_reason(p)}" for p in problems)
+                return app_error(ErrorType.VALIDATION, f"{req.server}/{req.tool} arguments: {where}")
+            return await session.call_tool(req.tool, req.arguments)
+
+
+def _reason(detail: Any) -> str:
+    kind = detail["type"]
+    if kind == "missing":
+        return "required"
+    return kind.message_template.format(**(kind.context or {}))  # a PydanticCustomError

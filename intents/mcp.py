@@ -1,0 +1,190 @@
+"""MCP-mode intents: `mcp.<server>.<tool>`, one per tool of each configured MCP server.
+
+They are not declared by hand: `mcp.list_tools` reads each server's catalog, and `catalog_to_specs`
+turns it into IntentSpecs whose input model validates against the tool's own JSON schema (so a bad
+request is a 4xx naming the field, before anything runs). Every such intent runs `mcp.call_tool`
+with the McpToolCall that `tool_call_for` builds from the intent name and inputs.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, ClassVar
+
+import jsonschema
+from pydantic import BaseModel, Field, RootModel, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from config.mcp_servers import SERVER_NAME, McpServerConfig
+from intents.spec import IntentSpec, Mode, RetrySpec, truncate_utf8
+
+MCP_CALL_ACTIVITY = "mcp.call_tool"
+MCP_LIST_ACTIVITY = "mcp.list_tools"
+INTENT_PREFIX = "mcp."
+# The tool-name charset the MCP spec recommends; other names cannot be intent names.
+TOOL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+# Spawning a stdio server and the handshake come on top of the tool's own time budget.
+CONNECT_ALLOWANCE = timedelta(seconds=30)
+MCP_RETRY = RetrySpec(max_attempts=3, initial_interval_s=1, max_interval_s=10)
+MCP_HEARTBEAT = timedelta(seconds=30)
+
+
+class McpListRequest(BaseModel):
+    server: str | None = Field(default=None, description="One server by name; None = every configured server.")
+
+
+class McpToolInfo(BaseModel):
+    name: str
+    title: str | None = None
+    description: str = ""
+    input_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
+    read_only_hint: bool | None = Field(default=None, description="The server says the tool changes nothing.")
+    destructive_hint: bool | None = None
+
+
+class McpServerTools(BaseModel):
+    server: str
+    transport: str
+    tools: list[McpToolInfo] = Field(default_factory=list)
+    error: str | None = Field(default=None, description="Why the catalog could not be read (other servers still count).")
+
+
+class McpCatalog(BaseModel):
+    servers: list[McpServerTools] = Field(default_factory=list)
+
+
+class McpToolCall(BaseModel):
+    """The argument of `mcp.call_tool`."""
+
+    server: str
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class McpToolOutput(BaseModel):
+    """What `mcp.call_tool` returns (as a dict): the tool's text, its raw content and structured output."""
+
+    server: str
+    tool: str
+    text: str = Field(description="All text content of the result, joined.")
+    content: list[dict[str, Any]] = Field(default_factory=list, description="Content blocks as MCP sent them.")
+    structured: Any = Field(default=None, description="structuredContent, when the tool declares an output schema.")
+
+
+def intent_name(server: str, tool: str) -> str:
+    return f"{INTENT_PREFIX}{server}.{tool}"
+
+
+def parse_intent_name(name: str) -> tuple[str, str]:
+    """`mcp.files.read.text` -> ("files", "read.text"): server names have no dots, tool names may."""
+    if not name.startswith(INTENT_PREFIX):
+        raise ValueError(f"{name!r} is not an mcp.<server>.<tool> intent")
+    server, _, tool = name[len(INTENT_PREFIX) :].partition(".")
+    if not SERVER_NAME.match(server) or not TOOL_NAME.match(tool):
+        raise ValueError(f"{name!r} is not an mcp.<server>.<tool> intent")
+    return server, tool
+
+
+def tool_call_for(intent: str, inputs: Mapping[str, Any]) -> McpToolCall:
+    """What the IntentWorkflow passes to `mcp.call_tool` for an `mcp.*` intent."""
+    server, tool = parse_intent_name(intent)
+    return McpToolCall(server=server, tool=tool, arguments=dict(inputs))
+
+
+def schema_errors(schema: dict[str, Any], instance: Any) -> list[InitErrorDetails]:
+    """JSON-schema violations as pydantic error details whose `loc` names the field."""
+    validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    details: list[InitErrorDetails] = []
+    missing: set[tuple] = set()
+    for err in sorted(validator_cls(schema).iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
+        path = tuple(err.absolute_path)
+        if err.validator == "required" and isinstance(err.instance, dict):
+            # jsonschema reports each missing property separately but without its name; name them all once.
+            for name in err.validator_value:
+                loc = (*path, name)
+                if name not in err.instance and loc not in missing:
+                    missing.add(loc)
+                    details.append(InitErrorDetails(type="missing", loc=loc, input=err.instance))
+            continue
+        details.append(
+            InitErrorDetails(type=PydanticCustomError("json_schema", "{reason}", {"reason": err.message}), loc=path, input=err.instance)
+        )
+    return details
+
+
+class McpToolInput(RootModel[dict[str, Any]]):
+    """Base of the per-tool input models: any JSON object, checked against `tool_schema`."""
+
+    tool_schema: ClassVar[dict[str, Any]] = {"type": "object"}
+
+    @model_validator(mode="after")
+    def _matches_tool_schema(self) -> McpToolInput:
+        details = schema_errors(self.tool_schema, self.root)
+        if details:
+            raise ValidationError.from_exception_data(type(self).__name__, details)
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler) -> dict[str, Any]:
+        # GET /intents shows the tool's own schema, not "any object".
+        return copy.deepcopy(cls.tool_schema)
+
+
+def input_model_for(server: str, tool: McpToolInfo) -> type[McpToolInput]:
+    schema = tool.input_schema or {"type": "object"}
+    jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator).check_schema(schema)
+    safe = re.sub(r"[^A-Za-z0-9]+", "_", f"{server}_{tool.name}")
+    return type(f"McpInput_{safe}", (McpToolInput,), {"tool_schema": copy.deepcopy(schema), "__module__": __name__})
+
+
+def _summary(server: str, tool: str):
+    def summarize(inputs: McpToolInput) -> str:
+        args = json.dumps(inputs.root, ensure_ascii=False, separators=(",", ":"), default=str)
+        return truncate_utf8(f"{server}/{tool} {args}", 160)
+
+    return summarize
+
+
+def spec_for_tool(server: str, tool: McpToolInfo, *, call_timeout: timedelta = timedelta(seconds=60)) -> IntentSpec:
+    """One tool of one server as an intent. Raises ValueError for names or schemas that cannot be one."""
+    name = intent_name(server, tool.name)
+    parse_intent_name(name)
+    try:
+        model = input_model_for(server, tool)
+    except jsonschema.SchemaError as err:
+        raise ValueError(f"{name}: the tool's inputSchema is not a valid JSON schema: {err.message}") from None
+    description = tool.description.strip() or tool.title or f"Tool {tool.name} on MCP server {server}."
+    return IntentSpec(
+        name=name,
+        mode=Mode.MCP,
+        description=truncate_utf8(description, 1000),
+        input_model=model,
+        output_model=McpToolOutput,
+        activity=MCP_CALL_ACTIVITY,
+        # Only the server can say a tool is harmless; without its word, treat the tool as consequential.
+        read_only=tool.read_only_hint is True,
+        timeout=call_timeout + CONNECT_ALLOWANCE,
+        heartbeat_timeout=MCP_HEARTBEAT,
+        retry=MCP_RETRY,
+        summarize=_summary(server, tool.name),
+    )
+
+
+def catalog_to_specs(catalog: McpCatalog, servers: Mapping[str, McpServerConfig] | None = None) -> list[IntentSpec]:
+    """Every usable tool as an IntentSpec; servers that failed to list, and unusable tools, are left out."""
+    specs = []
+    for entry in catalog.servers:
+        if entry.error is not None:
+            continue
+        config = (servers or {}).get(entry.server)
+        call_timeout = timedelta(seconds=config.timeout_s) if config else timedelta(seconds=60)
+        for tool in entry.tools:
+            try:
+                specs.append(spec_for_tool(entry.server, tool, call_timeout=call_timeout))
+            except ValueError:
+                continue
+    return specs
