@@ -23,7 +23,6 @@ import httpx
 from mcp import ClientSession, McpError, StdioServerParameters
 from mcp.client.stdio import get_default_environment, stdio_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.types import CONNECTION_CLOSED, INVALID_PARAMS, CallToolResult, TextContent, Tool
 from temporalio import activity
 
@@ -111,8 +110,9 @@ class McpActivities:
                 yield session
             return
         headers = {name: value.get_secret_value() for name, value in config.headers.items()}
-        http = create_mcp_http_client(
-            headers=headers or None, timeout=httpx.Timeout(config.timeout_s, connect=min(CONNECT_TIMEOUT_S, config.timeout_s))
+        # Redirects stay off (httpx's default); the SDK itself follows only same-origin ones.
+        http = httpx.AsyncClient(
+            headers=headers, timeout=httpx.Timeout(config.timeout_s, connect=min(CONNECT_TIMEOUT_S, config.timeout_s))
         )
         async with http, streamable_http_client(config.url, http_client=http) as (read, write, _):
             async with ClientSession(read, write, read_timeout) as session:
