@@ -84,7 +84,13 @@ class Endpoint(BaseModel):
 
 def resolve_endpoint(agent: Agent, settings: Settings) -> Endpoint:
     """Effective provider, model, URL and key of an agent. Raises AgentConfigError if unusable."""
-    provider = agent.provider or settings.llm_provider or ("openai" if settings.llm_base_url else "offline")
+    # An agent's own base_url implies it talks to that API; otherwise the global choice applies.
+    provider = (
+        agent.provider
+        or ("openai" if agent.base_url else None)
+        or settings.llm_provider
+        or ("openai" if settings.llm_base_url else "offline")
+    )
     model = agent.model or settings.llm_model
     if provider == "offline":
         return Endpoint(provider="offline", model=agent.model or "offline")

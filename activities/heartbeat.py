@@ -1,0 +1,43 @@
+"""Keep an activity heartbeating while it awaits something slow (an HTTP call, a sleep, a command).
+
+Temporal delivers cancellation to an activity through heartbeat responses, so an activity that sits
+in one long await without heartbeating can neither be cancelled promptly nor be seen to be alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from contextlib import suppress
+from typing import Any, TypeVar
+
+from temporalio import activity
+
+T = TypeVar("T")
+
+# Heartbeats are cheap: the SDK throttles what it actually sends to the server.
+DEFAULT_EVERY_S = 1.0
+
+
+async def with_heartbeats(awaitable: Awaitable[T], *, every_s: float = DEFAULT_EVERY_S, details: tuple[Any, ...] = ()) -> T:
+    """Await `awaitable`, heartbeating before, every `every_s` seconds during, and after.
+
+    If the activity is cancelled meanwhile, the awaited work is cancelled too (and awaited, so sockets
+    close) before the cancellation propagates. Outside an activity it simply awaits.
+    """
+    if not activity.in_activity():
+        return await awaitable
+    task = asyncio.ensure_future(awaitable)
+    activity.heartbeat(*details)
+    try:
+        while not task.done():
+            await asyncio.wait([task], timeout=every_s)
+            if not task.done():
+                activity.heartbeat(*details)
+    except asyncio.CancelledError:
+        task.cancel()
+        with suppress(BaseException):
+            await task
+        raise
+    activity.heartbeat(*details)
+    return task.result()
