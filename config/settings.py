@@ -71,7 +71,9 @@ class Settings(BaseSettings):
         default=None, description="Value of the header-auth credential the shipped n8n workflows check."
     )
     n8n_auth_header: str = Field(default="X-Orchestrator-Secret", description="Header carrying n8n_webhook_secret.")
-    n8n_timeout_s: float = Field(default=60, gt=0, le=600, description="HTTP timeout of one n8n webhook call.")
+    n8n_timeout_s: float = Field(
+        default=45, gt=0, le=600, description="HTTP timeout of one n8n webhook call (keep below the flow intents' timeouts, 60-120 s)."
+    )
 
     # --- MCP mode ---------------------------------------------------------------------------
     mcp_servers: dict[str, McpServerConfig] = Field(
