@@ -34,6 +34,10 @@ STATUS_BY_ERROR_TYPE: dict[str, int] = {
     ErrorType.HOST_KEY_MISMATCH: 502,
     ErrorType.SSH_AUTH: 502,
     ErrorType.TOOL_ERROR: 502,
+    ErrorType.UPSTREAM_PROTOCOL: 502,
+    ErrorType.CALLBACK_URL_REJECTED: 400,
+    ErrorType.INVALID_DEFINITION: 400,
+    "StepFailed": 502,
     "ActivityTimeout": 504,
     ErrorType.INTERNAL: 500,
 }

@@ -10,6 +10,7 @@ Each intent's webhook path is declared once, in FLOW_WEBHOOK_PATHS; the URL is a
 
 from __future__ import annotations
 
+
 import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -170,6 +171,10 @@ def _triage_summary(i: GmailTriageInput) -> str:
     return f"{verb} label {quote_short(i.label, 40)} on {quote_short(i.query)}"
 
 
+def flow_call(intent: str, inputs: dict[str, Any], job_id: str) -> FlowCall:
+    return FlowCall(intent=intent, inputs=inputs, job_id=job_id)
+
+
 INTENTS = [
     IntentSpec(
         name="gmail.triage",
@@ -181,6 +186,7 @@ INTENTS = [
         input_model=GmailTriageInput,
         output_model=GmailTriageOutput,
         activity=FLOW_ACTIVITY,
+        build_call=flow_call,
         # It changes the mailbox when dry_run=false; the dry-run default keeps the first call harmless.
         read_only=False,
         timeout=timedelta(seconds=120),
@@ -196,6 +202,7 @@ INTENTS = [
         input_model=GmailSearchInput,
         output_model=GmailSearchOutput,
         activity=FLOW_ACTIVITY,
+        build_call=flow_call,
         read_only=True,
         timeout=timedelta(seconds=60),
         heartbeat_timeout=FLOW_HEARTBEAT,
@@ -210,6 +217,7 @@ INTENTS = [
         input_model=SlackSummarizeInput,
         output_model=SlackSummarizeOutput,
         activity=FLOW_ACTIVITY,
+        build_call=flow_call,
         read_only=True,
         timeout=timedelta(seconds=90),
         heartbeat_timeout=FLOW_HEARTBEAT,
@@ -224,6 +232,7 @@ INTENTS = [
         input_model=DigestDailyInput,
         output_model=DigestDailyOutput,
         activity=FLOW_ACTIVITY,
+        build_call=flow_call,
         read_only=True,
         timeout=timedelta(seconds=120),
         heartbeat_timeout=FLOW_HEARTBEAT,

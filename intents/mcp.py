@@ -165,12 +165,37 @@ def spec_for_tool(server: str, tool: McpToolInfo, *, call_timeout: timedelta = t
         input_model=model,
         output_model=McpToolOutput,
         activity=MCP_CALL_ACTIVITY,
+        build_call=_tool_call,
         # Only the server can say a tool is harmless; without its word, treat the tool as consequential.
         read_only=tool.read_only_hint is True,
         timeout=call_timeout + CONNECT_ALLOWANCE,
         heartbeat_timeout=MCP_HEARTBEAT,
         retry=MCP_RETRY,
         summarize=_summary(server, tool.name),
+    )
+
+
+def _tool_call(intent: str, inputs: dict[str, Any], job_id: str) -> McpToolCall:
+    return tool_call_for(intent, inputs)
+
+
+def generic_spec(name: str) -> IntentSpec:
+    """Route an MCP tool by name alone (no schema): what a workflow uses when its worker has not listed
+    the server. Inputs were validated by the gateway against the real schema before the job started."""
+    server, tool = parse_intent_name(name)
+    return IntentSpec(
+        name=name,
+        mode=Mode.MCP,
+        description=f"Tool {tool} on MCP server {server}.",
+        input_model=McpToolInput,
+        output_model=McpToolOutput,
+        activity=MCP_CALL_ACTIVITY,
+        build_call=_tool_call,
+        read_only=False,
+        timeout=timedelta(seconds=60) + CONNECT_ALLOWANCE,
+        heartbeat_timeout=MCP_HEARTBEAT,
+        retry=MCP_RETRY,
+        summarize=_summary(server, tool),
     )
 
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from intents import flows, memory
+from intents import flows, memory, ssh
 from intents.spec import IntentSpec
 
 # Family modules; a new family is one line here.
-_FAMILIES = [memory, flows]
+_FAMILIES = [memory, flows, ssh]
 
 _INTENTS: dict[str, IntentSpec] = {}
 
@@ -46,6 +46,19 @@ def get(name: str) -> IntentSpec:
         return _INTENTS[name]
     except KeyError:
         raise UnknownIntentError(name, _INTENTS) from None
+
+
+def for_workflow(name: str) -> IntentSpec:
+    """The spec a workflow routes by. MCP tools are discovered at run time, so a worker that has not
+    (yet) listed a server still routes `mcp.<server>.<tool>` deterministically by its name."""
+    try:
+        return get(name)
+    except UnknownIntentError:
+        if name.startswith("mcp."):
+            from intents.mcp import generic_spec
+
+            return generic_spec(name)
+        raise
 
 
 def all_intents() -> list[IntentSpec]:

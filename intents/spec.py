@@ -77,6 +77,9 @@ class IntentSpec(BaseModel):
     # Optional activity run before the handler; returns a Preflight. Risks => the job waits for a
     # human approval (update) before the handler runs; task_queue => the handler runs in that zone.
     preflight_activity: str | None = None
+    # Builds the handler activity's single argument from (intent, validated inputs as JSON, job_id).
+    # Pure. None = the inputs themselves. Flow and MCP intents share one activity and need the name.
+    build_call: Callable[[str, dict[str, Any], str], Any] | None = None
 
     @property
     def consequential(self) -> bool:
@@ -86,6 +89,9 @@ class IntentSpec(BaseModel):
         detail = self.summarize(inputs)
         line = f"{self.name}: {detail}" if detail else self.name
         return truncate_utf8(line, 200)
+
+    def activity_arg(self, inputs: dict[str, Any], job_id: str) -> Any:
+        return self.build_call(self.name, inputs, job_id) if self.build_call else inputs
 
     def public(self) -> dict[str, Any]:
         """What GET /intents shows."""

@@ -5,19 +5,33 @@ from __future__ import annotations
 import importlib
 
 from config import Settings
+from workflows.fleet import FleetWorkflow
+from workflows.gpt import GptWorkflow
 from workflows.intent import IntentWorkflow
 
 
 def workflow_types() -> list[type]:
-    return [IntentWorkflow]
+    return [IntentWorkflow, GptWorkflow, FleetWorkflow]
 
 
 def build_activities(settings: Settings) -> list:
     """Instantiate each activity family with its config; a new family is one line here."""
+    from activities.agent_directory import AgentDirectoryActivities
+    from activities.callbacks import CallbackActivities
+    from activities.flows import FlowActivities
+    from activities.llm import LlmActivities
+    from activities.mcp import McpActivities
     from activities.memory import MemoryActivities
+    from config.agents import AgentRegistry
 
+    agents = AgentRegistry.from_settings(settings)
     return [
         *MemoryActivities(settings).activities(),
+        *LlmActivities(settings, agents).activities(),
+        *AgentDirectoryActivities(agents).activities(),
+        *FlowActivities(settings).activities(),
+        *McpActivities(settings).activities(),
+        *CallbackActivities(settings).activities(),
     ]
 
 

@@ -45,7 +45,7 @@ class IntentWorkflow:
 
     @workflow.run
     async def run(self, req: IntentRequest) -> IntentResult:
-        spec = registry.get(req.intent)
+        spec = registry.for_workflow(req.intent)
         self._state = IntentState(stage=Stage.RUNNING, intent=req.intent)
         started = workflow.now()
         job: dict[str, Any] = {"job_id": workflow.info().workflow_id, "intent": req.intent, "mode": str(req.mode)}
@@ -53,7 +53,8 @@ class IntentWorkflow:
             approval, task_queue = await self._gate(spec, req)
             self._state.stage = Stage.RUNNING
             workflow.set_current_details(f"running {spec.activity}")
-            args: list[Any] = [req.inputs] if approval is None else [req.inputs, approval]
+            call = spec.activity_arg(req.inputs, workflow.info().workflow_id)
+            args: list[Any] = [call] if approval is None else [call, approval]
             try:
                 output = await workflow.execute_activity(
                     spec.activity,

@@ -1,0 +1,58 @@
+"""Models of fleet orchestration: one objective to every agent of a category."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FLEET_ACTIVITY = "agents.fleet"
+
+
+class FleetRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field(min_length=1, max_length=80, description="The fleet (agent category), case-insensitive.")
+    objective: str = Field(min_length=1, max_length=20_000, description="What every agent in the fleet is asked.")
+    parallel: bool = Field(default=True, description="true: all agents at once; false: one after another.")
+    synthesize: str | None = Field(default=None, max_length=80, description="Agent that merges the outputs.")
+    timeout_s: float = Field(default=120, gt=0, le=3600, description="Per-agent time limit.")
+
+
+class FleetLookup(BaseModel):
+    category: str
+
+
+class FleetMembers(BaseModel):
+    category: str = Field(description="The category's canonical spelling.")
+    agents: list[str]
+
+
+class AgentOutcomeStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+
+
+class AgentOutcome(BaseModel):
+    agent: str
+    status: AgentOutcomeStatus = AgentOutcomeStatus.PENDING
+    output: str | None = None
+    error: str | None = None
+    error_type: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+class FleetResult(BaseModel):
+    category: str
+    objective: str
+    parallel: bool
+    agents: list[AgentOutcome]
+    synthesis: AgentOutcome | None = None
+    succeeded: int = 0
+    failed: int = 0

@@ -1,0 +1,184 @@
+"""GptWorkflow: a multi-step workflow across GPT agents and intents (the seed's GPTOrchestrator), durable.
+
+Lifecycle: started by `create` in the `created` state (the definition is now stored in Temporal),
+waits for the `execute` update, then runs the DAG: sequentially, or every step as soon as its waitFor
+steps are done. `status` (query) shows every step. Cancelling the workflow (API or `temporal workflow
+cancel`) cancels the running step activities, which see it through their heartbeats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, is_cancelled_exception
+
+with workflow.unsafe.imports_passed_through():
+    from workflows import steps
+    from workflows.dag import CHAT_ACTIONS, DagRun, GptWorkflowDefinition, StepRecord, StepState, chat_text
+
+
+class GptRunState(StrEnum):
+    CREATED = "created"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class GptWorkflowInput(BaseModel):
+    definition: GptWorkflowDefinition
+    execute: bool = Field(default=False, description="Run at once instead of waiting for `execute`.")
+
+
+class GptWorkflowStatus(BaseModel):
+    workflow_id: str
+    name: str
+    description: str = ""
+    parallel: bool
+    fail_fast: bool
+    state: GptRunState
+    steps: list[StepRecord]
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    progress: str = ""
+
+
+@workflow.defn(name="GptWorkflow")
+class GptWorkflow:
+    def __init__(self) -> None:
+        self._run: DagRun | None = None
+        self._state = GptRunState.CREATED
+        self._execute = False
+        self._created_at: datetime | None = None
+        self._started_at: datetime | None = None
+        self._ended_at: datetime | None = None
+
+    @workflow.run
+    async def run(self, inp: GptWorkflowInput) -> GptWorkflowStatus:
+        self._run = DagRun(inp.definition)
+        self._created_at = workflow.now()
+        self._execute = inp.execute
+        try:
+            if not self._execute:
+                workflow.set_current_details(f"created; waiting for execute ({len(inp.definition.steps)} steps)")
+                await workflow.wait_condition(lambda: self._execute)
+            self._set_state(GptRunState.RUNNING)
+            self._started_at = workflow.now()
+            await self._drive()
+        except asyncio.CancelledError:
+            self._ended_at = workflow.now()
+            self._set_state(GptRunState.CANCELLED)
+            raise
+        self._ended_at = workflow.now()
+        if self._run.status.value == "failed":
+            self._set_state(GptRunState.FAILED)
+            failed = [r for r in self._run.records.values() if r.state in (StepState.FAILED, StepState.CANCELLED)]
+            first = failed[0]
+            raise ApplicationError(
+                f"step {first.step_id!r} {first.state}: {first.error or first.reason or ''}".strip(),
+                self.status().model_dump(mode="json"),
+                type="StepFailed",
+                non_retryable=True,
+            )
+        self._set_state(GptRunState.SUCCEEDED)
+        return self.status()
+
+    async def _drive(self) -> None:
+        run = self._run
+        tasks: dict[str, asyncio.Task] = {}
+        try:
+            while True:
+                for ready in run.advance(workflow.now()):
+                    tasks[ready.step.step_id] = asyncio.create_task(self._step(ready.step, ready.params))
+                for step_id in run.steps_to_cancel():
+                    tasks[step_id].cancel()
+                self._progress()
+                if run.finished or not tasks:
+                    return
+                done, _ = await workflow.wait(list(tasks.values()), return_when=asyncio.FIRST_COMPLETED)
+                for step_id in [sid for sid, t in tasks.items() if t in done]:
+                    self._settle(step_id, tasks.pop(step_id))
+        except asyncio.CancelledError:
+            for step_id in run.abort(workflow.now()):
+                tasks[step_id].cancel()
+            # Wait for every running step to acknowledge; their records become `cancelled`.
+            for step_id, task in list(tasks.items()):
+                await asyncio.wait([task])
+                self._settle(step_id, task)
+            raise
+
+    def _settle(self, step_id: str, task: asyncio.Task) -> None:
+        now = workflow.now()
+        try:
+            self._run.succeeded(step_id, task.result(), now)
+        except asyncio.CancelledError:
+            self._run.cancelled(step_id, now, reason="cancelled while running")
+        except (ActivityError, ChildWorkflowError) as err:
+            if is_cancelled_exception(err):
+                self._run.cancelled(step_id, now, reason="cancelled while running")
+            else:
+                cause = err.cause
+                error_type = getattr(cause, "type", None) or type(cause).__name__
+                message = getattr(cause, "message", None) or str(cause or err)
+                self._run.failed(step_id, message, error_type, now)
+
+    async def _step(self, step, params: dict[str, Any]) -> Any:
+        if step.action in CHAT_ACTIONS:
+            result = await steps.chat(
+                step.gpt,
+                chat_text(step.action, params),
+                step_id=step.step_id,
+                with_memory=step.action == "query",
+                timeout_s=step.timeout,
+                retry=step.retry,
+            )
+            return result.content
+        return await steps.run_intent(step.action, params, label=step.step_id, timeout_s=step.timeout, retry=step.retry)
+
+    def _set_state(self, state: GptRunState) -> None:
+        self._state = state
+        workflow.upsert_memo({"state": str(state)})
+
+    def _progress(self) -> None:
+        records = list(self._run.records.values())
+        done = sum(r.state in (StepState.SUCCEEDED, StepState.SKIPPED) for r in records)
+        running = [r.step_id for r in records if r.state == StepState.RUNNING]
+        text = f"{done}/{len(records)} steps done"
+        if running:
+            text += ", running " + ", ".join(running[:5])
+        workflow.set_current_details(text)
+
+    @workflow.update(name="execute")
+    async def execute(self) -> GptWorkflowStatus:
+        self._execute = True
+        return self.status()
+
+    @execute.validator
+    def _validate_execute(self) -> None:
+        if self._execute:
+            raise ValueError(f"this workflow was already executed (state: {self._state})")
+
+    @workflow.query(name="status")
+    def status(self) -> GptWorkflowStatus:
+        defn = self._run.definition
+        records = self._run.snapshot()
+        done = sum(r.state in (StepState.SUCCEEDED, StepState.SKIPPED) for r in records)
+        return GptWorkflowStatus(
+            workflow_id=workflow.info().workflow_id,
+            name=defn.name,
+            description=defn.description,
+            parallel=defn.parallel,
+            fail_fast=defn.fail_fast,
+            state=self._state,
+            steps=records,
+            created_at=self._created_at,
+            started_at=self._started_at,
+            ended_at=self._ended_at,
+            progress=f"{done}/{len(records)} steps done",
+        )

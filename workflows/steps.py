@@ -1,0 +1,96 @@
+"""How a workflow runs one unit of work as an activity: chats with agents and registered intents.
+
+Shared by GptWorkflow (DAG steps) and FleetWorkflow (one chat per agent). Workflow-side code only:
+deterministic, activities referenced by name.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.workflow import ActivityCancellationType
+
+with workflow.unsafe.imports_passed_through():
+    from intents import registry
+    from intents.agents import CHAT_ACTIVITY, ChatRequest, ChatResult
+    from intents.spec import RetrySpec, truncate_utf8
+
+CHAT_TIMEOUT = timedelta(seconds=120)
+CHAT_RETRY = RetrySpec(max_attempts=3, initial_interval_s=1)
+# The chat activity heartbeats every second; a missed beat means the worker is gone, and cancellation
+# (fail_fast, API or CLI cancel) is delivered on the next beat.
+CHAT_HEARTBEAT = timedelta(seconds=10)
+MEMORY_CONTEXT_HITS = 3
+# Wait until the activity acknowledges cancellation, so "cancelled" means it really stopped.
+CANCEL = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+
+
+def _timeout(seconds: float | None, default: timedelta) -> timedelta:
+    return timedelta(seconds=seconds) if seconds else default
+
+
+def _retry(spec: RetrySpec | None, default: RetrySpec) -> RetryPolicy:
+    return (spec or default).to_policy()
+
+
+async def chat(
+    agent: str,
+    message: str,
+    *,
+    step_id: str | None = None,
+    with_memory: bool = False,
+    timeout_s: float | None = None,
+    retry: RetrySpec | None = None,
+) -> ChatResult:
+    context: list[str] = []
+    if with_memory:
+        found = await workflow.execute_activity(
+            "memory.search",
+            {"query": message[:2000], "k": MEMORY_CONTEXT_HITS},
+            start_to_close_timeout=timedelta(seconds=20),
+            retry_policy=RetryPolicy(maximum_attempts=3),
+            cancellation_type=CANCEL,
+            summary=truncate_utf8(f"memory for {agent}: {message}", 200),
+        )
+        context = [hit["text"] for hit in found.get("hits", [])]
+    return await workflow.execute_activity(
+        CHAT_ACTIVITY,
+        ChatRequest(agent=agent, message=message, context=context, step_id=step_id),
+        result_type=ChatResult,
+        start_to_close_timeout=_timeout(timeout_s, CHAT_TIMEOUT),
+        heartbeat_timeout=CHAT_HEARTBEAT,
+        retry_policy=_retry(retry, CHAT_RETRY),
+        cancellation_type=CANCEL,
+        summary=truncate_utf8(f"{agent}: {message}", 200),
+    )
+
+
+async def run_intent(
+    intent: str, inputs: dict[str, Any], *, label: str, timeout_s: float | None = None, retry: RetrySpec | None = None
+) -> Any:
+    """Run a registered intent's handler activity. Intents with an approval gate run as a child
+    IntentWorkflow, so they keep their gate (approve it through /jobs/{child id}/approve)."""
+    spec = registry.for_workflow(intent)
+    if spec.preflight_activity:
+        from workflows.intent import IntentWorkflow
+        from workflows.models import IntentRequest
+
+        child = await workflow.execute_child_workflow(
+            IntentWorkflow.run,
+            IntentRequest(intent=intent, inputs=inputs, mode=spec.mode),
+            id=f"{workflow.info().workflow_id}.{label}",
+            static_summary=spec.summary_for(spec.input_model.model_validate(inputs)),
+        )
+        return child.result
+    return await workflow.execute_activity(
+        spec.activity,
+        spec.activity_arg(inputs, f"{workflow.info().workflow_id}.{label}"),
+        start_to_close_timeout=_timeout(timeout_s, spec.timeout),
+        heartbeat_timeout=spec.heartbeat_timeout,
+        retry_policy=_retry(retry, spec.retry),
+        cancellation_type=CANCEL,
+        summary=truncate_utf8(f"{label}: {spec.summary_for(spec.input_model.model_validate(inputs))}", 200),
+    )
