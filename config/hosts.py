@@ -50,7 +50,9 @@ class SshHost(BaseModel):
     user: str = Field(pattern=USER_NAME.pattern)
     key_file: Path = Field(description="Private key of the client (unencrypted, readable by the worker).")
     known_hosts_file: Path = Field(
-        default=Path("~/.ssh/known_hosts"), description="OpenSSH known_hosts holding this host's key."
+        default=Path("~/.ssh/known_hosts"),
+        validate_default=True,  # so the default's `~` is expanded too
+        description="OpenSSH known_hosts holding this host's key.",
     )
     zone: str | None = Field(
         default=None, pattern=ZONE_NAME.pattern, description="Task queue of the zone worker; None = default queue."

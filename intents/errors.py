@@ -21,6 +21,7 @@ class ErrorType(StrEnum):
     UPSTREAM_UNAVAILABLE = "UpstreamUnavailable"  # 5xx / 429 / timeouts: retried, then surfaced
     HOST_KEY_MISMATCH = "HostKeyMismatch"
     SSH_AUTH = "SshAuthError"
+    SSH_COMMAND_TIMEOUT = "SshCommandTimeout"  # the command outran its host's command_timeout_s (it was stopped)
     REJECTED = "Rejected"  # a human rejected an approval
     EXPIRED = "ApprovalExpired"
     TOOL_ERROR = "ToolError"
