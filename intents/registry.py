@@ -13,11 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from intents import flows, memory, ssh
+from intents import flows, memory, orchestration, ssh
 from intents.spec import IntentSpec
 
 # Family modules; a new family is one line here.
-_FAMILIES = [memory, flows, ssh]
+_FAMILIES = [memory, flows, ssh, orchestration]
 
 _INTENTS: dict[str, IntentSpec] = {}
 

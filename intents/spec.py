@@ -63,7 +63,10 @@ class IntentSpec(BaseModel):
     description: str
     input_model: type[BaseModel]
     output_model: type[BaseModel] | None = None
-    activity: str = Field(description="Activity type name that handles it.")
+    activity: str = Field(default="", description="Activity type name that handles it.")
+    child_workflow: str | None = Field(
+        default=None, description="Workflow type that handles it instead (multi-step intents), run as a child."
+    )
     read_only: bool = Field(description="True when it changes nothing in the world.")
     timeout: timedelta = timedelta(seconds=30)
     heartbeat_timeout: timedelta | None = None
@@ -71,9 +74,10 @@ class IntentSpec(BaseModel):
     example: dict[str, Any] = Field(default_factory=dict)
     # One line for the Web UI, from validated inputs: e.g. memory.write: "I prefer Python".
     summarize: Callable[[Any], str] = _default_summary
-    # Semantic checks the gateway runs on validated inputs before starting anything (pure, may read
-    # config). Raise RequestRejected -> HTTP 400 naming the field. Activities re-check (defence in depth).
-    precheck: Callable[[Any], None] | None = None
+    # Semantic checks the gateway runs on validated inputs before starting anything: called as
+    # precheck(inputs, settings); may read config, no network. Raise RequestRejected -> HTTP 400 naming
+    # the field. Activities re-check (defence in depth).
+    precheck: Callable[[Any, Any], None] | None = None
     # Optional activity run before the handler; returns a Preflight. Risks => the job waits for a
     # human approval (update) before the handler runs; task_queue => the handler runs in that zone.
     preflight_activity: str | None = None

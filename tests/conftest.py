@@ -42,6 +42,12 @@ def make_settings(server: DevServer, data_dir: Path, **overrides) -> Settings:
         sync_timeout_s=8,
         chroma_url=None,
         embedder="hash",
+        # Every LLM knob explicit, so a developer's LLM_* environment cannot leak into tests.
+        llm_provider=None,
+        llm_base_url=None,
+        llm_api_key=None,
+        llm_offline_latency_ms=0,
+        agents_file=None,
     )
     return Settings(**(values | overrides))
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from intents import registry
@@ -27,8 +27,8 @@ CALLBACK_TIMEOUT = timedelta(seconds=15)
 CALLBACK_RETRY = RetryPolicy(maximum_attempts=8, initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=60))
 
 
-def activity_failure(err: ActivityError) -> ApplicationError:
-    """Flatten ActivityError(cause=...) into one typed failure the gateway can map to HTTP."""
+def activity_failure(err: ActivityError | ChildWorkflowError) -> ApplicationError:
+    """Flatten ActivityError/ChildWorkflowError(cause=...) into one typed failure the gateway maps to HTTP."""
     cause = err.cause
     if isinstance(cause, ApplicationError):
         return ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True)
@@ -56,16 +56,24 @@ class IntentWorkflow:
             call = spec.activity_arg(req.inputs, workflow.info().workflow_id)
             args: list[Any] = [call] if approval is None else [call, approval]
             try:
-                output = await workflow.execute_activity(
-                    spec.activity,
-                    args=args,
-                    task_queue=task_queue,
-                    start_to_close_timeout=spec.timeout,
-                    heartbeat_timeout=spec.heartbeat_timeout,
-                    retry_policy=spec.retry.to_policy(),
-                    summary=self._activity_summary(spec, req),
-                )
-            except ActivityError as err:
+                if spec.child_workflow:
+                    output = await workflow.execute_child_workflow(
+                        spec.child_workflow,
+                        call,
+                        id=f"{workflow.info().workflow_id}.run",
+                        static_summary=self._activity_summary(spec, req),
+                    )
+                else:
+                    output = await workflow.execute_activity(
+                        spec.activity,
+                        args=args,
+                        task_queue=task_queue,
+                        start_to_close_timeout=spec.timeout,
+                        heartbeat_timeout=spec.heartbeat_timeout,
+                        retry_policy=spec.retry.to_policy(),
+                        summary=self._activity_summary(spec, req),
+                    )
+            except (ActivityError, ChildWorkflowError) as err:
                 if is_cancelled_exception(err):
                     raise
                 raise activity_failure(err) from err

@@ -9,9 +9,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
+from config import logs
 from gateway import jobs
 from gateway.auth import require_token
 from gateway.errors import ApiError, status_for, validation_details
+from gateway.metrics import count_job_started
 from gateway.schemas import (
     AwaitingApproval,
     ErrorResponse,
@@ -55,7 +57,7 @@ def resolve_mode(spec: IntentSpec, requested: RequestedMode) -> Mode:
     )
 
 
-def validate(spec: IntentSpec, inputs: dict[str, Any]):
+def validate(spec: IntentSpec, inputs: dict[str, Any], settings):
     try:
         validated = registry.validate_inputs(spec, inputs)
     except ValidationError as exc:
@@ -64,7 +66,7 @@ def validate(spec: IntentSpec, inputs: dict[str, Any]):
         raise ApiError(422, ErrorType.VALIDATION, f"{first['field']}: {first['reason']}", field=first["field"], details=details) from None
     if spec.precheck:
         try:
-            spec.precheck(validated)
+            spec.precheck(validated, settings)
         except RequestRejected as exc:
             raise ApiError(400, exc.error_type, str(exc), field=exc.field, details=exc.details) from None
     return validated
@@ -136,10 +138,11 @@ async def orchestrate(
     settings = request.app.state.settings
     spec = resolve_spec(body.intent)
     mode = resolve_mode(spec, body.mode)
-    validated = validate(spec, body.inputs)
+    validated = validate(spec, body.inputs, settings)
     precheck_callback(request, body.callback_url)
     inputs = validated.model_dump(mode="json")
     job_id = jobs.job_id_for(spec.name, inputs, idempotency_key)
+    logs.bind(job_id=job_id, workflow_id=job_id, intent=spec.name)
     client = await request.app.state.temporal.client()
     req = IntentRequest(intent=spec.name, inputs=inputs, mode=mode, requested_mode=body.mode, callback_url=body.callback_url)
     fingerprint = jobs.canonical_json([spec.name, inputs])
@@ -155,7 +158,9 @@ async def orchestrate(
         memo={"fingerprint": jobs.sha256(fingerprint)},
         request_eager_start=request.app.state.eager_start,
     )
-    if not started and idempotency_key is not None:
+    if started:
+        count_job_started(request, spec.name, str(mode))
+    elif idempotency_key is not None:
         await jobs.check_same_request(handle, jobs.sha256(fingerprint))
     wait = 0.0 if body.async_ else settings.sync_timeout_s
     return await answer(request, handle, spec, str(mode), inputs, wait=wait, replayed=not started)

@@ -1,0 +1,302 @@
+"""The seed's GPT orchestration endpoints, durable: /api/gpt-workflows*, /api/gpt-agents, /api/gpt-fleets*.
+
+A created workflow is a Temporal workflow waiting for its `execute` update: the definition is stored
+in Temporal, not here. Listing reads Temporal visibility (search attribute GptWorkflowName).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError
+
+from gateway import jobs
+from gateway.auth import require_token
+from gateway.errors import ApiError
+from gateway.schemas import ErrorResponse
+from intents.fleets import FleetRequest, FleetResult
+from intents.orchestration import agents_for, check_definition, check_fleet
+from intents.spec import RequestRejected, quote_short, truncate_utf8
+from workflows import search_attributes as sa
+from workflows.dag import GptWorkflowDefinition
+from workflows.fleet import FleetWorkflow
+from workflows.gpt import GptRunState, GptWorkflow, GptWorkflowInput, GptWorkflowStatus
+
+router = APIRouter(tags=["gpt"], dependencies=[Depends(require_token)])
+WorkflowId = Path(description="The workflow_id returned by create.")
+Wait = Query(default=None, ge=0, le=60, description="Seconds to wait for the result (default: SYNC_TIMEOUT_S).")
+
+
+class CreatedWorkflow(BaseModel):
+    workflow_id: str
+    name: str
+    state: GptRunState
+    steps: list[str] = Field(description="Step ids in run order.")
+
+
+class WorkflowListItem(BaseModel):
+    workflow_id: str
+    name: str | None
+    state: str
+    started_at: Any = None
+    closed_at: Any = None
+
+
+class FleetOrchestrateBody(BaseModel):
+    objective: str = Field(min_length=1, max_length=20_000)
+    parallel: bool = True
+    synthesize: str | None = Field(default=None, max_length=80, description="Lead agent that merges the outputs.")
+    timeout_s: float = Field(default=120, gt=0, le=3600, description="Per-agent time limit.")
+
+
+def _rejected(exc: RequestRejected, prefix: str = "") -> ApiError:
+    field = f"{prefix}{exc.field}" if exc.field and prefix else exc.field
+    return ApiError(400, exc.error_type, str(exc), field=field, details=exc.details)
+
+
+def _workflow_id(prefix: str, idempotency_key: str | None) -> str:
+    if idempotency_key is None:
+        return f"{prefix}-{uuid.uuid4().hex}"
+    jobs.job_id_for(prefix, {}, idempotency_key)  # same header rules as /orchestrate
+    return f"{prefix}-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+
+
+async def _wait(handle, seconds: float):
+    try:
+        return "done", await asyncio.wait_for(handle.result(), timeout=seconds)
+    except asyncio.TimeoutError:
+        return "pending", None
+    except WorkflowFailureError as exc:
+        return "failed", exc
+
+
+async def _status(request: Request, workflow_id: str) -> GptWorkflowStatus:
+    client = await request.app.state.temporal.client()
+    handle, desc = await jobs.describe(client, workflow_id)
+    if desc.workflow_type != "GptWorkflow":
+        raise ApiError(404, "NotFound", f"no GPT workflow {workflow_id!r}", field="workflow_id")
+    try:
+        return await handle.query(GptWorkflow.status)
+    except Exception as exc:  # no worker to answer: say so rather than guess
+        raise ApiError(503, "WorkerUnavailable", "no worker answered the status query; is a worker running?") from exc
+
+
+@router.post(
+    "/api/gpt-workflows/create",
+    operation_id="createGptWorkflow",
+    summary="Create (validate and durably store) a multi-step GPT workflow",
+    status_code=201,
+    response_model=CreatedWorkflow,
+    responses={400: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    openapi_extra={"x-openai-isConsequential": False},
+)
+async def create_workflow(
+    request: Request,
+    definition: GptWorkflowDefinition,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> CreatedWorkflow:
+    settings = request.app.state.settings
+    try:
+        order = check_definition(definition, settings)
+    except RequestRejected as exc:
+        raise _rejected(exc) from None
+    client = await request.app.state.temporal.client()
+    workflow_id = _workflow_id("gptwf", idempotency_key)
+    kind = "parallel" if definition.parallel else "sequential"
+    await jobs.start_or_attach(
+        client,
+        GptWorkflow.run,
+        GptWorkflowInput(definition=definition),
+        job_id=workflow_id,
+        task_queue=settings.task_queue,
+        search_attributes=TypedSearchAttributes(
+            [SearchAttributePair(sa.GPT_WORKFLOW_NAME, definition.name[:200]), SearchAttributePair(sa.INTENT, "gpt.workflow")]
+        ),
+        static_summary=truncate_utf8(f"GPT workflow {quote_short(definition.name)}: {len(definition.steps)} steps, {kind}", 200),
+        static_details=jobs.details_markdown("gpt.workflow", "agent", definition.model_dump(mode="json")),
+        memo={"state": "created"},
+    )
+    return CreatedWorkflow(workflow_id=workflow_id, name=definition.name, state=GptRunState.CREATED, steps=order)
+
+
+@router.post(
+    "/api/gpt-workflows/{workflow_id}/execute",
+    operation_id="executeGptWorkflow",
+    summary="Execute a created GPT workflow; waits up to `wait` seconds for the result",
+    response_model=GptWorkflowStatus,
+    responses={202: {"model": GptWorkflowStatus}, 404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+    openapi_extra={"x-openai-isConsequential": True},
+)
+async def execute_workflow(request: Request, workflow_id: str = WorkflowId, wait: float | None = Wait):
+    client = await request.app.state.temporal.client()
+    handle, desc = await jobs.describe(client, workflow_id)
+    if desc.workflow_type != "GptWorkflow":
+        raise ApiError(404, "NotFound", f"no GPT workflow {workflow_id!r}", field="workflow_id")
+    try:
+        await handle.execute_update(GptWorkflow.execute)
+    except WorkflowUpdateFailedError as exc:
+        raise ApiError(409, "AlreadyExecuted", getattr(exc.cause, "message", str(exc)), field="workflow_id") from None
+    except RPCError as exc:
+        raise ApiError(409, "WorkflowClosed", f"the workflow is closed ({exc.message})", field="workflow_id") from None
+    seconds = request.app.state.settings.sync_timeout_s if wait is None else wait
+    kind, _ = await _wait(handle, seconds)
+    status = await _status(request, workflow_id)
+    return JSONResponse(status.model_dump(mode="json"), status_code=202 if kind == "pending" else 200)
+
+
+@router.get(
+    "/api/gpt-workflows/{workflow_id}",
+    operation_id="getGptWorkflow",
+    summary="A GPT workflow's state and every step's state, times and output",
+    response_model=GptWorkflowStatus,
+    responses={404: {"model": ErrorResponse}},
+)
+async def get_workflow(request: Request, workflow_id: str = WorkflowId) -> GptWorkflowStatus:
+    status = await _status(request, workflow_id)
+    for step in status.steps:
+        step.output = jobs.cap_result(step.output, request.app.state.settings.max_result_chars // max(len(status.steps), 1))
+    return status
+
+
+_CLOSED_STATE = {"Completed": "succeeded", "Failed": "failed", "Canceled": "cancelled", "Terminated": "terminated", "TimedOut": "timed_out"}
+_STATE_QUERY = {
+    "created": "ExecutionStatus='Running'",
+    "running": "ExecutionStatus='Running'",
+    "succeeded": "ExecutionStatus='Completed'",
+    "failed": "ExecutionStatus='Failed'",
+    "cancelled": "ExecutionStatus='Canceled'",
+    "terminated": "ExecutionStatus='Terminated'",
+}
+
+
+@router.get(
+    "/api/gpt-workflows",
+    operation_id="listGptWorkflows",
+    summary="List GPT workflows, newest first, filtered by state and/or exact name",
+    response_model=list[WorkflowListItem],
+)
+async def list_workflows(
+    request: Request,
+    status: str | None = Query(default=None, description="created|running|succeeded|failed|cancelled|terminated"),
+    name: str | None = Query(default=None, max_length=200, description="Exact workflow name."),
+    limit: int = Query(default=50, ge=1, le=200),
+) -> list[WorkflowListItem]:
+    if status is not None and status not in _STATE_QUERY:
+        raise ApiError(422, "ValidationError", f"status must be one of {', '.join(_STATE_QUERY)}", field="status")
+    query = "WorkflowType='GptWorkflow'"
+    if name is not None:
+        query += " AND GptWorkflowName=" + _quote(name)
+    if status is not None:
+        query += " AND " + _STATE_QUERY[status]
+    client = await request.app.state.temporal.client()
+    items: list[WorkflowListItem] = []
+    async for wf in client.list_workflows(query, limit=limit * 2 if status in ("created", "running") else limit):
+        memo = await wf.memo()
+        state = _CLOSED_STATE.get(wf.status.name.title().replace("_", "") if wf.status else "", None)
+        if wf.status is not None and wf.status.name == "TIMED_OUT":
+            state = "timed_out"
+        state = state or memo.get("state", "running")
+        if status in ("created", "running") and state != status:
+            continue
+        items.append(WorkflowListItem(
+            workflow_id=wf.id, name=wf.typed_search_attributes.get(sa.GPT_WORKFLOW_NAME), state=state,
+            started_at=wf.start_time, closed_at=wf.close_time,
+        ))  # fmt: skip
+        if len(items) >= limit:
+            break
+    return items
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@router.post(
+    "/api/gpt-workflows/{workflow_id}/cancel",
+    operation_id="cancelGptWorkflow",
+    summary="Cancel a GPT workflow; running steps are cancelled, the rest do not run",
+    status_code=202,
+    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+    openapi_extra={"x-openai-isConsequential": True},
+)
+async def cancel_workflow(request: Request, workflow_id: str = WorkflowId) -> dict:
+    status = await _status(request, workflow_id)
+    if status.state not in (GptRunState.CREATED, GptRunState.RUNNING):
+        raise ApiError(409, "WorkflowClosed", f"the workflow is already {status.state}", field="workflow_id")
+    client = await request.app.state.temporal.client()
+    await client.get_workflow_handle(workflow_id).cancel()
+    return {"workflow_id": workflow_id, "state": "cancelling"}
+
+
+@router.get("/api/gpt-agents", operation_id="listGptAgents", summary="The named GPT agents, with fleet and model")
+async def list_agents(request: Request) -> dict:
+    settings = request.app.state.settings
+    return {"agents": agents_for(settings).list_agents(settings)}
+
+
+@router.get("/api/gpt-fleets", operation_id="listGptFleets", summary="Fleets (agent categories) and their members")
+async def list_fleets(request: Request) -> dict:
+    return {"fleets": agents_for(request.app.state.settings).list_fleets()}
+
+
+@router.post(
+    "/api/gpt-fleets/{category}/orchestrate",
+    operation_id="orchestrateFleet",
+    summary="Give one objective to every agent of a fleet; results per agent, optional synthesis",
+    response_model=FleetResult,
+    responses={202: {"description": "Still running: poll GET /jobs/{workflow_id}."}, 400: {"model": ErrorResponse}},
+    openapi_extra={"x-openai-isConsequential": False},
+)
+async def orchestrate_fleet(
+    request: Request,
+    category: str = Path(max_length=80),
+    body: FleetOrchestrateBody = Body(),
+    wait: float | None = Wait,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+):
+    settings = request.app.state.settings
+    req = FleetRequest(category=category, **body.model_dump())
+    try:
+        check_fleet(req, settings)
+    except RequestRejected as exc:
+        field = "category" if exc.field == "inputs.category" else (exc.field or "").removeprefix("inputs.")
+        raise ApiError(400, exc.error_type, str(exc), field=field, details=exc.details) from None
+    canonical = agents_for(settings).fleet(category)[0].category
+    req = req.model_copy(update={"category": canonical})
+    material = jobs.canonical_json(req.model_dump(mode="json"))
+    workflow_id = (
+        _workflow_id("fleet", idempotency_key) if idempotency_key else "fleet-" + hashlib.sha256(material.encode()).hexdigest()[:40]
+    )
+    client = await request.app.state.temporal.client()
+    handle, started = await jobs.start_or_attach(
+        client,
+        FleetWorkflow.run,
+        req,
+        job_id=workflow_id,
+        task_queue=settings.task_queue,
+        search_attributes=TypedSearchAttributes(
+            [SearchAttributePair(sa.FLEET, canonical), SearchAttributePair(sa.INTENT, "fleet.orchestrate")]
+        ),
+        static_summary=truncate_utf8(f"Fleet {canonical}: {req.objective}", 200),
+        static_details=jobs.details_markdown("fleet.orchestrate", "agent", req.model_dump(mode="json")),
+    )
+    seconds = settings.sync_timeout_s if wait is None else wait
+    kind, value = await _wait(handle, seconds)
+    headers = {"Location": f"/jobs/{workflow_id}"} | ({} if started else {"Idempotent-Replayed": "true"})
+    if kind == "done":
+        result = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+        return JSONResponse(result | {"workflow_id": workflow_id}, headers=headers)
+    if kind == "failed":
+        status, error = jobs.failure_info(value)
+        return JSONResponse(
+            {"status": "error", "job_id": workflow_id, "error": error.model_dump(exclude_none=True)}, status_code=409, headers=headers
+        )
+    return JSONResponse({"status": "accepted", "workflow_id": workflow_id, "category": canonical}, status_code=202, headers=headers)

@@ -1,0 +1,91 @@
+"""gpt.workflow and fleet.orchestrate: multi-step work reachable through /orchestrate too.
+
+Each runs as a child workflow (GptWorkflow / FleetWorkflow) of the job's IntentWorkflow, so the job,
+its cancellation and its result behave like any other intent's.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from intents.fleets import FleetRequest
+from intents.spec import IntentSpec, Mode, RequestRejected, quote_short
+from workflows.dag import GptWorkflowDefinition, validate_definition
+
+# Intents a GPT workflow step may not call: they would nest whole workflows inside a step.
+NOT_A_STEP = ("gpt.workflow", "fleet.orchestrate")
+
+
+def agents_for(settings):
+    from config.agents import AgentRegistry
+
+    return AgentRegistry.from_settings(settings)
+
+
+def check_step_intent(name: str) -> None:
+    from intents import registry
+
+    if name in NOT_A_STEP:
+        raise ValueError(f"{name} cannot be a step of a GPT workflow")
+    registry.get(name)
+
+
+def check_definition(defn: GptWorkflowDefinition, settings) -> list[str]:
+    """Create-time validation (raises DefinitionError, a RequestRejected -> 400 naming the field)."""
+    return validate_definition(defn, check_agent=agents_for(settings).get, check_intent=check_step_intent)
+
+
+def check_fleet(req: FleetRequest, settings) -> None:
+    agents = agents_for(settings)
+    agents.fleet(req.category, field="inputs.category")
+    if req.synthesize:
+        agents.get(req.synthesize, field="inputs.synthesize")
+
+
+def _gpt_call(intent: str, inputs: dict[str, Any], job_id: str) -> dict[str, Any]:
+    return {"definition": inputs, "execute": True}
+
+
+def _precheck_definition(defn: GptWorkflowDefinition, settings) -> None:
+    try:
+        check_definition(defn, settings)
+    except RequestRejected as exc:
+        exc.field = f"inputs.{exc.field}" if exc.field else "inputs"
+        raise
+
+
+INTENTS = [
+    IntentSpec(
+        name="gpt.workflow",
+        mode=Mode.AGENT,
+        description="Run a multi-step GPT workflow (agents and intents, sequential or a DAG) and return every step's result.",
+        input_model=GptWorkflowDefinition,
+        child_workflow="GptWorkflow",
+        build_call=_gpt_call,
+        read_only=False,
+        timeout=timedelta(hours=1),
+        example={
+            "name": "Travel Blog Creation",
+            "steps": [
+                {"stepId": "content", "gpt": "Wanderweave", "action": "message", "params": {"message": "Paris in spring"}},
+                {"stepId": "format", "gpt": "ShowBuilder GPT", "action": "message",
+                 "params": {"message": "Format as a blog post: {{steps.content.output}}"}, "waitFor": ["content"]},
+            ],
+        },  # fmt: skip
+        summarize=lambda d: f"{quote_short(d.name)}, {len(d.steps)} steps",
+        precheck=_precheck_definition,
+    ),
+    IntentSpec(
+        name="fleet.orchestrate",
+        mode=Mode.AGENT,
+        description="Give one objective to every agent of a fleet (category); results per agent, optional synthesis.",
+        input_model=FleetRequest,
+        child_workflow="FleetWorkflow",
+        read_only=False,
+        timeout=timedelta(hours=1),
+        example={"category": "Creative", "objective": "Create marketing campaign for new feature"},
+        summarize=lambda r: f"{r.category}: {quote_short(r.objective)}",
+        precheck=check_fleet,
+    ),
+]
