@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from intents.fleets import FleetRequest
+from intents.errors import ErrorType
 from intents.spec import IntentSpec, Mode, RequestRejected, quote_short
 from workflows.dag import GptWorkflowDefinition, validate_definition
 
@@ -27,7 +28,7 @@ def check_step_intent(name: str) -> None:
     from intents import registry
 
     if name in NOT_A_STEP:
-        raise ValueError(f"{name} cannot be a step of a GPT workflow")
+        raise RequestRejected(ErrorType.UNKNOWN_INTENT, f"{name} cannot be a step of a GPT workflow (it is a whole workflow)")
     registry.get(name)
 
 
