@@ -73,6 +73,8 @@ class GptWorkflow:
             await self._drive()
         except asyncio.CancelledError:
             self._ended_at = workflow.now()
+            if self._started_at is None:
+                self._run.abort(self._ended_at, reason="cancelled before it was executed")
             self._set_state(GptRunState.CANCELLED)
             raise
         self._ended_at = workflow.now()
@@ -109,7 +111,7 @@ class GptWorkflow:
                 tasks[step_id].cancel()
             # Wait for every running step to acknowledge; their records become `cancelled`.
             for step_id, task in list(tasks.items()):
-                await asyncio.wait([task])
+                await workflow.wait([task])
                 self._settle(step_id, task)
             raise
 
