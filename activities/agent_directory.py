@@ -1,7 +1,8 @@
 """agents.fleet: who is in a fleet, read from the agent registry when the run starts.
 
 An activity (not workflow code) because it reads configuration; its answer is recorded in history,
-so a replay sees the same fleet even if agents.yaml changed since.
+so a replay sees the same fleet even if agents.yaml changed since. The fleet workflow runs it as a
+local activity (on the worker that runs the workflow task), which saves a task dispatch.
 """
 
 from __future__ import annotations
