@@ -12,7 +12,7 @@ import shlex
 from temporalio import activity
 
 from activities.ssh_client import RunOptions, run_command
-from activities.ssh_policy import check_peek, classify_danger
+from intents.ssh_policy import check_peek, classify_danger
 from config import Settings
 from config.hosts import Inventory, SshHost, load_inventory
 from intents.approval import Approval, DecisionKind, Preflight
@@ -31,7 +31,11 @@ class SshActivities:
             log.warning("SSH_DEV_ACCEPT_UNKNOWN_HOSTS=true: host keys are NOT verified. Never use this outside dev.")
 
     def activities(self) -> list:
-        return [self.preflight, self.peek, self.exec]
+        return [self.preflight, *self.handlers()]
+
+    def handlers(self) -> list:
+        """What runs a command on a host: all a zone worker needs."""
+        return [self.peek, self.exec]
 
     @activity.defn(name="ssh.preflight")
     async def preflight(self, inp: SshExecInput) -> Preflight:

@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from config.settings import Settings, get_settings
+from config.settings import Settings
 from intents.errors import ErrorType
 from intents.spec import RequestRejected
 
@@ -141,14 +141,14 @@ def load_inventory(settings: Settings) -> Inventory:
     return parse_inventory(text, path.parent)
 
 
-_cached: tuple[tuple[Path | None, int], Inventory] | None = None
+_cached: dict[Path | None, tuple[int, Inventory]] = {}
 
 
-def current_inventory() -> Inventory:
-    """The inventory of `get_settings()`, re-read when the file changes (gateway prechecks use this)."""
-    global _cached
-    path = inventory_path(get_settings())
-    stamp = (path, os.stat(path).st_mtime_ns if path is not None and path.exists() else 0)
-    if _cached is None or _cached[0] != stamp:
-        _cached = (stamp, load_inventory(get_settings()))
-    return _cached[1]
+def inventory_for(settings: Settings) -> Inventory:
+    """The inventory of `settings`, re-read only when its file changes (the gateway's prechecks use this)."""
+    path = inventory_path(settings)
+    stamp = os.stat(path).st_mtime_ns if path is not None and path.exists() else 0
+    cached = _cached.get(path)
+    if cached is None or cached[0] != stamp:
+        cached = _cached[path] = (stamp, load_inventory(settings))
+    return cached[1]

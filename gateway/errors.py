@@ -33,6 +33,7 @@ STATUS_BY_ERROR_TYPE: dict[str, int] = {
     ErrorType.UPSTREAM_UNAVAILABLE: 503,
     ErrorType.HOST_KEY_MISMATCH: 502,
     ErrorType.SSH_AUTH: 502,
+    ErrorType.SSH_COMMAND_TIMEOUT: 504,
     ErrorType.TOOL_ERROR: 502,
     ErrorType.UPSTREAM_PROTOCOL: 502,
     ErrorType.CALLBACK_URL_REJECTED: 400,

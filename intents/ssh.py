@@ -15,7 +15,10 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from config.hosts import inventory_for
+from config.settings import Settings
 from intents.spec import IntentSpec, Mode, RetrySpec, quote_short
+from intents.ssh_policy import check_peek, reject
 
 PREFLIGHT_ACTIVITY = "ssh.preflight"
 # Upper bound of one SSH activity: the longest connect (60 s) + command (600 s) a host may
@@ -67,23 +70,17 @@ class SshResult(BaseModel):
     duration_ms: int
 
 
-def check_host(inputs: SshPeekInput, settings=None) -> None:
-    from config.hosts import current_inventory, load_inventory
-
-    (load_inventory(settings) if settings is not None else current_inventory()).get(inputs.host)
+def check_host(inputs: SshPeekInput, settings: Settings) -> None:
+    inventory_for(settings).get(inputs.host)
 
 
-def precheck_peek(inputs: SshPeekInput, settings=None) -> None:
+def precheck_peek(inputs: SshPeekInput, settings: Settings) -> None:
     """Gateway-side: unknown host -> 400 listing hosts; shell syntax or non-allowlisted command -> 400 saying why."""
-    from activities.ssh_policy import check_peek
-
     check_host(inputs, settings)
     check_peek(inputs.command)
 
 
-def precheck_exec(inputs: SshExecInput, settings=None) -> None:
-    from activities.ssh_policy import reject
-
+def precheck_exec(inputs: SshExecInput, settings: Settings) -> None:
     check_host(inputs, settings)
     if "\x00" in inputs.command:
         raise reject("NUL byte in command")

@@ -9,7 +9,7 @@ Each allowed command maps to a validator in `PEEK_COMMANDS`; most are a declarat
 options, which take a value, what an operand may be). Commands whose first operand is a verb
 (`systemctl status`, `docker ps`, `ip addr`) use `Verbs`. Anything not listed is refused.
 
-The other half of the SSH policy, `classify_danger` for ssh.exec, lives in `activities/ssh_danger.py`
+The other half of the SSH policy, `classify_danger` for ssh.exec, lives in `intents/ssh_danger.py`
 and is re-exported here so callers import both from one place.
 """
 
@@ -20,7 +20,7 @@ import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from activities.ssh_danger import classify_danger
+from intents.ssh_danger import classify_danger
 from intents.errors import ErrorType
 from intents.spec import RequestRejected
 

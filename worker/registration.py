@@ -22,6 +22,7 @@ def build_activities(settings: Settings) -> list:
     from activities.llm import LlmActivities
     from activities.mcp import McpActivities
     from activities.memory import MemoryActivities
+    from activities.ssh import SshActivities
     from config.agents import AgentRegistry
 
     agents = AgentRegistry.from_settings(settings)
@@ -32,6 +33,8 @@ def build_activities(settings: Settings) -> list:
         *FlowActivities(settings).activities(),
         *McpActivities(settings).activities(),
         *CallbackActivities(settings).activities(),
+        # The preflight (approval gate + zone lookup) and the handlers of hosts without a zone.
+        *SshActivities(settings).activities(),
     ]
 
 
@@ -46,5 +49,11 @@ def extra_activities(settings: Settings) -> list:
 
 
 def zone_activities(settings: Settings) -> list:
-    """Activities a zone worker (`gpt-orchestrator worker --zone NAME`) runs on its own queue."""
-    return []
+    """Activities a zone worker (`gpt-orchestrator worker --zone NAME`) runs on its own queue.
+
+    Only what must run inside the zone: the SSH handlers. The preflight stays on the default queue,
+    because it is what names the zone.
+    """
+    from activities.ssh import SshActivities
+
+    return SshActivities(settings).handlers()

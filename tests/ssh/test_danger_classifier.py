@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from activities.ssh_policy import classify_danger
+from intents.ssh_policy import classify_danger
 from tests.ssh.corpus import DANGEROUS, SAFE
 
 

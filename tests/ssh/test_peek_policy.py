@@ -6,7 +6,7 @@ import shlex
 
 import pytest
 
-from activities.ssh_policy import PEEK_COMMANDS, check_peek, classify_danger
+from intents.ssh_policy import PEEK_COMMANDS, check_peek, classify_danger
 from intents.errors import ErrorType
 from intents.spec import RequestRejected
 from tests.ssh.corpus import INJECTIONS
