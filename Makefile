@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PYTEST_ARGS ?=
 
-.PHONY: dev test bench bootstrap
+.PHONY: dev test bench bootstrap ui-check actions-schema
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -20,3 +20,13 @@ test: bootstrap
 
 bench: bootstrap
 	@$(UV) run --frozen python -m bench
+
+# The ChatGPT Actions schema committed as chatgpt_actions.json (a test fails when it drifts from the app).
+# For your own GPT: make actions-schema SERVER_URL=https://your-gateway.example.org
+SERVER_URL ?= https://orchestrator.example.com
+actions-schema: bootstrap
+	@$(UV) run --frozen gpt-orchestrator actions-schema --server-url $(SERVER_URL) --output chatgpt_actions.json
+
+# Real headless Chromium reads the Temporal Web UI; refreshes the screenshots in docs/.
+ui-check: bootstrap
+	@UI_SCREENSHOT_DIR=docs $(UV) run --frozen pytest -q tests/ops/test_web_ui.py

@@ -87,7 +87,22 @@ class DevServer:
                 self.stop()
                 raise RuntimeError("temporal dev server did not open its port in time")
             await asyncio.sleep(0.05)
+        # An open port is not a ready server ("Frontend is not healthy yet"): wait for its health check.
+        while not await self._healthy():
+            if self.process.poll() is not None or loop.time() > deadline:
+                self.stop()
+                raise RuntimeError("temporal dev server did not become healthy in time")
+            await asyncio.sleep(0.1)
         return self
+
+    async def _healthy(self) -> bool:
+        from temporalio.service import ConnectConfig, ServiceClient
+
+        try:
+            client = await ServiceClient.connect(ConnectConfig(target_host=self.address))
+            return await client.check_health()
+        except Exception:  # noqa: BLE001 - not up yet, whatever the reason
+            return False
 
     def stop(self, timeout: float = 10.0) -> None:
         if not self.process or self.process.poll() is not None:
