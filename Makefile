@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PYTEST_ARGS ?=
 
-.PHONY: dev test bench bootstrap ui-check actions-schema
+.PHONY: dev test bench bootstrap ui-check record-histories actions-schema
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -30,3 +30,7 @@ actions-schema: bootstrap
 # Real headless Chromium reads the Temporal Web UI; refreshes the screenshots in docs/.
 ui-check: bootstrap
 	@UI_SCREENSHOT_DIR=docs $(UV) run --frozen pytest -q tests/ops/test_web_ui.py
+
+# Golden histories of every workflow scenario, replayed by tests/histories/test_replay.py.
+record-histories: bootstrap
+	@$(UV) run --frozen python -m tests.histories.record
