@@ -16,6 +16,7 @@ from temporalio.exceptions import ActivityError, TimeoutError as TemporalTimeout
 with workflow.unsafe.imports_passed_through():
     from intents.fleets import FLEET_ACTIVITY, AgentOutcome, AgentOutcomeStatus, FleetLookup, FleetMembers, FleetRequest, FleetResult
     from intents.spec import RetrySpec
+    from workflows import search_attributes as sa
     from workflows import steps
 
 SYNTHESIS_OUTPUT_CHARS = 4000  # per agent, so the lead's prompt stays bounded for big fleets
@@ -38,6 +39,7 @@ class FleetWorkflow:
             retry_policy=RetryPolicy(maximum_attempts=3),
             summary=f"who is in fleet {req.category}",
         )
+        workflow.upsert_search_attributes([sa.FLEET.value_set(members.category), sa.AGENT.value_set(members.agents)])
         self._result = FleetResult(
             category=members.category,
             objective=req.objective,

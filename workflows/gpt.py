@@ -18,6 +18,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
+    from workflows import search_attributes as sa
     from workflows import steps
     from workflows.dag import CHAT_ACTIONS, DagRun, GptWorkflowDefinition, StepRecord, StepState, chat_text
 
@@ -63,6 +64,10 @@ class GptWorkflow:
     async def run(self, inp: GptWorkflowInput) -> GptWorkflowStatus:
         self._run = DagRun(inp.definition)
         self._created_at = workflow.now()
+        agents = sorted({s.gpt for s in inp.definition.steps if s.gpt})
+        workflow.upsert_search_attributes(
+            [sa.GPT_WORKFLOW_NAME.value_set(inp.definition.name[:200]), sa.AGENT.value_set(agents)]
+        )
         self._execute = inp.execute
         try:
             if not self._execute:

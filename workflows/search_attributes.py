@@ -6,7 +6,7 @@ from temporalio.common import SearchAttributeKey
 INTENT = SearchAttributeKey.for_keyword("Intent")
 MODE = SearchAttributeKey.for_keyword("Mode")
 FLEET = SearchAttributeKey.for_keyword("Fleet")
-AGENT = SearchAttributeKey.for_keyword("Agent")
+AGENT = SearchAttributeKey.for_keyword_list("Agent")  # every agent a run involves
 APPROVAL = SearchAttributeKey.for_keyword("Approval")  # pending | approved | rejected | expired
 APPROVER = SearchAttributeKey.for_keyword("Approver")
 GPT_WORKFLOW_NAME = SearchAttributeKey.for_keyword("GptWorkflowName")
@@ -14,9 +14,14 @@ GPT_WORKFLOW_NAME = SearchAttributeKey.for_keyword("GptWorkflowName")
 ALL = [INTENT, MODE, FLEET, AGENT, APPROVAL, APPROVER, GPT_WORKFLOW_NAME]
 
 
+def cli_type(key: SearchAttributeKey) -> str:
+    """The `temporal` CLI's name of a key's type: KEYWORD_LIST -> KeywordList."""
+    return "".join(part.title() for part in key.indexed_value_type.name.split("_"))
+
+
 def cli_flags() -> list[str]:
-    """`temporal server start-dev --search-attribute Name=Keyword ...`"""
+    """`temporal server start-dev --search-attribute Name=Type ...`"""
     flags: list[str] = []
     for key in ALL:
-        flags += ["--search-attribute", f"{key.name}=Keyword"]
+        flags += ["--search-attribute", f"{key.name}={cli_type(key)}"]
     return flags

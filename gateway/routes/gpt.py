@@ -111,6 +111,8 @@ async def create_workflow(
     client = await request.app.state.temporal.client()
     workflow_id = _workflow_id("gptwf", idempotency_key)
     kind = "parallel" if definition.parallel else "sequential"
+    # The workflow upserts its name (and agents) itself, for runs started as children; setting the name
+    # at start too keeps a created workflow listable by name before any worker has picked it up.
     await jobs.start_or_attach(
         client,
         GptWorkflow.run,

@@ -66,3 +66,13 @@ async def test_the_creative_fleet_answers_the_marketing_objective_with_a_synthes
 
     job = await api.get(f"/jobs/{fleet['workflow_id']}")
     assert job.json()["status"] == "success"
+
+
+async def test_an_operator_finds_every_run_an_agent_took_part_in(api, client):
+    status = await create_and_execute(api, example("travel-blog.json"))
+    fleet = await api.post("/api/gpt-fleets/Creative/orchestrate", json={"objective": "Agent search attribute"}, params={"wait": 30})
+
+    query = f"Agent='Wanderweave' AND WorkflowId IN ('{status['workflow_id']}', '{fleet.json()['workflow_id']}')"
+    found = {wf.id async for wf in client.list_workflows(query)}
+
+    assert found == {status["workflow_id"], fleet.json()["workflow_id"]}
