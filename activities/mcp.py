@@ -134,15 +134,16 @@ class McpActivities:
             return [tool_info(t) for t in await self._all_tools(session)]
 
     async def _entry(self, server: str, *, strict: bool) -> McpServerTools:
-        transport = self._config(server).transport
+        config = self._config(server)
+        entry = McpServerTools(server=server, transport=config.transport, timeout_s=config.timeout_s)
         try:
-            tools = await self._catalog_of(server)
+            entry.tools = await self._catalog_of(server)
         except Exception as err:  # noqa: BLE001 - one dead server must not hide the others' tools
             mapped = connection_error(server, err)
             if strict:
                 raise mapped from None
-            return McpServerTools(server=server, transport=transport, error=mapped.message)
-        return McpServerTools(server=server, transport=transport, tools=tools)
+            entry.error = mapped.message
+        return entry
 
     @activity.defn(name=MCP_LIST_ACTIVITY)
     async def list_tools(self, req: McpListRequest) -> McpCatalog:

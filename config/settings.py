@@ -138,6 +138,20 @@ class Settings(BaseSettings):
         description="Each of stdout/stderr is cut to this many characters (with a marker) so results stay under 100k.",
     )
 
+    # --- Routing and MCP catalog (gateway) -------------------------------------------------
+    intent_routes: dict[str, Literal["agent", "flow", "mcp"]] = Field(
+        default_factory=dict,
+        description='Extra auto-routing rules (JSON `{"pattern": "mode"}`, e.g. `{"crm.*": "mcp"}`), checked before the '
+        "shipped table. An intent has one handler, so a rule that contradicts a registered intent's mode stops start-up.",
+    )
+    mcp_catalog_timeout_s: float = Field(
+        default=20,
+        gt=0,
+        le=300,
+        description="How long the gateway (GET /intents?refresh=1, unknown mcp.* intents) or a starting worker waits "
+        "for the MCP servers' tool lists.",
+    )
+
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
@@ -9,9 +11,12 @@ from temporalio.client import Client
 from config import Settings, get_settings, tracing
 from gateway import errors, telemetry
 from gateway.limits import BodySizeLimit
+from gateway.mcp_catalog import McpCatalogCache
 from gateway.routes import gpt, health, intents, jobs, orchestrate
 from gateway.temporal import TemporalLink
 from intents import registry
+from intents.routing import RoutingTable
+from intents.url_policy import check_callback_url
 
 DESCRIPTION = """Durable orchestration for ChatGPT Actions and any HTTP client.
 Every call is a Temporal workflow: it survives restarts, retries failed steps and never runs twice."""
@@ -34,6 +39,10 @@ def create_app(
     tracer_provider = tracer_provider or tracing.tracer_provider(settings, telemetry.SERVICE_NAME)
     app.state.temporal = TemporalLink(settings, client, interceptors=tracing.temporal_interceptors(tracer_provider))
     app.state.eager_start = eager_start and client is not None
+    app.state.check_callback_url = partial(check_callback_url, settings=settings)  # 400s at request time
+    app.state.routes = RoutingTable.with_overrides(settings.intent_routes)
+    app.state.routes.check_intents(registry.all_intents())  # an INTENT_ROUTES contradiction stops start-up
+    app.state.mcp_catalog = McpCatalogCache(settings, app.state.temporal)
     errors.install(app)
     for module in (orchestrate, jobs, gpt, intents, health):
         app.include_router(module.router)

@@ -50,6 +50,7 @@ class McpServerTools(BaseModel):
     server: str
     transport: str
     tools: list[McpToolInfo] = Field(default_factory=list)
+    timeout_s: float | None = Field(default=None, description="The server's per-call time limit (its config lives on the worker).")
     error: str | None = Field(default=None, description="Why the catalog could not be read (other servers still count).")
 
 
@@ -206,10 +207,36 @@ def catalog_to_specs(catalog: McpCatalog, servers: Mapping[str, McpServerConfig]
         if entry.error is not None:
             continue
         config = (servers or {}).get(entry.server)
-        call_timeout = timedelta(seconds=config.timeout_s) if config else timedelta(seconds=60)
+        timeout_s = config.timeout_s if config else entry.timeout_s or 60
+        call_timeout = timedelta(seconds=timeout_s)
         for tool in entry.tools:
             try:
                 specs.append(spec_for_tool(entry.server, tool, call_timeout=call_timeout))
             except ValueError:
                 continue
     return specs
+
+
+class CatalogChange(BaseModel):
+    added: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+
+
+def apply_catalog(catalog: McpCatalog, servers: Mapping[str, McpServerConfig] | None = None) -> CatalogChange:
+    """Make the registry's `mcp.*` intents match a freshly read catalog.
+
+    Tools of servers that listed are replaced by what they listed now (gone tools are unregistered);
+    tools of a server that failed to list are kept (a blip must not make intents vanish; calling them
+    fails with a clear error while it is down); servers no longer in the catalog lose their tools.
+    """
+    from intents import registry
+
+    fresh = {spec.name: spec for spec in catalog_to_specs(catalog, servers)}
+    failed = {entry.server for entry in catalog.servers if entry.error is not None}
+    before = {name for name in registry.names() if name.startswith(INTENT_PREFIX)}
+    gone = sorted(name for name in before - set(fresh) if parse_intent_name(name)[0] not in failed)
+    for name in gone:
+        registry.unregister(name)
+    for spec in fresh.values():
+        registry.register(spec, replace=True)
+    return CatalogChange(added=sorted(set(fresh) - before), removed=gone)

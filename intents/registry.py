@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from intents import flows, memory, orchestration, ssh
+from intents import flows, memory, orchestration, routing, ssh
 from intents.spec import IntentSpec
 
 # Family modules; a new family is one line here.
@@ -33,6 +33,9 @@ class UnknownIntentError(LookupError):
 def register(spec: IntentSpec, *, replace: bool = False) -> IntentSpec:
     if spec.name in _INTENTS and not replace and _INTENTS[spec.name] is not spec:
         raise ValueError(f"intent {spec.name!r} is declared twice")
+    conflict = routing.DEFAULT_TABLE.conflict(spec)
+    if conflict:
+        raise routing.RoutingConflict(conflict)
     _INTENTS[spec.name] = spec
     return spec
 
@@ -63,6 +66,11 @@ def for_workflow(name: str) -> IntentSpec:
 
 def all_intents() -> list[IntentSpec]:
     return [_INTENTS[n] for n in sorted(_INTENTS)]
+
+
+def shipped_intents() -> list[IntentSpec]:
+    """The intents declared in this repository's families (not extra modules, not MCP tools)."""
+    return [spec for family in _FAMILIES for spec in family.INTENTS]
 
 
 def names() -> list[str]:

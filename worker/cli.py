@@ -24,6 +24,10 @@ def _worker(args: argparse.Namespace) -> None:
         settings = get_settings()
         client = await connect(settings)
         worker = build_zone_worker(client, settings, args.zone) if args.zone else build_worker(client, settings)
+        if not args.zone:
+            from worker.mcp_intents import load_mcp_intents
+
+            await load_mcp_intents(settings)  # MCP tools become mcp.<server>.<tool> intents
         await run_until_cancelled(worker)
 
     asyncio.run(main())
@@ -40,6 +44,18 @@ def _gateway(args: argparse.Namespace) -> None:
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
 
 
+def _actions_schema(args: argparse.Namespace) -> None:
+    from gateway.actions_schema import actions_schema, render
+    from gateway.app import create_app
+
+    text = render(actions_schema(create_app(get_settings()), args.server_url))
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gpt-orchestrator", description="Durable orchestration on Temporal.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -51,6 +67,13 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--host")
     g.add_argument("--port", type=int)
     g.set_defaults(fn=_gateway)
+    a = sub.add_parser(
+        "actions-schema",
+        help="print the OpenAPI document to import into a custom GPT's Actions (what `make actions-schema` commits)",
+    )
+    a.add_argument("--server-url", required=True, help="the gateway's public HTTPS URL, e.g. https://orchestrator.example.com")
+    a.add_argument("--output", help="write to this file instead of stdout")
+    a.set_defaults(fn=_actions_schema)
     return p
 
 

@@ -18,6 +18,7 @@ from config import Settings
 from config.temporal import connect
 from gateway.app import create_app
 from worker.devserver import DevServer
+from worker.mcp_intents import load_mcp_intents
 from worker.run import build_worker
 
 
@@ -64,6 +65,7 @@ async def run_dev(settings: Settings) -> None:
             "  Ctrl-C stops everything.\n",
             flush=True,
         )
+        await load_mcp_intents(settings)  # the gateway shares this registry: MCP tools listed from the start
         async with worker:
             await http.serve()
     finally:

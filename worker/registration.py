@@ -5,13 +5,15 @@ from __future__ import annotations
 import importlib
 
 from config import Settings
+from workflows.callback import CallbackWorkflow
 from workflows.fleet import FleetWorkflow
 from workflows.gpt import GptWorkflow
 from workflows.intent import IntentWorkflow
+from workflows.mcp_catalog import McpCatalogWorkflow
 
 
 def workflow_types() -> list[type]:
-    return [IntentWorkflow, GptWorkflow, FleetWorkflow]
+    return [IntentWorkflow, GptWorkflow, FleetWorkflow, McpCatalogWorkflow, CallbackWorkflow]
 
 
 def build_activities(settings: Settings) -> list:

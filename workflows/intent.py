@@ -12,19 +12,32 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.workflow import ParentClosePolicy
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, is_cancelled_exception
+
+from workflows.callback import CallbackWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from intents import registry
     from intents.approval import Approval, DecisionKind, DecisionRequest, Preflight
+    from intents.callbacks import CallbackDelivery
     from intents.errors import ErrorType
     from intents.spec import IntentSpec
     from workflows import search_attributes as sa
     from workflows.models import IntentRequest, IntentResult, IntentState, Stage
 
 PREFLIGHT_TIMEOUT = timedelta(seconds=15)
-CALLBACK_TIMEOUT = timedelta(seconds=15)
-CALLBACK_RETRY = RetryPolicy(maximum_attempts=8, initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=60))
+
+
+# The callback's job document says what GET /jobs/{id} says once the job is closed (gateway JobView).
+CLOSED_STATUS_BY_ERROR = {ErrorType.REJECTED: "rejected", ErrorType.EXPIRED: "expired"}
+
+
+def error_document(err: ApplicationError) -> dict[str, Any]:
+    doc: dict[str, Any] = {"type": err.type, "message": err.message}
+    if err.details:
+        doc["details"] = err.details[0]
+    return doc
 
 
 def activity_failure(err: ActivityError | ChildWorkflowError) -> ApplicationError:
@@ -82,14 +95,16 @@ class IntentWorkflow:
             job |= {"status": "success", "result": output, "duration_ms": duration_ms}
             return result
         except ApplicationError as err:
-            job |= {"status": "error", "error": {"type": err.type, "message": err.message}}
+            job |= {"status": CLOSED_STATUS_BY_ERROR.get(err.type or "", "error"), "error": error_document(err)}
             raise
         except BaseException as err:
             if is_cancelled_exception(err):
-                job |= {"status": "cancelled"}
+                job |= {"status": "cancelled", "error": {"type": "Cancelled", "message": "the job was cancelled"}}
             raise
         finally:
             self._state.stage = Stage.DONE
+            if self._decision is not None:
+                job["approval"] = self._decision.model_dump(mode="json")
             if req.callback_url and "status" in job:
                 await self._deliver_callback(req.callback_url, job, started)
 
@@ -185,17 +200,16 @@ class IntentWorkflow:
         closed = workflow.now()
         job |= {"started_at": started.isoformat(), "closed_at": closed.isoformat()}
         job.setdefault("duration_ms", int((closed - started).total_seconds() * 1000))
-        try:
-            await workflow.execute_activity(
-                "callback.deliver",
-                {"url": url, "job": job},
-                start_to_close_timeout=CALLBACK_TIMEOUT,
-                retry_policy=CALLBACK_RETRY,
-                summary=f"callback for {job['status']} job",
-            )
-        except ActivityError:
-            # The job's own outcome stands; a dead receiver is visible in history, not fatal.
-            workflow.logger.warning("callback delivery failed for %s", job["job_id"])
+        # A child that outlives this run: the job's outcome is final now, and a slow or failing
+        # receiver is retried there (for minutes) without holding the job open.
+        info = workflow.info()
+        await workflow.start_child_workflow(
+            CallbackWorkflow.run,
+            CallbackDelivery(url=url, job=job),
+            id=f"{info.workflow_id}.callback-{info.run_id}",
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=f"callback for {job['status']} job",
+        )
 
     @staticmethod
     def _activity_summary(spec: IntentSpec, req: IntentRequest) -> str:

@@ -24,6 +24,7 @@ from gateway.schemas import (
 )
 from intents import registry
 from intents.errors import ErrorType
+from intents.routing import RoutingTable
 from intents.spec import IntentSpec, Mode, RequestedMode, RequestRejected
 from workflows import search_attributes as sa
 from workflows.intent import IntentWorkflow
@@ -46,14 +47,26 @@ def resolve_spec(intent: str) -> IntentSpec:
         ) from None
 
 
-def resolve_mode(spec: IntentSpec, requested: RequestedMode) -> Mode:
-    if requested == RequestedMode.AUTO or requested.value == spec.mode.value:
-        return spec.mode
+async def resolve_intent(request: Request, intent: str) -> IntentSpec:
+    """The intent's spec; an unknown `mcp.*` name first re-reads the MCP catalog (the tool may be new)."""
+    if intent not in registry.names():
+        await request.app.state.mcp_catalog.refresh_for(intent)
+    return resolve_spec(intent)
+
+
+def resolve_mode(spec: IntentSpec, requested: RequestedMode, table: RoutingTable) -> Mode:
+    """Auto routing picks the intent's engine: its route in the table, which the spec's own mode agrees
+    with (checked at registration and start-up). An explicit mode must be that engine: it holds the
+    intent's only handler."""
+    mode = spec.mode
+    if requested == RequestedMode.AUTO or requested.value == mode.value:
+        return mode
     raise ApiError(
         400,
         ErrorType.MODE_MISMATCH,
-        f"intent {spec.name!r} runs in {spec.mode} mode, not {requested}; send mode 'auto' or '{spec.mode}'",
+        f"{table.explain(spec)}; it has no {requested} handler. Send mode 'auto' (or '{mode}').",
         field="mode",
+        details={"requested": str(requested), "resolved": str(mode), "route": getattr(table.route_for(spec.name), "pattern", None)},
     )
 
 
@@ -122,7 +135,10 @@ async def answer(request: Request, handle, spec: IntentSpec, mode: str, inputs: 
 @router.post(
     "/orchestrate",
     operation_id="orchestrate",
-    summary="Run an intent (memory.write, memory.search, ...) durably",
+    summary="Run an intent (memory.write, gmail.triage, mcp.<server>.<tool>, ...) durably",
+    # Not consequential as an operation: consequential intents preview first (dry runs) and risky
+    # ones wait for a human approval (approveJob, which is consequential).
+    openapi_extra={"x-openai-isConsequential": False},
     responses={
         200: {"model": OrchestrateSuccess, "description": "Finished within the sync timeout."},
         202: {"model": OrchestrateAccepted, "description": "Still running (or awaiting approval): poll GET /jobs/{job_id}."},
@@ -136,8 +152,8 @@ async def orchestrate(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ):
     settings = request.app.state.settings
-    spec = resolve_spec(body.intent)
-    mode = resolve_mode(spec, body.mode)
+    spec = await resolve_intent(request, body.intent)
+    mode = resolve_mode(spec, body.mode, request.app.state.routes)
     validated = validate(spec, body.inputs, settings)
     precheck_callback(request, body.callback_url)
     inputs = validated.model_dump(mode="json")

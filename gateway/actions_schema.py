@@ -1,0 +1,186 @@
+"""The ChatGPT Actions schema: the live app's OpenAPI document, fitted to what a custom GPT imports.
+
+`gpt-orchestrator actions-schema --server-url https://...` prints it; `chatgpt_actions.json` is its
+committed output (a test regenerates it and fails on drift). What the post-processing guarantees,
+and why (ChatGPT's documented limits for Actions):
+
+- `openapi: 3.1.0` and one `servers` entry (the public HTTPS URL ChatGPT calls);
+- a unique camelCase `operationId` on every operation (the GPT calls operations by it); routes that
+  set none get one from their function name;
+- summaries and descriptions of at most 300 characters (longer ones are cut, marked with "…");
+- one Bearer scheme, applied globally; operations without auth (health) say `security: []`;
+- `x-openai-isConsequential`: a route's own marker wins; otherwise reads (GET) are false and every
+  other method is true, so anything that changes the world asks the user first. /orchestrate marks
+  itself false: its consequential intents have their own preview (dry runs) and approval gate;
+- no header parameters (ChatGPT cannot send custom headers; job IDs make repeats idempotent anyway),
+  and no operator-only routes (metrics, or anything marked `x-operator-only`);
+- 422 responses describe the gateway's real error body (ErrorResponse), not FastAPI's default;
+- /orchestrate carries one request example per intent that declares one, from the intent registry.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from typing import Any
+
+from fastapi import FastAPI
+
+from intents import registry
+
+MAX_TEXT = 300
+OPERATION_ID = re.compile(r"^[a-z][a-zA-Z0-9]*$")
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+READ_METHODS = {"get", "head", "options"}
+OPERATOR_ONLY_PATHS = {"/metrics"}
+OPERATOR_ONLY = "x-operator-only"
+CONSEQUENTIAL = "x-openai-isConsequential"
+BEARER = "bearerAuth"
+# Data, not documentation: example and default values are left as they are.
+LITERAL_KEYS = {"value", "example", "default", "const", "enum"}
+ORCHESTRATE_PATH = "/orchestrate"
+INFO_DESCRIPTION = (
+    "Durable orchestration: run intents (memory, SSH, Gmail/Slack flows, MCP tools, GPT workflows) as "
+    "Temporal jobs that survive restarts. Preview before applying (dry_run), a human approves risky "
+    "commands, poll getJob for long jobs. Responses stay under 100k characters (long results are truncated)."
+)
+
+
+def cut(text: str, limit: int = MAX_TEXT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def camel(name: str) -> str:
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", name) if w]
+    if not words:
+        return "operation"
+    head, *rest = words
+    ident = head[0].lower() + head[1:] + "".join(w[0].upper() + w[1:] for w in rest)
+    return ident if ident[0].isalpha() else f"op{ident[0].upper()}{ident[1:]}"
+
+
+def endpoint_name(operation_id: str, path: str, method: str) -> str:
+    """The endpoint function's name inside FastAPI's default id (`{name}{path}_{method}`, non-word -> _)."""
+    suffix = re.sub(r"\W", "_", path) + f"_{method}"
+    return operation_id[: -len(suffix)] if operation_id.endswith(suffix) and len(operation_id) > len(suffix) else operation_id
+
+
+def orchestrate_examples() -> dict[str, Any]:
+    """One request example per registered intent that declares one (MCP tools are listed at run time)."""
+    return {
+        spec.name: {"summary": cut(spec.description, 120), "value": {"intent": spec.name, "inputs": spec.example}}
+        for spec in registry.all_intents()
+        if spec.example and not spec.name.startswith("mcp.")
+    }
+
+
+def orchestrate_description(names: list[str]) -> str:
+    """As many intent names as fit in the 300 characters; listIntents has them all."""
+    head = "Run an intent: 200 = result, 202 = job_id (poll getJob). Dry runs preview; risky ssh awaits approval. Intents (see listIntents): "
+    for n in range(len(names), -1, -1):
+        shown = [*names[:n], *(["…"] if n < len(names) else []), "mcp.<server>.<tool>"]
+        text = head + ", ".join(shown) + "."
+        if len(text) <= MAX_TEXT:
+            return text
+    return cut(head)
+
+
+def _operations(doc: dict[str, Any]):
+    for path, item in doc.get("paths", {}).items():
+        for method in METHODS:
+            if method in item:
+                yield path, method, item[method]
+
+
+def _drop_operator_only(doc: dict[str, Any]) -> None:
+    for path in list(doc.get("paths", {})):
+        item = doc["paths"][path]
+        for method in [m for m in METHODS if m in item]:
+            if path in OPERATOR_ONLY_PATHS or item[method].get(OPERATOR_ONLY):
+                del item[method]
+        if not any(m in item for m in METHODS):
+            del doc["paths"][path]
+
+
+def _fix_operation_ids(doc: dict[str, Any]) -> None:
+    taken: set[str] = set()
+    for path, method, op in _operations(doc):
+        ident = op.get("operationId") or ""
+        if not OPERATION_ID.match(ident):
+            ident = camel(endpoint_name(ident, path, method) if ident else f"{method} {path}")
+        base, n = ident, 2
+        while ident in taken:
+            ident, n = f"{base}{n}", n + 1
+        taken.add(ident)
+        op["operationId"] = ident
+
+
+def _fit_operation(method: str, op: dict[str, Any]) -> None:
+    op["parameters"] = [p for p in op.get("parameters", []) if p.get("in") != "header"]
+    if not op["parameters"]:
+        del op["parameters"]
+    secured = bool(op.get("security"))
+    op.pop("security", None)
+    if not secured:
+        op["security"] = []  # open (health): ChatGPT sends no key
+    if CONSEQUENTIAL not in op:
+        op[CONSEQUENTIAL] = method not in READ_METHODS
+    for status, response in op.get("responses", {}).items():
+        schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+        if status == "422" and schema.get("$ref", "").endswith("/HTTPValidationError"):
+            schema["$ref"] = "#/components/schemas/ErrorResponse"
+            response["description"] = "Invalid input: error.field names the field."
+
+
+def _cut_texts(node: Any) -> None:
+    """Every summary and description, anywhere (operations, parameters, schemas), at most MAX_TEXT."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("summary", "description") and isinstance(value, str):
+                node[key] = cut(value)
+            elif key not in LITERAL_KEYS:
+                _cut_texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            _cut_texts(item)
+
+
+def _drop_unused_schemas(doc: dict[str, Any]) -> None:
+    schemas = doc.get("components", {}).get("schemas", {})
+    while True:
+        text = json.dumps({k: v for k, v in doc.items() if k != "components"}) + json.dumps(schemas)
+        unused = [name for name in schemas if f'"#/components/schemas/{name}"' not in text]
+        if not unused:
+            return
+        for name in unused:
+            del schemas[name]
+
+
+def actions_schema(app: FastAPI, server_url: str) -> dict[str, Any]:
+    doc = copy.deepcopy(app.openapi())
+    doc["openapi"] = "3.1.0"
+    doc["info"]["description"] = INFO_DESCRIPTION
+    doc["servers"] = [{"url": server_url.rstrip("/"), "description": "The orchestrator gateway (HTTPS)."}]
+    _drop_operator_only(doc)
+    _fix_operation_ids(doc)
+    components = doc.setdefault("components", {})
+    components["securitySchemes"] = {
+        BEARER: {"type": "http", "scheme": "bearer", "description": "The gateway's API_KEY, sent as Authorization: Bearer <key>."}
+    }
+    doc["security"] = [{BEARER: []}]
+    for path, method, op in _operations(doc):
+        _fit_operation(method, op)
+    orchestrate = doc.get("paths", {}).get(ORCHESTRATE_PATH, {}).get("post")
+    if orchestrate is not None:
+        examples = orchestrate_examples()
+        orchestrate["description"] = orchestrate_description([*examples])
+        orchestrate["requestBody"]["content"]["application/json"]["examples"] = examples
+    _cut_texts(doc)
+    _drop_unused_schemas(doc)
+    return doc
+
+
+def render(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
