@@ -152,6 +152,28 @@ class Settings(BaseSettings):
         "for the MCP servers' tool lists.",
     )
 
+    # --- Observability (logs, metrics, traces) -------------------------------------------
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        description="`json`: one JSON object per line with job_id/workflow_id/intent; `text`: human lines. "
+        "Unset = `json` for `gpt-orchestrator gateway|worker`, `text` for `dev` and other commands.",
+    )
+    worker_metrics_address: str | None = Field(
+        default=None,
+        description="host:port where a worker serves the Temporal SDK's Prometheus metrics (`/metrics`), "
+        "e.g. `0.0.0.0:9464`; unset = off.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token the gateway's GET /metrics requires; unset = /metrics is open (scrape it "
+        "from inside your network, or block it at the load balancer).",
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector base URL (e.g. `http://otel-collector:4318`); set = traces from the "
+        "gateway request through the workflow to its activities. Unset = tracing off.",
+    )
+
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"

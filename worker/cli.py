@@ -1,4 +1,4 @@
-"""The `gpt-orchestrator` command: dev | worker | gateway."""
+"""The `gpt-orchestrator` command: dev | worker | gateway | replay."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ def _dev(args: argparse.Namespace) -> None:
 
 
 def _worker(args: argparse.Namespace) -> None:
-    from config.temporal import connect
     from worker.run import build_worker, build_zone_worker, run_until_cancelled
+    from worker.runtime import worker_client
 
     async def main() -> None:
         settings = get_settings()
-        client = await connect(settings)
+        client = await worker_client(settings, log_format=logs.log_format(settings, "worker"))
         worker = build_zone_worker(client, settings, args.zone) if args.zone else build_worker(client, settings)
         if not args.zone:
             from worker.mcp_intents import load_mcp_intents
@@ -41,7 +41,15 @@ def _gateway(args: argparse.Namespace) -> None:
     settings = get_settings()
     host = args.host or settings.gateway_host
     port = args.port or settings.gateway_port
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    # log_config=None: uvicorn logs through our handler (JSON lines); the app writes its own access
+    # line, with the route template and job_id, so uvicorn's is off.
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower(), log_config=None, access_log=False)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from worker.replay import run_replay
+
+    return run_replay(get_settings(), files=args.files, query=args.query, limit=args.limit)
 
 
 def _actions_schema(args: argparse.Namespace) -> None:
@@ -67,6 +75,16 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--host")
     g.add_argument("--port", type=int)
     g.set_defaults(fn=_gateway)
+    r = sub.add_parser(
+        "replay",
+        help="replay histories against the current workflow code; exit 1 on nondeterminism",
+        description="Replay `temporal workflow show --output json` files (or directories of them), or with "
+        "--query the last N closed runs from the server. Exit 0: all replayed; 1: a replay failed; 2: nothing to replay.",
+    )
+    r.add_argument("files", nargs="*", help="history JSON files or directories of them")
+    r.add_argument("--query", help="visibility query, e.g. \"Intent='memory.write'\" (closed runs only)")
+    r.add_argument("--limit", type=int, default=10, help="with --query: how many of the latest runs (default 10)")
+    r.set_defaults(fn=_replay)
     a = sub.add_parser(
         "actions-schema",
         help="print the OpenAPI document to import into a custom GPT's Actions (what `make actions-schema` commits)",
@@ -79,12 +97,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logs.setup(get_settings().log_level)
+    logs.setup(get_settings(), args.command)
     try:
-        args.fn(args)
+        return args.fn(args) or 0
     except KeyboardInterrupt:
-        pass
-    return 0
+        return 0
 
 
 if __name__ == "__main__":

@@ -14,12 +14,12 @@ from pathlib import Path
 import uvicorn
 from pydantic import SecretStr
 
-from config import Settings
-from config.temporal import connect
+from config import Settings, tracing
 from gateway.app import create_app
 from worker.devserver import DevServer
 from worker.mcp_intents import load_mcp_intents
 from worker.run import build_worker
+from worker.runtime import worker_client
 
 
 def ensure_api_key(settings: Settings) -> tuple[Settings, str]:
@@ -33,6 +33,9 @@ def ensure_api_key(settings: Settings) -> tuple[Settings, str]:
         path.write_text(secrets.token_urlsafe(32) + "\n")
     key = path.read_text().strip()
     return settings.model_copy(update={"api_key": SecretStr(key)}), f"generated, stored in {path.resolve()}"
+
+
+DEV_SERVICE = "gpt-orchestrator-dev"  # one process hosts gateway and worker: one trace service
 
 
 async def run_dev(settings: Settings) -> None:
@@ -50,16 +53,21 @@ async def run_dev(settings: Settings) -> None:
     )
     await server.start()
     try:
-        client = await connect(settings)
+        client = await worker_client(settings, service=DEV_SERVICE)
         worker = build_worker(client, settings)
-        app = create_app(settings, client=client, eager_start=True)
-        http = uvicorn.Server(uvicorn.Config(app, host=settings.gateway_host, port=settings.gateway_port, log_level="info"))
+        app = create_app(settings, client=client, eager_start=True, tracer_provider=tracing.tracer_provider(settings, DEV_SERVICE))
+        config = uvicorn.Config(
+            app, host=settings.gateway_host, port=settings.gateway_port, log_level="info", log_config=None, access_log=False
+        )  # logs go through our handler; the app writes its own access lines
+        http = uvicorn.Server(config)
         gateway_url = f"http://{settings.gateway_host}:{settings.gateway_port}"
+        worker_metrics = f"http://{settings.worker_metrics_address}/metrics" if settings.worker_metrics_address else "off (WORKER_METRICS_ADDRESS)"
         print(
             "\n  gpt-orchestrator is up\n"
             f"  gateway      {gateway_url}  (docs: {gateway_url}/docs)\n"
             f"  Temporal UI  http://{server.host}:{settings.temporal_ui_port}\n"
             f"  Temporal     {settings.temporal_address}  (namespace {settings.temporal_namespace})\n"
+            f"  metrics      gateway {gateway_url}/metrics, worker {worker_metrics}\n"
             f"  data         {settings.data_dir.resolve()}\n"
             f"  API key      {key_source}\n"
             "  Ctrl-C stops everything.\n",

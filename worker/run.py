@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from config import Settings
 from intents import registry
 from worker import registration
+from worker.log_context import JobLogContext
 
 log = logging.getLogger("gpt_orchestrator.worker")
 
@@ -35,13 +36,15 @@ def build_worker(
         workflows=list(registration.workflow_types() if workflows is None else workflows),
         activities=list(activities),
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=8),
+        interceptors=[JobLogContext(), *kwargs.pop("interceptors", ())],
         **kwargs,
     )
 
 
 def build_zone_worker(client: Client, settings: Settings, zone: str, **kwargs) -> Worker:
     """A worker for one zone: only the activities that must run inside it, on a queue named after it."""
-    return Worker(client, task_queue=zone, activities=registration.zone_activities(settings), **kwargs)
+    interceptors = [JobLogContext(), *kwargs.pop("interceptors", ())]
+    return Worker(client, task_queue=zone, activities=registration.zone_activities(settings), interceptors=interceptors, **kwargs)
 
 
 async def run_until_cancelled(worker: Worker) -> None:

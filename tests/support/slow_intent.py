@@ -1,7 +1,7 @@
 """A test-only intent loaded through EXTRA_INTENT_MODULES (the same hook users have for their own intents).
 
 `test.slow` sleeps while heartbeating and appends one line per attempt to a marker file, so a test can
-see which process ran which attempt.
+see which process ran which attempt, and whether a cancellation reached the activity (`cancelled ...`).
 """
 
 from __future__ import annotations
@@ -32,11 +32,17 @@ async def slow(inp: SlowInput) -> SlowOutput:
     info = activity.info()
     with open(inp.marker, "a") as f:
         f.write(f"start pid={os.getpid()} attempt={info.attempt}\n")
+    activity.logger.info("sleeping %ss", inp.seconds)
     loop = asyncio.get_running_loop()
     end = loop.time() + inp.seconds
-    while loop.time() < end:
-        activity.heartbeat()
-        await asyncio.sleep(0.1)
+    try:
+        while loop.time() < end:
+            activity.heartbeat()
+            await asyncio.sleep(0.1)
+    except asyncio.CancelledError:  # delivered through the heartbeat
+        with open(inp.marker, "a") as f:
+            f.write(f"cancelled pid={os.getpid()} attempt={info.attempt}\n")
+        raise
     with open(inp.marker, "a") as f:
         f.write(f"done pid={os.getpid()} attempt={info.attempt}\n")
     return SlowOutput(pid=os.getpid(), attempt=info.attempt)

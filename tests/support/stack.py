@@ -19,12 +19,12 @@ from worker.run import build_worker
 
 @contextlib.asynccontextmanager
 async def isolated_stack(
-    client: Client, settings: Settings, *, activities=None, with_worker: bool = True, **overrides
+    client: Client, settings: Settings, *, activities=None, with_worker: bool = True, tracer_provider=None, **overrides
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Settings]]:
     local = settings.model_copy(update={"task_queue": f"tq-{uuid.uuid4().hex[:8]}", **overrides})
     worker_cm = build_worker(client, local, activities=activities) if with_worker else contextlib.nullcontext()
     async with worker_cm:
-        async with LiveServer(create_app(local, client=client)) as server:
+        async with LiveServer(create_app(local, client=client, tracer_provider=tracer_provider)) as server:
             async with api_client(server.url) as http:
                 yield http, local
 

@@ -1,0 +1,45 @@
+"""The Temporal SDK runtime of a worker process: Prometheus metrics when WORKER_METRICS_ADDRESS is set,
+and the SDK core's own log lines in JSON when the process logs JSON.
+
+The SDK's core emits the metrics that matter for operating workers (`temporal_workflow_task_*`,
+`temporal_activity_execution_*`, `temporal_*_schedule_to_start_latency`, slots, sticky cache) and
+serves them itself on http://WORKER_METRICS_ADDRESS/metrics. Its log lines (task failures,
+nondeterminism) go straight to the console; in JSON they keep a log pipeline's one-object-per-line
+contract. (Forwarding them into Python logging instead crashes the interpreter at exit in temporalio
+1.35 once a line was forwarded, so we do not.) A runtime belongs to the client it is given to
+(config.temporal.connect(..., runtime=...)), and every worker on that client reports through it.
+"""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.runtime import LoggingConfig, LoggingFormat, PrometheusConfig, Runtime, TelemetryConfig
+
+from config import Settings, tracing
+from config.temporal import connect
+
+
+def worker_runtime(settings: Settings, *, log_format: str = "text") -> Runtime | None:
+    """None when neither metrics nor JSON core logs are wanted (= the SDK's default runtime)."""
+    if not settings.worker_metrics_address and log_format != "json":
+        return None
+    core_logs = LoggingConfig(filter=LoggingConfig.default.filter, format=LoggingFormat.JSON if log_format == "json" else None)
+    metrics = PrometheusConfig(bind_address=settings.worker_metrics_address) if settings.worker_metrics_address else None
+    try:
+        return Runtime(telemetry=TelemetryConfig(logging=core_logs, metrics=metrics))
+    except Exception as exc:  # the core's bind error names neither the setting nor the fix
+        raise RuntimeError(
+            f"cannot serve worker metrics on {settings.worker_metrics_address!r} "
+            "(WORKER_METRICS_ADDRESS must be a free host:port): " + str(exc)
+        ) from exc
+
+
+WORKER_SERVICE = "gpt-orchestrator-worker"
+
+
+async def worker_client(settings: Settings, *, service: str = WORKER_SERVICE, log_format: str = "text") -> Client:
+    """The client a worker process runs on: its runtime and, when configured, tracing
+    (workers inherit the client's interceptors, so workflows and activities join the caller's trace)."""
+    provider = tracing.tracer_provider(settings, service)
+    runtime = worker_runtime(settings, log_format=log_format)
+    return await connect(settings, runtime=runtime, interceptors=tracing.temporal_interceptors(provider))
