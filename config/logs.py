@@ -28,7 +28,7 @@ from pydantic import SecretStr
 JOB_FIELDS = ("job_id", "workflow_id", "run_id", "intent", "workflow_type", "activity", "attempt")
 SECRET_KEY = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|private|cookie", re.I)
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
-_TEMPORAL_EXTRAS = {"temporal_workflow", "temporal_activity"}
+_NOT_FIELDS = {"temporal_workflow", "temporal_activity", "color_message"}  # read above / uvicorn's ANSI copy
 
 _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("log_context", default=None)
 
@@ -105,7 +105,7 @@ class JsonFormatter(logging.Formatter):
         }
         line |= job_fields(record)
         for key, value in record.__dict__.items():
-            if key not in _STANDARD_ATTRS and key not in _TEMPORAL_EXTRAS and key not in line:
+            if key not in _STANDARD_ATTRS and key not in _NOT_FIELDS and key not in line:
                 line[key] = value
         line = {k: _safe(k, v) for k, v in line.items()}
         if record.exc_info:
