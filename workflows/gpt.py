@@ -52,23 +52,22 @@ class GptWorkflowStatus(BaseModel):
 
 @workflow.defn(name="GptWorkflow")
 class GptWorkflow:
-    def __init__(self) -> None:
-        self._run: DagRun | None = None
+    @workflow.init
+    def __init__(self, inp: GptWorkflowInput) -> None:
+        # Built before the first task, so `status` answers even a query that arrives before run() starts.
+        self._run = DagRun(inp.definition)
         self._state = GptRunState.CREATED
-        self._execute = False
-        self._created_at: datetime | None = None
+        self._execute = inp.execute
+        self._created_at = workflow.now()
         self._started_at: datetime | None = None
         self._ended_at: datetime | None = None
 
     @workflow.run
     async def run(self, inp: GptWorkflowInput) -> GptWorkflowStatus:
-        self._run = DagRun(inp.definition)
-        self._created_at = workflow.now()
         agents = sorted({s.gpt for s in inp.definition.steps if s.gpt})
         workflow.upsert_search_attributes(
             [sa.GPT_WORKFLOW_NAME.value_set(inp.definition.name[:200]), sa.AGENT.value_set(agents)]
         )
-        self._execute = inp.execute
         try:
             if not self._execute:
                 workflow.set_current_details(f"created; waiting for execute ({len(inp.definition.steps)} steps)")

@@ -47,7 +47,7 @@ def test_namespace_job_prepares_a_new_namespace_and_is_safe_to_rerun(
     )
     custom = json.loads(listed.stdout)["customAttributes"]
     assert {key.name: custom.get(key.name) for key in SEARCH_ATTRIBUTES} == {
-        key.name: "INDEXED_VALUE_TYPE_KEYWORD" for key in SEARCH_ATTRIBUTES
+        key.name: f"INDEXED_VALUE_TYPE_{key.indexed_value_type.name}" for key in SEARCH_ATTRIBUTES
     }
 
 
