@@ -3,6 +3,7 @@ embedded Chroma in a temp dir. Tests that need their own worker use a fresh task
 
 from __future__ import annotations
 
+import textwrap
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from config import Settings
 from config.temporal import connect
 from gateway.app import create_app
 from tests.support.gateway import LiveServer, api_client
+from tests.support.openai_server import OpenAIServer
 from worker.devserver import DevServer
 from worker.run import build_worker
 
@@ -84,3 +86,32 @@ async def api(gateway) -> AsyncIterator[httpx.AsyncClient]:
 def unique() -> str:
     """A per-test token, so tests never collide on job IDs or memories."""
     return uuid.uuid4().hex[:10]
+
+
+# --- LLM peers: a loopback OpenAI-compatible server, and agents (fleet "Flaky") served by it ---
+
+
+@pytest.fixture(scope="session")
+def llm_server():
+    with OpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def flaky_agents(tmp_path: Path, llm_server) -> Path:
+    llm_server.reset()
+    path = tmp_path / "agents.yaml"
+    url = llm_server.base_url
+    path.write_text(
+        textwrap.dedent(
+            f"""
+            agents:
+              - {{name: Wanderweave, category: Creative, description: travel, system_prompt: travel}}
+              - {{name: Shield Core, category: Security, description: report, system_prompt: report}}
+              - {{name: Slow Poke, category: Flaky, description: slow, system_prompt: slow, model: slow, base_url: "{url}"}}
+              - {{name: Broken Bot, category: Flaky, description: broken, system_prompt: broken, model: broken, base_url: "{url}"}}
+              - {{name: Steady Eddie, category: Flaky, description: steady, system_prompt: steady, model: steady, base_url: "{url}"}}
+            """
+        )
+    )
+    return path

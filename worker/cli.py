@@ -1,4 +1,4 @@
-"""The `gpt-orchestrator` command: dev | worker | gateway | replay."""
+"""The `gpt-orchestrator` command: dev | worker | gateway | replay | reset-point | actions-schema."""
 
 from __future__ import annotations
 
@@ -52,6 +52,12 @@ def _replay(args: argparse.Namespace) -> int:
     return run_replay(get_settings(), files=args.files, query=args.query, limit=args.limit)
 
 
+def _reset_point(args: argparse.Namespace) -> int:
+    from worker.reset import run_reset_point
+
+    return run_reset_point(get_settings(), args.job_id)
+
+
 def _actions_schema(args: argparse.Namespace) -> None:
     from gateway.actions_schema import actions_schema, render
     from gateway.app import create_app
@@ -85,6 +91,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--query", help="visibility query, e.g. \"Intent='memory.write'\" (closed runs only)")
     r.add_argument("--limit", type=int, default=10, help="with --query: how many of the latest runs (default 10)")
     r.set_defaults(fn=_replay)
+    rp = sub.add_parser(
+        "reset-point",
+        help="print the event id to `temporal workflow reset --event-id` so a failed run re-runs its failed step",
+    )
+    rp.add_argument("job_id")
+    rp.set_defaults(fn=_reset_point)
     a = sub.add_parser(
         "actions-schema",
         help="print the OpenAPI document to import into a custom GPT's Actions (what `make actions-schema` commits)",

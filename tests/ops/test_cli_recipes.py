@@ -14,7 +14,10 @@ from tests.support import slow_intent  # noqa: F401 - registers test.slow in thi
 from tests.support.runbook import Shell, documented_queries, recipes
 from tests.support.stack import isolated_stack, poll_job
 
-TESTED = {"list-by-intent", "list-by-mode", "describe", "cancel", "terminate", "export-history", "replay-file", "replay-recent"}
+TESTED = {
+    "list-by-intent", "list-by-mode", "describe", "cancel", "terminate", "reset-failed-gpt-workflow",
+    "export-history", "replay-file", "replay-recent",
+}  # fmt: skip
 
 
 @pytest.fixture
