@@ -8,52 +8,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 import time
 import uuid
-from datetime import timedelta
 from pathlib import Path
 
-from temporalio import activity, workflow
 from temporalio.worker import Worker
 
 from bench.common import bench_platform, report, summarize
-from intents.fleets import FleetRequest
+from bench.raw_workflows import LATENCY_S, RawFanOut, RawFanOutUnsandboxed, RawSequence, RawSequenceUnsandboxed, raw_sleep
+from intents.fleets import FleetMembers, FleetRequest, FleetRun
 from worker.run import build_worker
 from workflows.dag import GptWorkflowDefinition
 from workflows.fleet import FleetWorkflow
 from workflows.gpt import GptWorkflow, GptWorkflowInput
 
 FLEET_SIZE = 100
-LATENCY_S = 0.2
 STEPS = 10
 ROUNDS = 8
-
-
-@activity.defn(name="bench.sleep")
-async def raw_sleep(seconds: float) -> str:
-    await asyncio.sleep(seconds)
-    return "ok"
-
-
-@workflow.defn(name="BenchRawFanOut", sandboxed=False)
-class RawFanOut:
-    @workflow.run
-    async def run(self, n: int) -> int:
-        results = await asyncio.gather(
-            *(workflow.execute_activity(raw_sleep, LATENCY_S, start_to_close_timeout=timedelta(seconds=30)) for _ in range(n))
-        )
-        return len(results)
-
-
-@workflow.defn(name="BenchRawSequence", sandboxed=False)
-class RawSequence:
-    @workflow.run
-    async def run(self, n: int) -> int:
-        for _ in range(n):
-            await workflow.execute_activity(raw_sleep, 0.0, start_to_close_timeout=timedelta(seconds=30))
-        return n
 
 
 def agents_yaml(path: Path) -> Path:
@@ -77,6 +49,24 @@ async def timed(coro) -> float:
     return time.perf_counter() - t0
 
 
+async def ab(variants: dict, rounds: int) -> dict[str, list[float]]:
+    """Baselines and ours back to back, order alternating, in a phase of their own.
+
+    Dispatch latency on this kind of machine has two steady states (a fresh gRPC connection answers
+    in ~3 ms for a second or so, then every dispatch costs ~40 ms, raw temporalio included), and a
+    burst of other traffic shifts it: a fair ratio needs both variants measured in the same state.
+    """
+    for _ in range(3):  # warm-up, into the steady state
+        for fn in variants.values():
+            await fn()
+    names = list(variants)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(rounds):
+        for name in names if i % 2 == 0 else names[::-1]:
+            samples[name].append(await timed(variants[name]()))
+    return samples
+
+
 async def run() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         agents = agents_yaml(Path(tmp) / "agents.yaml")
@@ -84,33 +74,38 @@ async def run() -> None:
             instant = settings.model_copy(update={"task_queue": "bench-instant", "llm_offline_latency_ms": 0})
             raw_queue = "bench-raw"
             async with build_worker(client, settings), build_worker(client, instant), Worker(
-                client, task_queue=raw_queue, workflows=[RawFanOut, RawSequence], activities=[raw_sleep]
+                client, task_queue=raw_queue, workflows=[RawFanOut, RawFanOutUnsandboxed, RawSequence, RawSequenceUnsandboxed], activities=[raw_sleep]
             ):
-                def raw_fan():
-                    return client.execute_workflow(RawFanOut.run, FLEET_SIZE, id=f"raw-fan-{uuid.uuid4()}", task_queue=raw_queue)
+                def raw_fan(cls=RawFanOut):
+                    return client.execute_workflow(cls.run, FLEET_SIZE, id=f"raw-fan-{uuid.uuid4()}", task_queue=raw_queue)
+
+                members = FleetMembers(category="Bench", agents=[f"Bench Agent {i:03d}" for i in range(FLEET_SIZE)])
 
                 def fleet():
+                    # As the gateway starts it: members resolved at request time, carried in the input.
                     req = FleetRequest(category="Bench", objective=f"bench {uuid.uuid4()}", timeout_s=60)
-                    return client.execute_workflow(FleetWorkflow.run, req, id=f"fleet-{uuid.uuid4()}", task_queue=settings.task_queue)
+                    run = FleetRun(request=req, members=members)
+                    return client.execute_workflow(FleetWorkflow.run, run, id=f"fleet-{uuid.uuid4()}", task_queue=settings.task_queue)
 
-                def raw_seq():
-                    return client.execute_workflow(RawSequence.run, STEPS, id=f"raw-seq-{uuid.uuid4()}", task_queue=raw_queue)
+                def raw_seq(cls=RawSequence):
+                    return client.execute_workflow(cls.run, STEPS, id=f"raw-seq-{uuid.uuid4()}", task_queue=raw_queue)
 
                 def gpt_seq():
                     inp = GptWorkflowInput(definition=sequential_definition(), execute=True)
                     return client.execute_workflow(GptWorkflow.run, inp, id=f"gpt-seq-{uuid.uuid4()}", task_queue=instant.task_queue)
 
-                fan = {"raw fan-out 100 x 200 ms activities": raw_fan, "fleet of 100 agents x 200 ms": fleet}
-                seq = {"raw 10 sequential no-op activities": raw_seq, "GPT workflow, 10 sequential steps": gpt_seq}
-                # Warm up until dispatch latency settles: a fresh gRPC connection answers faster for its
-                # first second or so, then every variant (raw included) pays the steady per-dispatch cost.
-                for _ in range(3):
-                    for fn in [*fan.values(), *seq.values()]:
-                        await fn()
-                samples: dict[str, list[float]] = {name: [] for name in [*fan, *seq]}
-                for _ in range(ROUNDS):
-                    for name, fn in [*fan.items(), *seq.items()]:
-                        samples[name].append(await timed(fn()))
-        report(f"fan-out wall time, {ROUNDS} runs each", {n: summarize(samples[n]) for n in fan}, baseline=next(iter(fan)))
-        per_step = {n: summarize([s / STEPS for s in samples[n]]) for n in seq}
-        report(f"per-step time of a {STEPS}-step sequence, {ROUNDS} runs each", per_step, baseline=next(iter(seq)))
+                fan = {
+                    "raw fan-out 100 x 200 ms activities": raw_fan,
+                    "  same, workflow unsandboxed": lambda: raw_fan(RawFanOutUnsandboxed),
+                    "fleet of 100 agents x 200 ms": fleet,
+                }
+                seq = {
+                    "raw 10 sequential no-op activities": raw_seq,
+                    "  same, workflow unsandboxed": lambda: raw_seq(RawSequenceUnsandboxed),
+                    "GPT workflow, 10 sequential steps": gpt_seq,
+                }
+                fan_samples = await ab(fan, 2 * ROUNDS)
+                seq_samples = await ab(seq, 3 * ROUNDS)
+        report(f"fan-out wall time, {2 * ROUNDS} runs each", {n: summarize(fan_samples[n]) for n in fan}, baseline=next(iter(fan)))
+        per_step = {n: summarize([s / STEPS for s in seq_samples[n]]) for n in seq}
+        report(f"per-step time of a {STEPS}-step sequence, {3 * ROUNDS} runs each", per_step, baseline=next(iter(seq)))

@@ -29,6 +29,14 @@ class FleetMembers(BaseModel):
     agents: list[str]
 
 
+class FleetRun(BaseModel):
+    """FleetWorkflow's input: the request, and its members when the starter already resolved them
+    (the gateway does, at request time); otherwise the workflow looks them up itself."""
+
+    request: FleetRequest
+    members: FleetMembers | None = None
+
+
 class AgentOutcomeStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"

@@ -83,6 +83,7 @@ INTENTS = [
         description="Give one objective to every agent of a fleet (category); results per agent, optional synthesis.",
         input_model=FleetRequest,
         child_workflow="FleetWorkflow",
+        build_call=lambda intent, inputs, job_id: {"request": inputs},  # members: looked up by the workflow
         read_only=False,
         timeout=timedelta(hours=1),
         example={"category": "Creative", "objective": "Create marketing campaign for new feature"},

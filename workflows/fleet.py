@@ -14,7 +14,9 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, TimeoutError as TemporalTimeout, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
-    from intents.fleets import FLEET_ACTIVITY, AgentOutcome, AgentOutcomeStatus, FleetLookup, FleetMembers, FleetRequest, FleetResult
+    from intents.fleets import (
+        FLEET_ACTIVITY, AgentOutcome, AgentOutcomeStatus, FleetLookup, FleetMembers, FleetRequest, FleetResult, FleetRun,
+    )  # fmt: skip
     from intents.spec import RetrySpec
     from workflows import search_attributes as sa
     from workflows import steps
@@ -28,17 +30,9 @@ class FleetWorkflow:
         self._result: FleetResult | None = None
 
     @workflow.run
-    async def run(self, req: FleetRequest) -> FleetResult:
-        # A local activity: it only reads config on this worker, and its answer is still recorded in
-        # history, without the extra task dispatch a normal activity costs.
-        members = await workflow.execute_local_activity(
-            FLEET_ACTIVITY,
-            FleetLookup(category=req.category),
-            result_type=FleetMembers,
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=RetryPolicy(maximum_attempts=3),
-            summary=f"who is in fleet {req.category}",
-        )
+    async def run(self, run: FleetRun) -> FleetResult:
+        req = run.request
+        members = run.members or await self._members(req.category)
         workflow.upsert_search_attributes([sa.FLEET.value_set(members.category), sa.AGENT.value_set(members.agents)])
         self._result = FleetResult(
             category=members.category,
@@ -56,6 +50,19 @@ class FleetWorkflow:
             await self._ask(self._result.synthesis, req, message=self._synthesis_prompt(req))
         self._progress()
         return self._result
+
+    @staticmethod
+    async def _members(category: str) -> FleetMembers:
+        # A local activity: it only reads config on this worker, and its answer is still recorded in
+        # history, without the extra task dispatch a normal activity costs.
+        return await workflow.execute_local_activity(
+            FLEET_ACTIVITY,
+            FleetLookup(category=category),
+            result_type=FleetMembers,
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RetryPolicy(maximum_attempts=3),
+            summary=f"who is in fleet {category}",
+        )
 
     async def _ask(self, outcome: AgentOutcome, req: FleetRequest, message: str | None = None) -> None:
         outcome.status, outcome.started_at = AgentOutcomeStatus.RUNNING, workflow.now()

@@ -22,7 +22,7 @@ from gateway import jobs
 from gateway.auth import require_token
 from gateway.errors import ApiError
 from gateway.schemas import ErrorResponse
-from intents.fleets import FleetRequest, FleetResult
+from intents.fleets import FleetMembers, FleetRequest, FleetResult, FleetRun
 from intents.orchestration import agents_for, check_definition, check_fleet
 from intents.spec import RequestRejected, quote_short, truncate_utf8
 from workflows import search_attributes as sa
@@ -271,7 +271,8 @@ async def orchestrate_fleet(
     except RequestRejected as exc:
         field = "category" if exc.field == "inputs.category" else (exc.field or "").removeprefix("inputs.")
         raise ApiError(400, exc.error_type, str(exc), field=field, details=exc.details) from None
-    canonical = agents_for(settings).fleet(category)[0].category
+    members = agents_for(settings).fleet(category)
+    canonical = members[0].category
     req = req.model_copy(update={"category": canonical})
     material = jobs.canonical_json(req.model_dump(mode="json"))
     workflow_id = (
@@ -281,7 +282,8 @@ async def orchestrate_fleet(
     handle, started = await jobs.start_or_attach(
         client,
         FleetWorkflow.run,
-        req,
+        # Members resolved here travel in the input (so in history): the run needs no lookup of its own.
+        FleetRun(request=req, members=FleetMembers(category=canonical, agents=[a.name for a in members])),
         job_id=workflow_id,
         task_queue=settings.task_queue,
         search_attributes=TypedSearchAttributes(

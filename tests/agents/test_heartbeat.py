@@ -9,7 +9,7 @@ import pytest
 from activities.heartbeat import with_heartbeats
 
 
-async def test_a_long_wait_heartbeats_before_during_and_after(activity_env):
+async def test_a_long_wait_heartbeats_while_it_runs(activity_env):
     async def slow_call():
         await asyncio.sleep(0.35)
         return "done"
@@ -19,8 +19,16 @@ async def test_a_long_wait_heartbeats_before_during_and_after(activity_env):
 
     result = await activity_env.run(activity_body)
     assert result == "done"
-    assert len(activity_env.heartbeats) >= 4
+    assert len(activity_env.heartbeats) == 3  # at 0.1, 0.2 and 0.3 s
     assert set(activity_env.heartbeats) == {("step-1",)}
+
+
+async def test_a_quick_call_sends_no_heartbeat_at_all(activity_env):
+    async def activity_body():
+        return await with_heartbeats(asyncio.sleep(0.01, result="quick"), every_s=0.5)
+
+    assert await activity_env.run(activity_body) == "quick"
+    assert activity_env.heartbeats == []
 
 
 async def test_cancelling_the_activity_cancels_the_awaited_work(activity_env):

@@ -1,0 +1,54 @@
+"""Raw-temporalio baselines: plain workflows and one activity, in a module that imports nothing of
+ours, so the sandbox's per-run cost for them is what any small SDK workflow pays.
+
+The baselines use the SDK's defaults (sandboxed, like our workflows); the Unsandboxed twins show
+what the sandbox itself costs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import activity, workflow
+
+LATENCY_S = 0.2
+
+
+@activity.defn(name="bench.sleep")
+async def raw_sleep(seconds: float) -> str:
+    await asyncio.sleep(seconds)
+    return "ok"
+
+
+@workflow.defn(name="BenchRawFanOut")
+class RawFanOut:
+    @workflow.run
+    async def run(self, n: int) -> int:
+        results = await asyncio.gather(
+            *(workflow.execute_activity(raw_sleep, LATENCY_S, start_to_close_timeout=timedelta(seconds=30)) for _ in range(n))
+        )
+        return len(results)
+
+
+@workflow.defn(name="BenchRawFanOutUnsandboxed", sandboxed=False)
+class RawFanOutUnsandboxed(RawFanOut):
+    @workflow.run
+    async def run(self, n: int) -> int:
+        return await super().run(n)
+
+
+@workflow.defn(name="BenchRawSequence")
+class RawSequence:
+    @workflow.run
+    async def run(self, n: int) -> int:
+        for _ in range(n):
+            await workflow.execute_activity(raw_sleep, 0.0, start_to_close_timeout=timedelta(seconds=30))
+        return n
+
+
+@workflow.defn(name="BenchRawSequenceUnsandboxed", sandboxed=False)
+class RawSequenceUnsandboxed(RawSequence):
+    @workflow.run
+    async def run(self, n: int) -> int:
+        return await super().run(n)
