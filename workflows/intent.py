@@ -7,13 +7,13 @@ Optional gate: an intent with a preflight activity may come back with risks; the
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.workflow import ParentClosePolicy
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, is_cancelled_exception
+from temporalio.workflow import ParentClosePolicy
 
 from workflows.callback import CallbackWorkflow
 
@@ -65,7 +65,7 @@ class IntentWorkflow:
         try:
             approval, task_queue = await self._gate(spec, req)
             self._state.stage = Stage.RUNNING
-            workflow.set_current_details(f"running {spec.activity}")
+            workflow.set_current_details(f"running {spec.child_workflow or spec.activity}")
             call = spec.activity_arg(req.inputs, workflow.info().workflow_id)
             args: list[Any] = [call] if approval is None else [call, approval]
             try:
@@ -196,7 +196,7 @@ class IntentWorkflow:
     def state(self) -> IntentState | None:
         return self._state
 
-    async def _deliver_callback(self, url: str, job: dict[str, Any], started) -> None:
+    async def _deliver_callback(self, url: str, job: dict[str, Any], started: datetime) -> None:
         closed = workflow.now()
         job |= {"started_at": started.isoformat(), "closed_at": closed.isoformat()}
         job.setdefault("duration_ms", int((closed - started).total_seconds() * 1000))
