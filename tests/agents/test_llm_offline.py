@@ -34,11 +34,11 @@ async def test_different_questions_get_different_offline_answers(activity_env, m
 
 
 async def test_offline_latency_is_simulated_while_heartbeating(activity_env, make_llm):
-    acts = make_llm(llm_offline_latency_ms=200)
+    acts = make_llm(llm_offline_latency_ms=2200)
     started = time.monotonic()
     result = await activity_env.run(acts.chat, ChatRequest(agent="Deploy Pilot", message="Plan the 2.0 rollout"))
-    assert 0.19 < time.monotonic() - started < 1
-    assert result.offline and len(activity_env.heartbeats) >= 2
+    assert 2.19 < time.monotonic() - started < 3
+    assert result.offline and len(activity_env.heartbeats) == 2  # one a second while it "thinks"
 
 
 async def test_an_agent_can_stay_offline_while_others_use_the_api(activity_env, make_llm, tmp_path):
