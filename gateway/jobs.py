@@ -87,13 +87,22 @@ async def check_same_request(handle: WorkflowHandle, fingerprint: str) -> None:
 
 # A job whose run failed may be started again under the same ID (a retry); a successful one never is.
 ID_REUSE = WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+# A read changes nothing, so only a repeat that arrives while it runs shares its answer; a repeat
+# after it finished reads again (yesterday's `df -h` is not today's).
+ID_REUSE_FOR_READS = WorkflowIDReusePolicy.ALLOW_DUPLICATE
 
 
-async def start_or_attach(client: Client, run, arg, *, job_id: str, **start_kwargs) -> tuple[WorkflowHandle, bool]:
-    """Start the workflow under job_id, or attach to the run already there. Returns (handle, started)."""
+async def start_or_attach(
+    client: Client, run, arg, *, job_id: str, fresh_after_close: bool = False, **start_kwargs
+) -> tuple[WorkflowHandle, bool]:
+    """Start the workflow under job_id, or attach to the run already there. Returns (handle, started).
+
+    A running run is always attached to. A closed one is returned as is (its stored result), unless it
+    failed, or `fresh_after_close` (read-only work without an Idempotency-Key) asks for a new run."""
+    reuse = ID_REUSE_FOR_READS if fresh_after_close else ID_REUSE
     try:
         handle = await client.start_workflow(
-            run, arg, id=job_id, id_reuse_policy=ID_REUSE, id_conflict_policy=WorkflowIDConflictPolicy.FAIL, **start_kwargs
+            run, arg, id=job_id, id_reuse_policy=reuse, id_conflict_policy=WorkflowIDConflictPolicy.FAIL, **start_kwargs
         )
         return handle, True
     except WorkflowAlreadyStartedError:

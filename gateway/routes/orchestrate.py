@@ -167,6 +167,7 @@ async def orchestrate(
         IntentWorkflow.run,
         req,
         job_id=job_id,
+        fresh_after_close=spec.read_only and idempotency_key is None,
         task_queue=settings.task_queue,
         search_attributes=TypedSearchAttributes([SearchAttributePair(sa.INTENT, spec.name), SearchAttributePair(sa.MODE, str(mode))]),
         static_summary=spec.summary_for(validated),

@@ -44,11 +44,25 @@ async def test_async_true_answers_202_at_once_and_the_job_can_be_polled(api, uni
 
 
 async def test_the_job_id_is_the_same_for_the_same_request(api, unique):
-    body = {"intent": "memory.search", "inputs": {"query": f"anything {unique}"}}
+    body = {"intent": "memory.write", "inputs": {"text": f"same job {unique}"}}
     first = await api.post("/orchestrate", json=body)
     # Same inputs spelled differently (defaults explicit, keys reordered) are the same request.
-    second = await api.post("/orchestrate", json={"inputs": {"k": 5, "query": f"anything {unique}"}, "intent": "memory.search"})
+    second = await api.post("/orchestrate", json={"inputs": {"tags": [], "text": f"same job {unique}"}, "intent": "memory.write"})
 
     assert first.json()["job_id"] == second.json()["job_id"]
     assert second.headers.get("Idempotent-Replayed") == "true"
     assert second.json()["result"] == first.json()["result"]
+
+
+async def test_a_repeated_read_sees_what_changed_since(api, unique):
+    """Idempotency keeps side effects from running twice; a read has none, so asking again after it
+    finished reads again (same job id, new run) instead of serving a stale answer."""
+    search = {"intent": "memory.search", "inputs": {"query": f"zebra {unique}", "tags": [unique]}}
+    before = await api.post("/orchestrate", json=search)
+    await api.post("/orchestrate", json={"intent": "memory.write", "inputs": {"text": f"zebra {unique}", "tags": [unique]}})
+    after = await api.post("/orchestrate", json=search)
+
+    assert before.json()["job_id"] == after.json()["job_id"]
+    assert before.json()["result"]["hits"] == []
+    assert [h["text"] for h in after.json()["result"]["hits"]] == [f"zebra {unique}"]
+    assert "Idempotent-Replayed" not in after.headers

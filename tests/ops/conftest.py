@@ -5,7 +5,6 @@ its own); a worker process with metrics, JSON logs and tracing on, and the OTLP 
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 
 from config import Settings
+from tests.support.chroma_server import chroma_server
 from tests.support.compose import load_compose, read_env_file
 from tests.support.otlp_collector import OtlpCollector
 from tests.support.processes import REPO, stop, worker_env
@@ -39,22 +39,8 @@ def env_example() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def chroma_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """A Chroma server (the Rust server the chromadb/chroma image runs) on a free loopback port."""
-    port = free_port()
-    chroma = Path(sys.executable).parent / "chroma"
-    argv = [str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp_path_factory.mktemp("chroma"))]
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while not port_is_open("127.0.0.1", port):
-            assert process.poll() is None, f"chroma exited with {process.returncode}"
-            assert time.monotonic() < deadline, "chroma did not open its port in 30 s"
-            time.sleep(0.1)
+    with chroma_server(tmp_path_factory.mktemp("chroma")) as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @dataclass
