@@ -17,7 +17,7 @@ def _dev(args: argparse.Namespace) -> None:
 
 
 def _worker(args: argparse.Namespace) -> None:
-    from worker.run import build_worker, build_zone_worker, run_until_cancelled
+    from worker.run import build_worker, build_zone_worker, run_until_stopped
     from worker.runtime import worker_client
 
     async def main() -> None:
@@ -28,7 +28,7 @@ def _worker(args: argparse.Namespace) -> None:
             from worker.mcp_intents import load_mcp_intents
 
             await load_mcp_intents(settings)  # MCP tools become mcp.<server>.<tool> intents
-        await run_until_cancelled(worker)
+        await run_until_stopped(worker)
 
     asyncio.run(main())
 

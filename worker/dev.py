@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from config import Settings, tracing
 from gateway.app import create_app
 from worker.devserver import DevServer
+from worker.signals import serve_until_stopped
 from worker.mcp_intents import load_mcp_intents
 from worker.run import build_worker
 from worker.runtime import worker_client
@@ -27,12 +28,14 @@ def ensure_api_key(settings: Settings) -> tuple[Settings, str]:
     if settings.api_key is not None:
         return settings, "from the API_KEY environment variable"
     path: Path = settings.data_dir / "api_key"
+    how = "stored in"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(32) + "\n")
+        how = "generated, stored in"
     key = path.read_text().strip()
-    return settings.model_copy(update={"api_key": SecretStr(key)}), f"generated, stored in {path.resolve()}"
+    return settings.model_copy(update={"api_key": SecretStr(key)}), f"{how} {path.resolve()} (read it with `cat`)"
 
 
 DEV_SERVICE = "gpt-orchestrator-dev"  # one process hosts gateway and worker: one trace service
@@ -74,7 +77,7 @@ async def run_dev(settings: Settings) -> None:
             flush=True,
         )
         await load_mcp_intents(settings)  # the gateway shares this registry: MCP tools listed from the start
-        async with worker:
-            await http.serve()
+        async with worker:  # stops after the gateway: in-flight requests can still finish
+            await serve_until_stopped(http)
     finally:
         server.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import logging
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from temporalio.worker import Worker
 from config import Settings
 from intents import registry
 from worker import registration
+from worker.signals import wait_for_stop_signal
 from worker.log_context import JobLogContext
 
 log = logging.getLogger("gpt_orchestrator.worker")
@@ -47,7 +47,9 @@ def build_zone_worker(client: Client, settings: Settings, zone: str, **kwargs) -
     return Worker(client, task_queue=zone, activities=registration.zone_activities(settings), interceptors=interceptors, **kwargs)
 
 
-async def run_until_cancelled(worker: Worker) -> None:
+async def run_until_stopped(worker: Worker) -> None:
+    """Poll until SIGINT/SIGTERM, then shut down gracefully (running activities are told to stop)."""
     async with worker:
         log.info("worker polling task queue %s", worker.task_queue)
-        await asyncio.Event().wait()
+        await wait_for_stop_signal()
+        log.info("stop signal received; shutting the worker down")
