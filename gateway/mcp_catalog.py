@@ -79,7 +79,11 @@ class McpCatalogCache:
             return catalog
 
     async def ensure_loaded(self) -> None:
-        """The first time anyone asks: read the catalog once; a failure leaves MCP intents as they are."""
+        """The first time anyone asks: read the catalog once; a failure leaves MCP intents as they are.
+        A gateway configured with no MCP servers (the default) skips this implicit read, so listing
+        intents never waits on a worker; `?refresh=1` still asks the workers explicitly."""
+        if not self._settings.mcp_servers:
+            return
         if self.catalog is None and self._last_try == float("-inf"):
             await self._quietly_refresh()
 

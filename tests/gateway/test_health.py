@@ -35,3 +35,11 @@ async def test_with_temporal_down_health_is_503_and_requests_get_a_clear_503(set
     assert health.json()["temporal"]["ok"] is False
     assert work.status_code == 503
     assert work.json()["error"]["type"] == "TemporalUnavailable"
+
+
+async def test_listing_intents_does_not_wait_for_a_worker(client, settings):
+    """No MCP servers configured (the default): GET /intents answers at once even with no worker."""
+    async with isolated_stack(client, settings, with_worker=False, mcp_servers={}) as (http, _):
+        resp = await http.get("/intents", timeout=5)
+    assert resp.status_code == 200
+    assert "memory.write" in {i["name"] for i in resp.json()["intents"]}
