@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
@@ -168,7 +168,13 @@ async def get_workflow(request: Request, workflow_id: str = WorkflowId) -> GptWo
     return status
 
 
-_CLOSED_STATE = {"Completed": "succeeded", "Failed": "failed", "Canceled": "cancelled", "Terminated": "terminated", "TimedOut": "timed_out"}
+_CLOSED_STATE = {
+    WorkflowExecutionStatus.COMPLETED: "succeeded",
+    WorkflowExecutionStatus.FAILED: "failed",
+    WorkflowExecutionStatus.CANCELED: "cancelled",
+    WorkflowExecutionStatus.TERMINATED: "terminated",
+    WorkflowExecutionStatus.TIMED_OUT: "timed_out",
+}
 _STATE_QUERY = {
     "created": "ExecutionStatus='Running'",
     "running": "ExecutionStatus='Running'",
@@ -201,11 +207,8 @@ async def list_workflows(
     client = await request.app.state.temporal.client()
     items: list[WorkflowListItem] = []
     async for wf in client.list_workflows(query, limit=limit * 2 if status in ("created", "running") else limit):
-        memo = await wf.memo()
-        state = _CLOSED_STATE.get(wf.status.name.title().replace("_", "") if wf.status else "", None)
-        if wf.status is not None and wf.status.name == "TIMED_OUT":
-            state = "timed_out"
-        state = state or memo.get("state", "running")
+        # Closed: Temporal's status says it all. Running: the workflow keeps created/running in its memo.
+        state = _CLOSED_STATE.get(wf.status) or (await wf.memo()).get("state", "running")
         if status in ("created", "running") and state != status:
             continue
         items.append(WorkflowListItem(
