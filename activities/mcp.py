@@ -156,9 +156,23 @@ class McpActivities:
     @activity.defn(name=MCP_CALL_ACTIVITY)
     async def call_tool(self, req: McpToolCall) -> dict:
         config = self._config(req.server)
+        if CALL_SENT in activity.info().heartbeat_details:
+            # An earlier attempt sent this call to a tool that may change things, then died (timeout,
+            # crash). Running it again could do it twice: say so instead, and let a human decide.
+            raise app_error(
+                ErrorType.TOOL_OUTCOME_UNKNOWN,
+                f"{req.server}/{req.tool}: an earlier attempt sent the call and never reported back; it may have run. "
+                "Not repeated automatically; check the tool's side and send the request again if needed.",
+            )
+        sent: list[bool] = []
         try:
-            outcome = await with_heartbeats(self._call(config, req))
+            outcome = await with_heartbeats(self._call(config, req, sent))
         except Exception as err:  # noqa: BLE001 - everything below is mapped to a typed error
+            if sent:  # the call left for a tool with side effects: its outcome is unknown, do not retry
+                raise app_error(
+                    ErrorType.TOOL_OUTCOME_UNKNOWN,
+                    f"{req.server}/{req.tool}: the connection failed after the call was sent; it may have run ({type(err).__name__}).",
+                ) from None
             raise connection_error(req.server, err) from None
         if isinstance(outcome, BaseException):
             raise outcome
@@ -173,8 +187,9 @@ class McpActivities:
             structured=outcome.structuredContent,
         ).model_dump(mode="json")
 
-    async def _call(self, config: McpServerConfig, req: McpToolCall) -> CallToolResult | BaseException:
-        """Returns (not raises) our own refusals, so they leave the SDK's task groups unwrapped."""
+    async def _call(self, config: McpServerConfig, req: McpToolCall, sent: list[bool]) -> CallToolResult | BaseException:
+        """Returns (not raises) our own refusals, so they leave the SDK's task groups unwrapped.
+        Appends to `sent` when a call to a tool not marked read-only leaves for the server."""
         async with self._session(config) as session:
             tools = {t.name: t for t in await self._all_tools(session)}
             tool = tools.get(req.tool)
@@ -186,7 +201,14 @@ class McpActivities:
             if problems:
                 where = "; ".join(f"{'.'.join(map(str, p['loc'])) or '(arguments)'}: {_reason(p)}" for p in problems)
                 return app_error(ErrorType.VALIDATION, f"{req.server}/{req.tool} arguments: {where}")
+            if not (tool.annotations and tool.annotations.readOnlyHint):
+                # Recorded before sending, so a retry of this activity knows the call may have run.
+                activity.heartbeat(CALL_SENT)
+                sent.append(True)
             return await session.call_tool(req.tool, req.arguments)
+
+
+CALL_SENT = "call_sent"
 
 
 def _reason(detail: Any) -> str:

@@ -35,6 +35,7 @@ STATUS_BY_ERROR_TYPE: dict[str, int] = {
     ErrorType.SSH_AUTH: 502,
     ErrorType.SSH_COMMAND_TIMEOUT: 504,
     ErrorType.TOOL_ERROR: 502,
+    ErrorType.TOOL_OUTCOME_UNKNOWN: 502,
     ErrorType.UPSTREAM_PROTOCOL: 502,
     ErrorType.CALLBACK_URL_REJECTED: 400,
     ErrorType.INVALID_DEFINITION: 400,

@@ -25,6 +25,7 @@ class ErrorType(StrEnum):
     REJECTED = "Rejected"  # a human rejected an approval
     EXPIRED = "ApprovalExpired"
     TOOL_ERROR = "ToolError"
+    TOOL_OUTCOME_UNKNOWN = "ToolOutcomeUnknown"  # a call with side effects may have run; not repeated blindly
     UPSTREAM_PROTOCOL = "UpstreamProtocolError"  # a peer answered 2xx but broke its contract (not JSON, no envelope)
     CALLBACK_URL_REJECTED = "CallbackUrlRejected"  # callback_url fails the SSRF policy
     INVALID_DEFINITION = "InvalidWorkflowDefinition"  # a GPT workflow definition fails create-time checks

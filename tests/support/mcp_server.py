@@ -40,9 +40,15 @@ def build_server() -> FastMCP:
 
     @server.tool()
     async def slow(seconds: float) -> str:
-        """Sleep, then answer (for timeouts)."""
+        """Sleep, then answer (for timeouts). Not marked read-only: it might change something."""
         await asyncio.sleep(seconds)
         return "done"
+
+    @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+    async def slow_lookup(seconds: float) -> str:
+        """Sleep, then answer; read-only, so a timed-out call may safely be tried again."""
+        await asyncio.sleep(seconds)
+        return "found"
 
     return server
 
