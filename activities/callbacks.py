@@ -21,8 +21,8 @@ from activities.http_errors import status_failure, transport_failure
 from config import Settings
 from intents.callbacks import ATTEMPT_HEADER, CALLBACK_ACTIVITY, CallbackDelivery, CallbackReceipt, callback_body, signed_headers
 from intents.errors import ErrorType, app_error
-from intents.spec import RequestRejected
-from intents.url_policy import CallbackTarget, IPAddress, check_callback_url, check_resolved
+from policies.refusal import Refusal
+from policies.url import CallbackTarget, IPAddress, check_callback_url, check_resolved
 
 USER_AGENT = "gpt-orchestrator-callback/1"
 MAX_PINNED_ADDRESSES = 3
@@ -63,7 +63,7 @@ class CallbackActivities:
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         try:
             return check_resolved(target, addresses)
-        except RequestRejected as err:
+        except Refusal as err:
             raise app_error(ErrorType.CALLBACK_URL_REJECTED, str(err)) from None
 
     async def _post(self, client: httpx.AsyncClient, url: str, target: CallbackTarget, pins, body: bytes, headers) -> httpx.Response:
@@ -82,7 +82,7 @@ class CallbackActivities:
     async def deliver(self, req: CallbackDelivery) -> CallbackReceipt:
         try:
             target = check_callback_url(req.url, self._settings)
-        except RequestRejected as err:
+        except Refusal as err:
             raise app_error(ErrorType.CALLBACK_URL_REJECTED, str(err)) from None
         pins = await self._addresses(target)
         info = activity.info()

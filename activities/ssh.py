@@ -12,7 +12,9 @@ import shlex
 from temporalio import activity
 
 from activities.ssh_client import RunOptions, run_command
-from intents.ssh_policy import check_peek, classify_danger
+from policies.refusal import Refusal
+from policies.ssh_exec import classify_danger
+from policies.ssh_peek import check_peek
 from config import Settings
 from config.hosts import Inventory, SshHost, load_inventory
 from intents.approval import Approval, DecisionKind, Preflight
@@ -61,8 +63,8 @@ class SshActivities:
         host = self._host(inp.host)
         try:
             argv = check_peek(inp.command)
-        except RequestRejected as err:
-            raise _as_app_error(err) from None
+        except Refusal as err:
+            raise app_error(ErrorType.UNSAFE_COMMAND, str(err), details={"field": err.field}) from None
         return await run_command(host, shlex.join(argv), self._options(idempotent=True))
 
     @activity.defn(name="ssh.exec")

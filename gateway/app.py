@@ -16,7 +16,7 @@ from gateway.routes import gpt, health, intents, jobs, orchestrate
 from gateway.temporal import TemporalLink
 from intents import registry
 from intents.routing import RoutingTable
-from intents.url_policy import check_callback_url
+from policies.url import check_callback_url
 
 DESCRIPTION = """Durable orchestration for ChatGPT Actions and any HTTP client.
 Every call is a Temporal workflow: it survives restarts, retries failed steps and never runs twice."""

@@ -17,8 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from config.hosts import inventory_for
 from config.settings import Settings
-from intents.spec import IntentSpec, Mode, RetrySpec, quote_short
-from intents.ssh_policy import check_peek, reject
+from intents.spec import IntentSpec, Mode, RequestRejected, RetrySpec, quote_short
+from intents.errors import ErrorType
+from policies.refusal import Refusal
+from policies.ssh_peek import check_peek
 
 PREFLIGHT_ACTIVITY = "ssh.preflight"
 # Upper bound of one SSH activity: the longest connect (60 s) + command (600 s) a host may
@@ -74,16 +76,24 @@ def check_host(inputs: SshPeekInput, settings: Settings) -> None:
     inventory_for(settings).get(inputs.host)
 
 
+def unsafe(err: Refusal) -> RequestRejected:
+    """A policy's refusal of a command, as the 400 UnsafeCommand that names `inputs.command`."""
+    return RequestRejected(ErrorType.UNSAFE_COMMAND, str(err), field=err.field or "inputs.command", details=err.details)
+
+
 def precheck_peek(inputs: SshPeekInput, settings: Settings) -> None:
     """Gateway-side: unknown host -> 400 listing hosts; shell syntax or non-allowlisted command -> 400 saying why."""
     check_host(inputs, settings)
-    check_peek(inputs.command)
+    try:
+        check_peek(inputs.command)
+    except Refusal as err:
+        raise unsafe(err) from None
 
 
 def precheck_exec(inputs: SshExecInput, settings: Settings) -> None:
     check_host(inputs, settings)
     if "\x00" in inputs.command:
-        raise reject("NUL byte in command")
+        raise RequestRejected(ErrorType.UNSAFE_COMMAND, "NUL byte in command", field="inputs.command")
 
 
 def _summary(inputs: SshPeekInput) -> str:

@@ -26,6 +26,7 @@ from intents import registry
 from intents.errors import ErrorType
 from intents.routing import RoutingTable
 from intents.spec import IntentSpec, Mode, RequestedMode, RequestRejected
+from policies.refusal import Refusal
 from workflows import search_attributes as sa
 from workflows.intent import IntentWorkflow
 from workflows.models import IntentRequest
@@ -91,8 +92,8 @@ def precheck_callback(request: Request, url: str | None) -> None:
     if url is not None and check is not None:
         try:
             check(url)
-        except RequestRejected as exc:
-            raise ApiError(400, exc.error_type, str(exc), field=exc.field or "callback_url") from None
+        except Refusal as exc:
+            raise ApiError(400, ErrorType.CALLBACK_URL_REJECTED, str(exc), field=exc.field or "callback_url") from None
 
 
 def _success(job_id: str, outcome: Any, limit: int) -> dict[str, Any]:

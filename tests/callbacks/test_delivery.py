@@ -82,7 +82,7 @@ def test_delivery_to_a_public_name_is_pinned_to_the_checked_address():
     from ipaddress import ip_address
 
     from activities.callbacks import pinned_request
-    from intents.url_policy import check_callback_url
+    from policies.url import check_callback_url
 
     target = check_callback_url("https://hooks.example.com:8443/cb?job=1", Settings(callback_secret=SECRET))
     url, headers, extensions = pinned_request(target, ip_address("93.184.216.34"))

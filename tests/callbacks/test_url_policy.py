@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from config import Settings
-from intents.spec import RequestRejected
-from intents.url_policy import check_callback_url, check_resolved
+from policies.refusal import Refusal
+from policies.url import check_callback_url, check_resolved
 
 SETTINGS = Settings(callback_secret="s", callback_allowlist=["receiver.internal", "127.0.0.1:8080"])
 
@@ -50,9 +50,9 @@ REFUSED = [
 
 @pytest.mark.parametrize("url, reason", REFUSED)
 def test_refused(url, reason):
-    with pytest.raises(RequestRejected) as info:
+    with pytest.raises(Refusal) as info:
         check_callback_url(url, SETTINGS)
-    assert info.value.field == "callback_url" and info.value.error_type == "CallbackUrlRejected"
+    assert info.value.field == "callback_url"
     assert reason in str(info.value)
 
 
@@ -71,14 +71,14 @@ def test_accepted(url):
 
 
 def test_callbacks_need_a_secret():
-    with pytest.raises(RequestRejected, match="CALLBACK_SECRET"):
+    with pytest.raises(Refusal, match="CALLBACK_SECRET"):
         check_callback_url("https://hooks.example.com/cb", Settings())
 
 
 def test_a_public_name_that_resolves_inside_is_refused_at_delivery():
     target = check_callback_url("https://hooks.example.com/cb", SETTINGS)
     assert [str(ip) for ip in check_resolved(target, ["93.184.216.34"])] == ["93.184.216.34"]
-    with pytest.raises(RequestRejected, match="resolves to 10.0.0.7, a private address"):
+    with pytest.raises(Refusal, match="resolves to 10.0.0.7, a private address"):
         check_resolved(target, ["93.184.216.34", "10.0.0.7"])
     allowlisted = check_callback_url("http://receiver.internal/cb", SETTINGS)
     assert check_resolved(allowlisted, ["10.0.0.7"])  # allowlisted hosts may live inside

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intents.ssh_policy import classify_danger
+from policies.ssh_exec import classify_danger
 from tests.ssh.corpus import DANGEROUS, SAFE
 
 

@@ -6,9 +6,10 @@ import shlex
 
 import pytest
 
-from intents.ssh_policy import PEEK_COMMANDS, check_peek, classify_danger
+from policies.ssh_exec import classify_danger
+from policies.ssh_peek import PEEK_COMMANDS, check_peek
 from intents.errors import ErrorType
-from intents.spec import RequestRejected
+from policies.refusal import Refusal
 from tests.ssh.corpus import INJECTIONS
 
 EVERYDAY_PEEKS = [
@@ -54,9 +55,9 @@ def test_an_operator_checks_a_server_with_everyday_read_only_commands(command):
 
 @pytest.mark.parametrize(("command", "reason"), INJECTIONS, ids=[repr(c)[:40] for c, _ in INJECTIONS])
 def test_injection_attempts_are_refused_with_the_reason(command, reason):
-    with pytest.raises(RequestRejected) as caught:
+    with pytest.raises(Refusal) as caught:
         check_peek(command)
-    assert caught.value.error_type == ErrorType.UNSAFE_COMMAND
+    assert caught.value.field == "inputs.command"
     assert caught.value.field == "inputs.command"
     assert reason in str(caught.value)
 
@@ -67,7 +68,7 @@ def test_the_injection_corpus_is_large_enough():
 
 def test_metacharacters_are_refused_before_parsing_so_quotes_cannot_hide_them():
     # shlex would happily turn this into one harmless-looking word; the raw scan sees the ';'.
-    with pytest.raises(RequestRejected, match="';'"):
+    with pytest.raises(Refusal, match="';'"):
         check_peek("ls '/tmp; reboot'")
 
 

@@ -20,11 +20,9 @@ import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from intents.ssh_danger import classify_danger
-from intents.errors import ErrorType
-from intents.spec import RequestRejected
+from policies.refusal import Refusal
 
-__all__ = ["PEEK_COMMANDS", "Rule", "Verbs", "check_peek", "classify_danger", "reject"]
+__all__ = ["PEEK_COMMANDS", "Rule", "Verbs", "check_peek", "reject"]
 
 MAX_COMMAND_CHARS = 1000
 MAX_LINES = 10_000  # the largest -n accepted by head/tail/journalctl
@@ -58,8 +56,8 @@ class PolicyViolation(ValueError):
     """One reason a command is not allowed; turned into RequestRejected by check_peek."""
 
 
-def reject(reason: str) -> RequestRejected:
-    return RequestRejected(ErrorType.UNSAFE_COMMAND, reason, field="inputs.command")
+def reject(reason: str) -> Refusal:
+    return Refusal(reason, field="inputs.command")
 
 
 def check_peek(command: str) -> list[str]:

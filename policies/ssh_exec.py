@@ -16,7 +16,7 @@ import posixpath
 import re
 from collections.abc import Callable
 
-from intents.shell_words import WRITE_REDIRECTS, ShellSyntaxError, SimpleCommand, split_commands
+from policies.shell_words import WRITE_REDIRECTS, ShellSyntaxError, SimpleCommand, split_commands
 
 MAX_DEPTH = 4
 

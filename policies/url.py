@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from config import Settings
-from intents.errors import ErrorType
-from intents.spec import RequestRejected
+from policies.refusal import Refusal
 
 FIELD = "callback_url"
 MAX_URL_CHARS = 2048
@@ -56,8 +55,8 @@ class CallbackTarget:
     allowlisted: bool
 
 
-def reject(message: str) -> RequestRejected:
-    return RequestRejected(ErrorType.CALLBACK_URL_REJECTED, f"callback_url refused: {message}", field=FIELD)
+def reject(message: str) -> Refusal:
+    return Refusal(f"callback_url refused: {message}", field=FIELD)
 
 
 def embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
@@ -116,7 +115,7 @@ def _allowlist(settings: Settings) -> set[tuple[str, int | None]]:
 
 
 def check_callback_url(url: str, settings: Settings) -> CallbackTarget:
-    """Raise RequestRejected (-> HTTP 400 naming callback_url) unless the URL may be called back.
+    """Raise Refusal (the gateway answers 400 CallbackUrlRejected naming callback_url) unless the URL may be called back.
 
     Pure: no DNS. Returns the parsed target (the gateway may ignore it; the activity uses it).
     """
