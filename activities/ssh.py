@@ -13,7 +13,7 @@ from temporalio import activity
 
 from activities.ssh_client import RunOptions, run_command
 from policies.refusal import Refusal
-from policies.ssh_exec import classify_danger
+from policies.ssh_exec import HostRules, review_command
 from policies.ssh_peek import check_peek
 from config import Settings
 from config.hosts import Inventory, SshHost, load_inventory
@@ -48,8 +48,8 @@ class SshActivities:
         """
         host = self._host(inp.host)
         if "\x00" in inp.command:
-            raise app_error(ErrorType.UNSAFE_COMMAND, "NUL byte in command")
-        risks = classify_danger(inp.command)
+            raise app_error(ErrorType.UNSAFE_COMMAND, "NUL byte in command", details={"risks": ["NUL byte in command"]})
+        risks = review_command(inp.command, host_rules(host))
         return Preflight(
             risks=risks,
             inline_confirmed=bool(risks) and inp.confirm_dangerous and self.settings.ssh_allow_inline_confirm,
@@ -75,8 +75,8 @@ class SshActivities:
         approval = Approval.model_validate(approval) if approval is not None else None
         host = self._host(inp.host)
         if "\x00" in inp.command:
-            raise app_error(ErrorType.UNSAFE_COMMAND, "NUL byte in command")
-        risks = classify_danger(inp.command)
+            raise app_error(ErrorType.UNSAFE_COMMAND, "NUL byte in command", details={"risks": ["NUL byte in command"]})
+        risks = review_command(inp.command, host_rules(host))
         if risks and not self._approves(inp, approval):
             decision = approval.decision if approval else "none"
             raise app_error(
@@ -110,6 +110,11 @@ class SshActivities:
             accept_unknown_hosts=self.settings.ssh_dev_accept_unknown_hosts,
             idempotent=idempotent,
         )
+
+
+def host_rules(host: SshHost) -> HostRules:
+    """What the operator lets run on this host without a human (inventory: writable, auto_approve)."""
+    return HostRules.of(host.writable, host.auto_approve)
 
 
 def _as_app_error(err: RequestRejected):

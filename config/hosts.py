@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,6 +60,36 @@ class SshHost(BaseModel):
     )
     connect_timeout_s: float = Field(default=10, gt=0, le=60, description="TCP connect + handshake + auth.")
     command_timeout_s: float = Field(default=60, gt=0, le=600, description="Longest a command may run.")
+    writable: tuple[str, ...] = Field(
+        default=(),
+        description="Directories ssh.exec may change without approval (delete, write, chmod, ... inside them). "
+        "Empty by default: every write waits for a human.",
+    )
+    auto_approve: tuple[str, ...] = Field(
+        default=(),
+        description="Routine commands that run without approval, as argv patterns "
+        "(`systemctl restart myapp`; each word is a shell-style pattern matched against one argument).",
+    )
+
+    @field_validator("writable")
+    @classmethod
+    def _absolute_areas(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for path in v:
+            if not path.startswith("/") or ".." in path.split("/") or path.strip("/") == "":
+                raise ValueError(f"writable path {path!r} must be an absolute directory other than / without '..'")
+        return v
+
+    @field_validator("auto_approve")
+    @classmethod
+    def _argv_patterns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in v:
+            try:
+                words = shlex.split(pattern)
+            except ValueError as err:
+                raise ValueError(f"auto_approve pattern {pattern!r}: {err}") from None
+            if not words or any(ch in words[0] for ch in "*?["):
+                raise ValueError(f"auto_approve pattern {pattern!r} must start with a literal program name")
+        return v
 
     _expand = field_validator("key_file", "known_hosts_file")(classmethod(lambda cls, v: Path(v).expanduser()))
 

@@ -1,511 +1,605 @@
-"""Which ssh.exec commands need a human's approval: `classify_danger(command) -> [reasons]` (pure).
+"""Which ssh.exec commands may run without a human: `review_command(command, host) -> [risks]` (pure).
 
-The command runs through the remote shell, so every simple command in it is classified: each part
-of `;`/`&&`/`||`/`|` lists, subshells, `$(...)`/backtick/`<(...)` substitutions, `sh -c '...'`,
-`eval`, `su -c`, `find -exec` and `xargs`, after unwrapping `sudo`/`doas`/`env`/`nohup`/`timeout`...
-When the text cannot be parsed, that itself is a reason.
+The rule fails closed. A command runs at once only when every part of it is understood and safe:
 
-This is a guard against accidents and obvious abuse, not a sandbox: a script file or an
-interpreter one-liner can do anything. That is why dangerous commands wait for a person, and why
-an empty answer means "nothing known to be destructive", not "proven harmless".
+1. it parses (tree-sitter-bash) into simple commands of literal words, joined by `;`, newlines,
+   `&&`, `||` and pipes (`policies.shell_parse`): no expansion, substitution, glob, brace or tilde
+   pattern, function, trap, here-document, group, background job or variable assignment;
+2. each simple command is either
+   - a program known to only read (its options checked against its own option table, long
+     options resolved the way getopt_long does), or one that `ssh.exec.peek` would accept; or
+   - a known writing program (rm, mkdir, cp, mv, chmod, tee, …) whose every target lies inside
+     the host's `writable` area (empty by default), or
+   - matched by one of the host's `auto_approve` argv patterns;
+3. every redirection writes only to /dev/null or inside the writable area.
+
+Anything else comes back with a risk line saying why, and the job waits for approval. A wrapper
+(`sudo`, `timeout`, `nice`, plain `env`) is looked through: the command it runs is judged instead.
+
+Symbolic links inside the writable area are not resolved (the check is on the text of the path),
+so the operator must keep that area free of links that point outside it.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 import re
-from collections.abc import Callable
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
-from policies.shell_words import WRITE_REDIRECTS, ShellSyntaxError, SimpleCommand, split_commands
+from policies.getopt import NotUnderstood, Opt, Options, Parsed, flag, optional, opts, short_only, valued
+from policies.refusal import Refusal
+from policies.shell_parse import READ_OPERATORS, WRITE_OPERATORS, SimpleCommand, parse_script
+from policies.ssh_peek import check_peek
 
 MAX_DEPTH = 4
+HARMLESS_TARGETS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr"})
+BIN_DIRS = frozenset({"/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"})
+_ENVIRON = re.compile(r"(^|/)environ$")
 
-# Top-level paths whose loss breaks the machine; any single-component absolute path counts as broad too.
-SYSTEM_DIRS = frozenset({
-    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/opt", "/proc", "/root",
-    "/sbin", "/srv", "/sys", "/usr", "/var", "/usr/bin", "/usr/lib", "/usr/local", "/usr/sbin", "/usr/share",
-    "/var/lib", "/var/log", "/var/www", "/etc/ssh", "/etc/systemd", "/var/lib/docker", "/var/lib/mysql",
-    "/var/lib/postgresql",
-})
-# Writing below these changes how the system boots, authenticates or runs.
-SYSTEM_PREFIXES = ("/etc/", "/boot/", "/usr/", "/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/var/lib/",
-                   "/proc/sys/", "/proc/sysrq-trigger", "/sys/", "/root/.ssh/")
-HARMLESS_DEVICES = frozenset({"/dev/null", "/dev/zero", "/dev/stdout", "/dev/stderr", "/dev/tty", "/dev/random",
-                              "/dev/urandom", "/dev/full"})
-CRITICAL_UNITS = frozenset({
-    "ssh", "sshd", "ssh.socket", "networking", "network", "NetworkManager", "systemd-networkd", "systemd-resolved",
-    "dbus", "dbus-broker", "systemd-journald", "systemd-logind", "systemd-udevd", "ufw", "firewalld", "nftables",
-    "iptables", "netfilter-persistent", "containerd", "docker", "kubelet",
-})
-CRITICAL_PROCESSES = frozenset({"sshd", "systemd", "init", "dbus-daemon", "systemd-journald", "containerd", "dockerd"})
-SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "fish"})
-INTERPRETERS = SHELLS | {"python", "python2", "python3", "perl", "ruby", "node", "php", "lua"}
-DOWNLOADERS = re.compile(r"\b(curl|wget|fetch|aria2c|lwp-request)\b")
 
-FORK_BOMBS = (
-    re.compile(r"([\w:.]+)\s*\(\s*\)\s*\{[^}]*?\1\s*\|\s*&?\s*\1"),  # :(){ :|:& };:  and  b(){ b|b& };b
-    re.compile(r"\bfork\s+while\s+fork\b"),  # perl -e 'fork while fork'
-    re.compile(r"\$0\s*[|&]\s*\$0"),
-)
+@dataclass(frozen=True)
+class HostRules:
+    """What an operator allows on one host without a human (from the inventory)."""
 
-# Prefix commands that run their operand as a command: value-taking options to skip, operands to skip.
-WRAPPERS: dict[str, tuple[frozenset[str], int]] = {
-    "sudo": (frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "-R", "--user", "--group",
-                        "--host", "--prompt", "--close-from", "--chdir", "--role", "--type", "--other-user",
-                        "--command-timeout", "--chroot"}), 0),
-    "doas": (frozenset({"-u", "-C"}), 0),
-    "pkexec": (frozenset({"--user"}), 0),
-    "busybox": (frozenset(), 0),
-    "env": (frozenset({"-u", "--unset", "-C", "--chdir"}), 0),
-    "nice": (frozenset({"-n", "--adjustment"}), 0),
-    "ionice": (frozenset({"-c", "-n", "--class", "--classdata"}), 0),
-    "nohup": (frozenset(), 0),
-    "setsid": (frozenset(), 0),
-    "unbuffer": (frozenset(), 0),
-    "time": (frozenset(), 0),
-    "command": (frozenset(), 0),
-    "builtin": (frozenset(), 0),
-    "exec": (frozenset({"-a"}), 0),
-    "stdbuf": (frozenset({"-i", "-o", "-e", "--input", "--output", "--error"}), 0),
-    "timeout": (frozenset({"-s", "--signal", "-k", "--kill-after"}), 1),
-    "chroot": (frozenset({"--userspec", "--groups"}), 1),
-    "flock": (frozenset({"-w", "--timeout", "-E", "--conflict-exit-code"}), 1),
-    "watch": (frozenset({"-n", "--interval", "-d", "--differences"}), 0),
-    "xargs": (frozenset({"-I", "-n", "-P", "-L", "-s", "-d", "-E", "-a", "--max-args", "--max-procs",
-                         "--max-lines", "--delimiter", "--arg-file", "--replace", "--eof", "--max-chars"}), 0),
-    "strace": (frozenset({"-e", "-o", "-p", "-s", "-u"}), 0),
-}
-ESCALATORS = frozenset({"sudo", "doas", "su", "runuser", "pkexec"})
+    writable: tuple[str, ...] = ()  # absolute directories; a target inside one may be written
+    auto_approve: tuple[tuple[str, ...], ...] = ()  # argv patterns (fnmatch per argument)
 
-Checker = Callable[[list[str]], list[str]]
+    @classmethod
+    def of(cls, writable: Sequence[str] = (), auto_approve: Sequence[str] = ()) -> HostRules:
+        return cls(tuple(normalize_area(w) for w in writable), tuple(tuple(shlex.split(p)) for p in auto_approve))
+
+
+def normalize_area(path: str) -> str:
+    if not path.startswith("/"):
+        raise ValueError(f"writable path {path!r} must be absolute")
+    norm = posixpath.normpath(path)
+    if norm == "/" or norm.startswith("//"):
+        raise ValueError("the whole filesystem cannot be a writable area")
+    if ".." in path.split("/"):
+        raise ValueError(f"writable path {path!r} must not contain '..'")
+    return norm
+
+
+NO_RULES = HostRules()
+
+
+@dataclass
+class Review:
+    """One simple command's findings: risks need a human; writes need their target inside the area."""
+
+    risks: list[str] = field(default_factory=list)
+    writes: list[tuple[str, str]] = field(default_factory=list)  # (path, what is done to it)
+
+    def add(self, other: Review) -> None:
+        self.risks += other.risks
+        self.writes += other.writes
+
+
+def review_command(command: str, rules: HostRules = NO_RULES) -> list[str]:
+    """Reasons a human must approve `command` on a host with `rules`; empty = proven safe."""
+    return list(dict.fromkeys(_review_text(command, rules)))
 
 
 def classify_danger(command: str) -> list[str]:
-    """Reasons a human must approve this command; empty = nothing known to be destructive."""
-    reasons = _classify(command, depth=0)
-    return list(dict.fromkeys(reasons))
+    """The review against a host with no writable area and no auto-approvals."""
+    return review_command(command)
 
 
-def _classify(command: str, depth: int) -> list[str]:
+def _review_text(command: str, rules: HostRules) -> list[str]:
+    script = parse_script(command)
+    risks = [f"command {p}" if not p.startswith("command") else p for p in script.problems]
+    for simple in script.commands:
+        risks += _review_simple(simple, rules)
+    return risks
+
+
+def _review_simple(simple: SimpleCommand, rules: HostRules) -> list[str]:
+    review = Review()
+    for redirect in simple.redirects:
+        if redirect.operator in WRITE_OPERATORS:
+            if redirect.operator in (">&", "<&") and (redirect.target.isdigit() or redirect.target == "-"):
+                continue  # 2>&1, >&2, 3>&-: duplicates or closes a descriptor
+            review.writes.append((redirect.target, f"redirects output ({redirect.operator}) to"))
+        elif redirect.operator in READ_OPERATORS:
+            if redirect.operator == "<&" and (redirect.target.isdigit() or redirect.target == "-"):
+                continue
+            review.risks += _read_risks([redirect.target])
+        else:
+            review.risks.append(f"uses redirection {redirect.operator}")
+    if not _auto_approved(simple.argv, rules):
+        review.add(review_argv(simple.argv, depth=0))
+    risks = list(review.risks)
+    for path, how in review.writes:
+        problem = _outside_area(path, rules)
+        if problem:
+            risks.append(f"{how} {problem}")
+    return risks
+
+
+def _auto_approved(argv: list[str], rules: HostRules) -> bool:
+    return any(
+        len(pattern) == len(argv) and all(fnmatch.fnmatchcase(a, p) for a, p in zip(argv, pattern, strict=True))
+        for pattern in rules.auto_approve
+    )
+
+
+def _outside_area(path: str, rules: HostRules) -> str | None:
+    """None when writing `path` is allowed; otherwise why not, naming the path."""
+    if path in HARMLESS_TARGETS:
+        return None
+    if not path.startswith("/"):
+        return f"the relative path {path!r}, which depends on the login directory: not provably inside the writable area"
+    norm = posixpath.normpath(path)
+    if norm.startswith("//"):
+        norm = "/" + norm.lstrip("/")
+    for area in rules.writable:
+        if norm == area or norm.startswith(area + "/"):
+            return None
+    where = ", ".join(rules.writable) if rules.writable else "none on this host"
+    return f"{norm}, outside the writable area ({where})"
+
+
+# --- one argv ------------------------------------------------------------------------------------
+
+
+def review_argv(argv: list[str], depth: int) -> Review:
     if depth > MAX_DEPTH:
-        return ["commands nested too deeply to check"]
-    if "\x00" in command:
-        return ["NUL byte in command"]
-    reasons = [f"fork bomb ({m.group(0)!r})" for rx in FORK_BOMBS if (m := rx.search(command))]
-    try:
-        commands = split_commands(command)
-    except ShellSyntaxError as err:
-        return [*reasons, f"command cannot be parsed ({err}), so it cannot be shown to be safe"]
-    for simple in commands:
-        reasons += _classify_simple(simple, depth)
-    return reasons
-
-
-def _classify_simple(simple: SimpleCommand, depth: int) -> list[str]:
-    reasons: list[str] = []
-    for op, target in simple.redirects:
-        if op in WRITE_REDIRECTS and not target.text.isdigit() and target.text != "-":
-            reasons += _write_target(target.text, truncates=op in (">", ">|", "&>", "<>"), how=f"redirect {op}")
-        for inner in target.substitutions:
-            reasons += _classify(inner, depth + 1)
-    for word in simple.words:
-        for inner in word.substitutions:
-            reasons += _classify(inner, depth + 1)
-    argv, via = _unwrap(_strip_prefix(simple.argv))
-    reasons += _argv_reasons(argv, depth, via)
-    if argv and _basename(argv[0]) in INTERPRETERS:
-        reasons += _runs_untrusted_code(simple, argv)
-    return reasons
-
-
-def _argv_reasons(argv: list[str], depth: int, via: list[str]) -> list[str]:
-    """Reasons for one argv, including command strings it hands to a shell (`sh -c`, `eval`, `su -c`)."""
-    if not argv:
-        return []
-    suffix = f" (via {'/'.join(via)})" if via else ""
-    if any(ch.isspace() for ch in argv[0]):  # `watch "rm -rf /"`, `env -S "..."`: a command line in one word
-        return [r + suffix for r in _classify(" ".join(argv), depth + 1)]
-    name = _basename(argv[0])
-    reasons = [r + suffix for r in _checker(name)(argv)]
-    inner_via = via + [name] if name in ESCALATORS else via
-    inner_suffix = f" (via {'/'.join(inner_via)})" if inner_via else ""
-    for inner in _command_strings(name, argv):
-        reasons += [r + inner_suffix for r in _classify(inner, depth + 1)]
-    if name == "find":
-        for inner_argv in _find_exec(argv):
-            reasons += _argv_reasons(inner_argv, depth + 1, via)
-    return reasons
-
-
-def _nothing(argv: list[str]) -> list[str]:
-    return []
-
-
-# --- unwrapping ----------------------------------------------------------------------------------
-
-_RESERVED = frozenset({"{", "}", "!", "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "esac", "coproc"})
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
-
-
-def _strip_prefix(argv: list[str]) -> list[str]:
-    """Drop shell keywords (`if`, `do`, `{`) and `VAR=value` assignments before the command name."""
-    i = 0
-    while i < len(argv) and (argv[i] in _RESERVED or _ASSIGNMENT.match(argv[i])):
-        i += 1
-    return argv[i:]
-
-
-def _unwrap(argv: list[str]) -> tuple[list[str], list[str]]:
-    """Peel `sudo -u x`, `env A=1`, `nohup`, `timeout 5`, `xargs -n1`... off; returns (argv, escalators seen)."""
-    via: list[str] = []
-    for _ in range(8):
-        if not argv:
-            break
-        name = _basename(argv[0])
-        if name not in WRAPPERS:
-            break
-        if name in ESCALATORS:
-            via.append(name)
-        value_options, skip_operands = WRAPPERS[name]
-        i = 1
-        while i < len(argv) and argv[i].startswith("-") and argv[i] != "-":
-            option = argv[i].split("=", 1)[0]
-            i += 1
-            if option == "--":
-                break
-            if option in value_options and "=" not in argv[i - 1]:
-                i += 1
-        while name == "env" and i < len(argv) and _ASSIGNMENT.match(argv[i]):
-            i += 1
-        argv = argv[i + skip_operands :]
-    return argv, via
-
-
-def _command_strings(name: str, argv: list[str]) -> list[str]:
-    """Text a command hands to a shell: `sh -c TEXT`, `eval TEXT`, `su -c TEXT`."""
+        return Review(risks=["wrappers nested too deeply to check"])
+    name = argv[0]
+    if "/" in name:
+        directory, base = posixpath.split(name)
+        if posixpath.normpath(directory) not in BIN_DIRS:
+            return Review(risks=[f"runs a program by path outside the system directories: {name}"])
+        name = base
     args = argv[1:]
-    if name in SHELLS:
-        for n, arg in enumerate(args):
-            if arg.startswith("-") and not arg.startswith("--") and "c" in arg[1:]:
-                return args[n + 1 : n + 2]
-        return []
-    if name == "eval":
-        return [" ".join(args)]
-    if name in ("su", "runuser", "sg"):
-        for n, arg in enumerate(args):
-            if arg in ("-c", "--command") and n + 1 < len(args):
-                return [args[n + 1]]
-            if arg.startswith("--command="):
-                return [arg.split("=", 1)[1]]
-    return []
+    program = PROGRAMS.get(name)
+    if program is not None:
+        try:
+            return program(name, args, depth)
+        except NotUnderstood as err:
+            return Review(risks=[str(err)])
+    if _peek_accepts([name, *args]):
+        return Review()
+    return Review(risks=[_unknown(name)])
 
 
-def _find_exec(argv: list[str]) -> list[list[str]]:
-    found, i = [], 0
-    while i < len(argv):
-        if argv[i] in ("-exec", "-execdir", "-ok", "-okdir"):
-            end = next((j for j in range(i + 1, len(argv)) if argv[j] in (";", "+")), len(argv))
-            found.append(argv[i + 1 : end])
-            i = end
-        i += 1
+def _peek_accepts(argv: list[str]) -> bool:
+    try:
+        check_peek(shlex.join(argv))
+    except Refusal:
+        return False
+    return True
+
+
+def _unknown(name: str) -> str:
+    if name in RUNS_ARGUMENTS:
+        return f"runs its arguments as a command: {name}"
+    if name in INTERPRETERS or re.fullmatch(r"(python|perl|ruby|php|lua|node)[0-9.]*", name):
+        return f"runs code in an interpreter, which cannot be checked: {name}"
+    if name in KNOWN_RISKS:
+        return f"{name} {KNOWN_RISKS[name]}"
+    if name.startswith(("mkfs", "mke2fs")):
+        return f"{name} formats a filesystem"
+    return f"{name} is not a program known to be safe here, so what it changes cannot be shown"
+
+
+# --- program knowledge ---------------------------------------------------------------------------
+
+Program = Callable[[str, list[str], int], Review]
+
+
+def _read_risks(args: list[str]) -> list[str]:
+    """Reading is allowed anywhere, except the environment of processes (/proc/<pid>/environ)."""
+    risks = []
+    for arg in args:
+        for candidate in {arg, arg.partition("=")[2], arg[2:] if arg.startswith("-") else arg}:
+            norm = posixpath.normpath(candidate) if candidate else ""
+            if "proc" in norm and _ENVIRON.search(norm):
+                risks.append(f"reads a process environment: {candidate}")
+    return risks
+
+
+def reads(table: Options | None = None) -> Program:
+    """A program that only reads (audited: none of its options writes, executes or signals).
+
+    With a table, its options must be in it; without, any option is accepted, since no option of
+    the program can change anything (cat, ls, grep…)."""
+
+    def review(name: str, args: list[str], depth: int) -> Review:
+        if table is not None:
+            table.parse(args, name)
+        return Review(risks=_read_risks(args))
+
+    return review
+
+
+def peek_or(fallback: Program | None = None) -> Program:
+    """Safe when ssh.exec.peek's strict allowlist accepts the argv as it is."""
+
+    def review(name: str, args: list[str], depth: int) -> Review:
+        try:
+            check_peek(shlex.join([name, *args]))
+            return Review()
+        except Refusal as err:
+            if fallback is not None:
+                return fallback(name, args, depth)
+            return Review(risks=[f"not a read-only use of {name} ({err})"])
+
+    return review
+
+
+def writes(table: Options, targets: Callable[[Parsed], list[tuple[str, str]]]) -> Program:
+    def review(name: str, args: list[str], depth: int) -> Review:
+        parsed = table.parse(args, name)
+        found = targets(parsed)
+        if found is None:
+            return Review(risks=[f"{name}: operands not understood"])
+        return Review(writes=[(path, f"{name} {how}") for path, how in found])
+
+    return review
+
+
+def _each(how: str) -> Callable[[Parsed], list[tuple[str, str]]]:
+    def targets(parsed: Parsed) -> list[tuple[str, str]]:
+        return [(p, how) for p in parsed.operands]
+
+    return targets
+
+
+HELP = (flag("help"), flag("version"))
+
+RM = opts(
+    flag("force", "f"), optional("interactive", "i"), Opt("interactive-once", "I"), flag("one-file-system"),
+    flag("no-preserve-root"), optional("preserve-root"), flag("recursive", "rR"), flag("dir", "d"),
+    flag("verbose", "v"), *HELP, complete=True,
+)  # fmt: skip
+RMDIR = opts(flag("ignore-fail-on-non-empty"), flag("parents", "p"), flag("verbose", "v"), *HELP, complete=True)
+MKDIR = opts(valued("mode", "m"), flag("parents", "p"), flag("verbose", "v"), optional("context", "Z"), *HELP, complete=True)
+TOUCH = opts(
+    Opt("atime", "a"), flag("no-create", "c"), valued("date", "d"), Opt("ignored", "f"), flag("no-dereference", "h"),
+    Opt("mtime", "m"), valued("reference", "r"), Opt("stamp", "t", value=True), valued("time"), *HELP, complete=True,
+)  # fmt: skip
+_COPY_COMMON = (
+    optional("backup"), Opt("backup-short", "b"), flag("debug"), flag("force", "f"), flag("interactive", "i"),
+    flag("no-clobber", "n"), flag("strip-trailing-slashes"), valued("suffix", "S"), valued("target-directory", "t"),
+    flag("no-target-directory", "T"), optional("update"), Opt("update-short", "u"), flag("verbose", "v"),
+)  # fmt: skip
+CP = opts(
+    *_COPY_COMMON, flag("archive", "a"), flag("attributes-only"), flag("copy-contents"), Opt("no-deref-preserve", "d"),
+    Opt("deref-args", "H"), flag("link", "l"), flag("dereference", "L"), flag("no-dereference", "P"),
+    Opt("preserve-short", "p"), optional("preserve"), valued("no-preserve"), flag("parents"), flag("recursive", "rR"),
+    optional("reflink"), flag("remove-destination"), valued("sparse"), flag("symbolic-link", "s"),
+    flag("keep-directory-symlink"), flag("one-file-system", "x"), optional("context", "Z"), *HELP, complete=True,
+)  # fmt: skip
+MV = opts(*_COPY_COMMON, flag("exchange"), flag("no-copy"), optional("context", "Z"), *HELP, complete=True)
+LN = opts(
+    optional("backup"), Opt("backup-short", "b"), flag("directory", "dF"), flag("force", "f"), flag("interactive", "i"),
+    flag("logical", "L"), flag("no-dereference", "n"), flag("physical", "P"), flag("relative", "r"), flag("symbolic", "s"),
+    valued("suffix", "S"), valued("target-directory", "t"), flag("no-target-directory", "T"), flag("verbose", "v"),
+    *HELP, complete=True,
+)  # fmt: skip
+_OWNER_COMMON = (
+    flag("changes", "c"), flag("silent", "f", "silent", "quiet"), flag("verbose", "v"), flag("dereference"),
+    flag("no-dereference", "h"), flag("no-preserve-root"), flag("preserve-root"), valued("reference"),
+    flag("recursive", "R"), Opt("traverse-H", "H"), Opt("traverse-L", "L"), Opt("traverse-P", "P"), *HELP,
+)  # fmt: skip
+CHMOD = opts(*_OWNER_COMMON, complete=True)
+CHOWN = opts(*_OWNER_COMMON, valued("from"), complete=True)
+TEE = opts(flag("append", "a"), flag("ignore-interrupts", "i"), Opt("pipe", "p"), optional("output-error"), *HELP, complete=True)
+TRUNCATE = opts(
+    flag("no-create", "c"), flag("io-blocks", "o"), valued("reference", "r"), valued("size", "s"), *HELP, complete=True
+)
+_CHMOD_MODE = re.compile(r"^([ugoa]*[-+=]([rwxXst]*|[ugo]))+(,([ugoa]*[-+=]([rwxXst]*|[ugo])))*$|^[0-7]{1,4}$")
+
+
+def _chmod(name: str, args: list[str], depth: int) -> Review:
+    # `chmod -x f` and `chmod -w,+r f`: GNU chmod reads a leading-dash mode as the mode, not an option.
+    modes = [a for a in args if a.startswith("-") and a != "--" and _CHMOD_MODE.match(a)]
+    rest = [a for a in args if a not in modes]
+    parsed = CHMOD.parse(rest, name)
+    operands = parsed.operands if (modes or parsed.has("reference")) else parsed.operands[1:]
+    if not operands:
+        return Review(risks=[f"{name}: operands not understood"])
+    return Review(writes=[(p, f"{name} changes the mode of") for p in operands])
+
+
+def _owner(table: Options) -> Program:
+    def review(name: str, args: list[str], depth: int) -> Review:
+        parsed = table.parse(args, name)
+        operands = parsed.operands if parsed.has("reference") else parsed.operands[1:]
+        if not operands:
+            return Review(risks=[f"{name}: operands not understood"])
+        return Review(writes=[(p, f"{name} changes the owner of") for p in operands])
+
+    return review
+
+
+def _rmdir_targets(parsed: Parsed) -> list[tuple[str, str]]:
+    found = []
+    for path in parsed.operands:
+        found.append((path, "removes"))
+        if parsed.has("parents"):  # -p removes each parent too, up to the root
+            parent = posixpath.dirname(posixpath.normpath(path))
+            while parent not in ("", "/", "."):
+                found.append((parent, "removes (as a parent, -p)"))
+                parent = posixpath.dirname(parent)
     return found
 
 
-def _runs_untrusted_code(simple: SimpleCommand, argv: list[str]) -> list[str]:
-    """`curl | sh`, `sh <(wget ...)`, `bash -c "$(curl ...)"`: code nobody has seen runs as it arrives."""
-    name = _basename(argv[0])
-    upstream = simple.pipeline()[:-1]
-    if any(DOWNLOADERS.search(" ".join(c.argv)) for c in upstream):
-        return [f"downloads code and pipes it into {name}"]
-    substituted = [s for w in simple.words for s in w.substitutions]
-    if any(DOWNLOADERS.search(s) for s in substituted):
-        return [f"runs downloaded code with {name}"]
-    if name in SHELLS and upstream and not _command_strings(name, argv):
-        script = [a for a in argv[1:] if not a.startswith("-")]
-        if not script or "-s" in argv:
-            return [f"pipes text into {name} to run as a script, so it cannot be checked"]
-    return []
-
-
-# --- paths -------------------------------------------------------------------------------------------
-
-
-def _basename(word: str) -> str:
-    return posixpath.basename(word) or word
-
-
-def _norm(path: str) -> str:
-    return "/" + posixpath.normpath(path).lstrip("/") if path.startswith("/") else path
-
-
-def is_broad(path: str) -> bool:
-    """Root, a whole home, a top-level or system directory, or a path we cannot know (`~`, `$X`, `*`)."""
-    if path.startswith(("~", "$")) or all(p in ("", ".", "..", "*", ".*") for p in path.split("/")):
-        return True
-    norm = _norm(path)
-    while norm.endswith(("/*", "/.*", "/.")) and len(norm) > 2:
-        norm = norm.rsplit("/", 1)[0] or "/"
-    if norm in ("/*", "/.*", ""):
-        return True
-    norm = _norm(norm)
-    if norm in SYSTEM_DIRS or re.fullmatch(r"/[^/]+", norm) or re.fullmatch(r"/home/[^/]+", norm):
-        return True
-    first = norm.split("/")[1] if norm.startswith("/") else ""
-    return any(ch in first for ch in "*?[")  # `/e*`, `/?ar`
-
-
-def is_device(path: str) -> bool:
-    norm = _norm(path)
-    return norm.startswith("/dev/") and norm not in HARMLESS_DEVICES and not norm.startswith(("/dev/fd/", "/dev/shm/"))
-
-
-def is_system_file(path: str) -> bool:
-    norm = _norm(path)
-    return norm.startswith(SYSTEM_PREFIXES) or norm in SYSTEM_DIRS or norm.endswith("/authorized_keys")
-
-
-def _write_target(path: str, *, truncates: bool, how: str) -> list[str]:
-    if is_device(path):
-        return [f"writes to device {path} ({how})"]
-    if is_system_file(path):
-        verb = "overwrites/truncates" if truncates else "writes to"
-        return [f"{verb} system file {path} ({how})"]
-    return []
-
-
-# --- per-command checks --------------------------------------------------------------------------------
-
-
-def _split_options(args: list[str]) -> tuple[set[str], list[str]]:
-    """(`-x` letters and `--long` names seen, operands); `--` ends options."""
-    options, operands, ended = set(), [], False
-    for arg in args:
-        if ended or arg == "-" or not arg.startswith("-"):
-            operands.append(arg)
-        elif arg == "--":
-            ended = True
-        elif arg.startswith("--"):
-            options.add(arg.split("=", 1)[0])
+def _copy_targets(moves: bool) -> Callable[[Parsed], list[tuple[str, str]]]:
+    def targets(parsed: Parsed) -> list[tuple[str, str]]:
+        if parsed.has("target-directory"):
+            destination, sources = parsed.values("target-directory")[-1], parsed.operands
+        elif len(parsed.operands) >= 2:
+            destination, sources = parsed.operands[-1], parsed.operands[:-1]
         else:
-            options.update(f"-{c}" for c in arg[1:])
-    return options, operands
+            return None  # type: ignore[return-value]
+        found = [(destination, "writes into")]
+        if moves:
+            found += [(s, "moves away") for s in sources]
+        return found
+
+    return targets
 
 
-def _rm(argv: list[str]) -> list[str]:
-    options, targets = _split_options(argv[1:])
-    recursive = bool(options & {"-r", "-R", "--recursive"})
-    force = bool(options & {"-f", "--force"})
-    reasons = ["rm --no-preserve-root"] if "--no-preserve-root" in options else []
-    flags = "-" + "r" * recursive + "f" * force
-    broad = [t for t in targets if is_broad(t)]
-    if (recursive or force) and broad:
-        reasons += [f"rm {flags} on broad path {t}" for t in broad]
-    elif recursive and force:
-        reasons.append(f"recursive forced delete (rm -rf) of {' '.join(targets) or 'its input'}")
-    return reasons
+def _cp(name: str, args: list[str], depth: int) -> Review:
+    # A link in the writable area that points outside it would turn a later "safe" write into a
+    # write elsewhere: cp may only copy contents (no -s/-l, and recursion only with -L).
+    parsed = CP.parse(args, name)
+    review = writes(CP, _copy_targets(moves=False))(name, args, depth)
+    if parsed.has("symbolic-link", "link"):
+        review.risks.append("cp creates links, which could point outside the writable area")
+    elif parsed.has("archive", "no-deref-preserve", "no-dereference", "recursive") and not parsed.has("dereference"):
+        review.risks.append("cp copies symbolic links as links (use -L to copy what they point to)")
+    return review
 
 
-def _always(reason: str) -> Checker:
-    return lambda argv: [reason]
+def _ln(name: str, args: list[str], depth: int) -> Review:
+    LN.parse(args, name)
+    return Review(risks=["ln creates links, which could point outside the writable area"])
 
 
-def _unless_only(reason: str, *harmless: str) -> Checker:
-    """Dangerous unless every argument is one of `harmless` (e.g. `fdisk -l`)."""
-    return lambda argv: [] if argv[1:] and all(a in harmless for a in argv[1:]) else [reason]
+def _tee_targets(parsed: Parsed) -> list[tuple[str, str]]:
+    return [(p, "writes") for p in parsed.operands]
 
 
-def _shutdown(argv: list[str]) -> list[str]:
-    return [] if "-c" in argv[1:] else [f"{_basename(argv[0])} takes the machine down"]
+SORT = opts(
+    flag("ignore-leading-blanks", "b"), flag("dictionary-order", "d"), flag("ignore-case", "f"),
+    flag("general-numeric-sort", "g"), flag("ignore-nonprinting", "i"), flag("month-sort", "M"),
+    flag("human-numeric-sort", "h"), flag("numeric-sort", "n"), flag("random-sort", "R"), flag("reverse", "r"),
+    flag("version-sort", "V"), optional("check", "c"), Opt("check-quiet", "C"), flag("merge", "m"),
+    flag("stable", "s"), flag("unique", "u"), flag("zero-terminated", "z"), valued("key", "k"),
+    valued("field-separator", "t"), valued("buffer-size", "S"), valued("output", "o"), valued("parallel"), *HELP,
+)  # fmt: skip
 
 
-def _init(argv: list[str]) -> list[str]:
-    return ["changes the runlevel (init " + argv[1] + ")"] if argv[1:2] and argv[1] in ("0", "1", "6", "s", "S") else []
+def _sort(name: str, args: list[str], depth: int) -> Review:
+    parsed = SORT.parse(args, name)
+    return Review(risks=_read_risks(parsed.operands), writes=[(p, "sort -o writes") for p in parsed.values("output")])
 
 
-def _dd(argv: list[str]) -> list[str]:
-    reasons = []
-    for arg in argv[1:]:
-        if arg.startswith("of="):
-            reasons += _write_target(arg[3:], truncates=True, how="dd of=")
-    return reasons
+UNIQ = opts(
+    flag("count", "c"), flag("repeated", "d"), optional("all-repeated", "D"), valued("skip-fields", "f"),
+    optional("group"), flag("ignore-case", "i"), valued("skip-chars", "s"), flag("unique", "u"),
+    flag("zero-terminated", "z"), valued("check-chars", "w"), *HELP,
+)  # fmt: skip
 
 
-def _kill(argv: list[str]) -> list[str]:
-    args = argv[1:]
-    if "-1" in args:  # as a pid: every process; as a signal (`kill -1 PID`) ambiguous enough to ask
-        return ["kill -1 signals every process"]
-    pids = [a for n, a in enumerate(args) if not a.startswith("-") and (n == 0 or args[n - 1] not in ("-s", "-n", "--signal"))]
-    return ["kills init (pid 1)"] if "1" in pids else []
+def _uniq(name: str, args: list[str], depth: int) -> Review:
+    parsed = UNIQ.parse(args, name)
+    # uniq [INPUT [OUTPUT]]: a second operand is a file it writes.
+    return Review(risks=_read_risks(parsed.operands[:1]), writes=[(p, "uniq writes") for p in parsed.operands[1:2]])
 
 
-def _pkill(argv: list[str]) -> list[str]:
-    _, names = _split_options(argv[1:])
-    hit = [n for n in names if n in CRITICAL_PROCESSES]
-    return [f"kills critical process {n}" for n in hit]
+SED = opts(
+    flag("quiet", "n", "quiet", "silent"), flag("regexp-extended", "Er"), valued("expression", "e"),
+    optional("in-place", "i"), flag("separate", "s"), flag("null-data", "z"), flag("posix"), flag("sandbox"),
+    valued("line-length", "l"), flag("unbuffered", "u"), flag("debug"), *HELP,
+)  # fmt: skip
+# Scripts sed can only print with: s/re/repl/flags (no w, e or m-with-file flags), p, d, q, line ranges.
+_SED_SAFE = re.compile(
+    r"^\s*(?:(?:\d+|\$)(?:,(?:\d+|\$))?)?\s*(?:[pdq]|\d*q|s(?P<d>[/|#:,@])(?:(?!(?P=d)).|\\.)*(?P=d)(?:(?!(?P=d)).|\\.)*(?P=d)[gpiI0-9]*)\s*$"
+)
 
 
-def _chmod_chown(argv: list[str]) -> list[str]:
-    name = _basename(argv[0])
-    options, operands = _split_options(argv[1:])
-    if any(o.startswith("--reference") for o in options):
-        targets = operands
-    else:
-        targets = operands[1:]  # first operand is the mode or owner
-    recursive = bool(options & {"-R", "--recursive"})
-    reasons = []
-    for t in targets:
-        if recursive and is_broad(t):
-            reasons.append(f"{name} -R on broad path {t}")
-        elif _norm(t) == "/" or is_system_file(t):
-            reasons.append(f"{name} on system path {t}")
-    return reasons
+def _sed(name: str, args: list[str], depth: int) -> Review:
+    # `-i` takes an optional *attached* suffix only (`-i.bak`); GNU sed never reads `-i X` as a value.
+    args = ["--in-place" if a.startswith("-i") and len(a) > 2 and not a.startswith("--") else a for a in args]
+    parsed = SED.parse(args, name)
+    scripts = parsed.values("expression") or parsed.operands[:1]
+    files = parsed.operands if parsed.has("expression") else parsed.operands[1:]
+    review = Review(risks=_read_risks(files))
+    for script in scripts or [""]:
+        if not all(_SED_SAFE.match(part) for part in script.split(";")):
+            review.risks.append(f"sed script may write files or run commands (w, e, r, …): {script[:60]!r}")
+    if parsed.has("in-place"):
+        review.writes += [(p, "sed -i edits") for p in files]
+    return review
 
 
-def _tee(argv: list[str]) -> list[str]:
-    options, files = _split_options(argv[1:])
-    truncates = not options & {"-a", "--append"}
-    return [r for f in files for r in _write_target(f, truncates=truncates, how="tee")]
+FIND_TESTS_WITH_VALUE = frozenset({
+    "-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename", "-regex", "-iregex", "-type", "-xtype",
+    "-mtime", "-mmin", "-atime", "-amin", "-ctime", "-cmin", "-size", "-newer", "-anewer", "-cnewer", "-user",
+    "-group", "-uid", "-gid", "-perm", "-maxdepth", "-mindepth", "-links", "-inum", "-samefile", "-lname",
+    "-ilname", "-used", "-printf", "-regextype", "-fstype", "-context", "-newermt", "-newerat", "-newerct",
+})  # fmt: skip
+FIND_FLAGS = frozenset({
+    "-print", "-print0", "-ls", "-prune", "-quit", "-o", "-or", "-a", "-and", "-not", "!", "(", ")", ",", "-empty",
+    "-true", "-false", "-readable", "-writable", "-executable", "-nouser", "-nogroup", "-xdev", "-mount",
+    "-depth", "-d", "-ignore_readdir_race", "-noignore_readdir_race", "-daystart", "-noleaf", "-P",
+})  # fmt: skip
+FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
+FIND_WRITES = {"-fprint": 1, "-fprint0": 1, "-fls": 1, "-fprintf": 2}
 
 
-def _copy_like(argv: list[str]) -> list[str]:
-    """cp/mv/install/ln/rsync: the destination must not be a device or system file; mv must not move system dirs."""
-    name = _basename(argv[0])
-    _, operands = _split_options(argv[1:])
-    if len(operands) < 2:
-        return []
-    reasons = _write_target(operands[-1], truncates=True, how=name)
-    if name == "mv":
-        reasons += [f"mv moves broad path {s}" for s in operands[:-1] if is_broad(s)]
-    return reasons
+def _find(name: str, args: list[str], depth: int) -> Review:
+    review = Review()
+    i = 0
+    while i < len(args) and args[i] in ("-P", "-H", "-L", "-D", "-O"):
+        if args[i] in ("-H", "-L"):
+            review.risks.append(f"find {args[i]} follows symbolic links")
+        i += 1
+    starts = []
+    while i < len(args) and not (args[i].startswith("-") or args[i] in ("(", "!", ")", ",")):
+        starts.append(args[i])
+        i += 1
+    starts = starts or ["."]
+    review.risks += _read_risks(starts)
+    while i < len(args):
+        token = args[i]
+        i += 1
+        if token in FIND_FLAGS:
+            continue
+        if token in FIND_TESTS_WITH_VALUE:
+            i += 1
+            continue
+        if token == "-follow":
+            review.risks.append("find -follow follows symbolic links")
+        elif token == "-delete":
+            review.writes += [(s, "find -delete removes files under") for s in starts]
+        elif token in FIND_WRITES:
+            review.writes += [(args[i], f"find {token} writes")] if i < len(args) else []
+            i += FIND_WRITES[token]
+        elif token in FIND_EXEC:
+            end = next((j for j in range(i, len(args)) if args[j] in (";", "+")), None)
+            if end is None or end == i:
+                review.risks.append(f"find {token} without a complete command")
+                break
+            inner = args[i:end]
+            for start in starts:  # `{}` is some path under a starting point: judge the starting point
+                review.add(review_argv([start if a == "{}" else a for a in inner], depth + 1))
+            i = end + 1
+        else:
+            review.risks.append(f"find: expression {token!r} is not understood")
+            break
+    return review
 
 
-def _truncate(argv: list[str]) -> list[str]:
-    _, files = _split_options(argv[1:])
-    files = [f for f in files if not re.fullmatch(r"[-+<>/%]?\d+[KMGTPE]?B?", f)]  # drop `-s 0`'s size operand
-    return [f"truncates system file {f}" for f in files if is_system_file(f) or is_device(f)]
+SUDO = opts(
+    flag("non-interactive", "n"), valued("user", "u"), valued("group", "g"), flag("set-home", "H"), *HELP,
+)
+TIMEOUT = opts(valued("signal", "s"), valued("kill-after", "k"), flag("preserve-status"), flag("foreground"),
+               flag("verbose", "v"), *HELP)  # fmt: skip
+NICE = opts(valued("adjustment", "n"), *HELP, numeric=True)
 
 
-def _sed(argv: list[str]) -> list[str]:
-    options, operands = _split_options(argv[1:])
-    if not options & {"-i", "--in-place"} and not any(a.startswith("-i") for a in argv[1:]):
-        return []
-    return [f"edits system file {f} in place" for f in operands[1:] if is_system_file(f)]
+def wrapper(table: Options | None, skip_operands: int = 0) -> Program:
+    """A wrapper that runs the rest of its argv as a command: judge that command instead.
+
+    Its own options must be in its table (unknown ones may change how or as whom it runs);
+    `skip_operands` skips operands before the command (timeout's DURATION)."""
+
+    def review(name: str, args: list[str], depth: int) -> Review:
+        if table is None:  # env: only the plain form, which changes nothing about the command
+            if not args:
+                return Review()  # bare `env` prints the environment
+            if args[0].startswith("-") or "=" in args[0]:
+                return Review(risks=[f"runs its arguments as a command with changed settings: {name} {args[0]}"])
+            return review_argv(args, depth + 1)
+        parsed = table.parse(args, name, stop_at_operand=True)
+        command = parsed.operands[skip_operands:]
+        if not command:
+            return Review(risks=[f"{name} without a command to run"])
+        return review_argv(command, depth + 1)
+
+    return review
 
 
-def _systemctl(argv: list[str]) -> list[str]:
-    _, operands = _split_options(argv[1:])
-    if not operands:
-        return []
-    verb, units = operands[0], [u.removesuffix(".service") for u in operands[1:]]
-    if verb in ("reboot", "poweroff", "halt", "kexec", "rescue", "emergency", "soft-reboot", "suspend", "hibernate"):
-        return [f"systemctl {verb} takes the machine down"]
-    if verb == "isolate":
-        return [f"systemctl isolate {' '.join(units)} switches the whole system state"]
-    if verb in ("stop", "disable", "mask", "kill"):
-        return [f"systemctl {verb} of critical unit {u}" for u in units if u in CRITICAL_UNITS]
-    return []
+def _cd(name: str, args: list[str], depth: int) -> Review:
+    return Review() if len(args) <= 1 and not (args and args[0].startswith("-") and args[0] != "-") else Review(
+        risks=["cd: options not understood"]
+    )
 
 
-def _service(argv: list[str]) -> list[str]:
-    unit = argv[1].removesuffix(".service") if len(argv) > 2 else ""
-    return [f"service {unit} {argv[2]} stops a critical unit"] if unit in CRITICAL_UNITS and argv[2] == "stop" else []
-
-
-def _iptables(argv: list[str]) -> list[str]:
-    options, operands = _split_options(argv[1:])
-    reasons = []
-    if options & {"-F", "--flush"}:
-        reasons.append("flushes firewall rules (iptables -F)")
-    if options & {"-X", "--delete-chain"}:
-        reasons.append("deletes firewall chains (iptables -X)")
-    if options & {"-P", "--policy"} and any(o in ("DROP", "REJECT") for o in operands):
-        reasons.append("sets a default DROP policy (can lock everyone out)")
-    return reasons
-
-
-def _nft(argv: list[str]) -> list[str]:
-    _, operands = _split_options(argv[1:])
-    return [f"nft {' '.join(operands[:2])} removes firewall rules"] if operands[:1] in (["flush"], ["delete"]) else []
-
-
-def _ufw(argv: list[str]) -> list[str]:
-    return [f"ufw {argv[1]} turns the firewall off"] if argv[1:2] in (["disable"], ["reset"]) else []
-
-
-def _passwd(argv: list[str]) -> list[str]:
-    return [] if argv[1:2] == ["-S"] else ["changes account credentials (passwd)"]
-
-
-def _usermod(argv: list[str]) -> list[str]:
-    options, _ = _split_options(argv[1:])
-    return ["changes account credentials (usermod)"] if options & {"-p", "--password", "-L", "--lock", "-e", "--expiredate"} else []
-
-
-def _crontab(argv: list[str]) -> list[str]:
-    options, _ = _split_options(argv[1:])
-    if "-r" in options or "--remove" in options:
-        return ["crontab -r deletes every cron job of the user"]
-    return []
-
-
-def _docker(argv: list[str]) -> list[str]:
-    _, operands = _split_options(argv[1:])
-    if operands[:2] in (["system", "prune"], ["volume", "prune"], ["volume", "rm"], ["image", "prune"]):
-        return [f"docker {' '.join(operands[:2])} deletes data"]
-    return []
-
-
-def _storage(argv: list[str]) -> list[str]:
-    name = _basename(argv[0])
-    if name in ("zpool", "zfs") and "destroy" not in argv[1:]:
-        return []
-    return [f"{name} destroys storage"]
-
-
-def _find(argv: list[str]) -> list[str]:
-    if "-delete" not in argv:
-        return []
-    roots = [a for a in argv[1:] if not a.startswith(("-", "(", "!", ")"))][:1]
-    return [f"find -delete under broad path {r}" for r in roots if is_broad(r)]
-
-
-CHECKS: dict[str, Checker] = {
-    "rm": _rm,
-    **dict.fromkeys(("mkfs", "mke2fs", "mkswap", "mkntfs", "mkdosfs", "wipefs"), _always("formats or wipes a filesystem")),
-    **dict.fromkeys(("fdisk", "sfdisk", "gdisk", "sgdisk", "cfdisk", "parted"),
-                    _unless_only("changes a partition table", "-l", "--list", "print")),
-    "shred": _always("shred irrecoverably overwrites data"),
-    "blkdiscard": _always("blkdiscard erases a block device"),
-    "dd": _dd,
-    **dict.fromkeys(("shutdown", "reboot", "halt", "poweroff"), _shutdown),
-    **dict.fromkeys(("init", "telinit"), _init),
-    "kill": _kill,
-    **dict.fromkeys(("pkill", "killall"), _pkill),
-    "killall5": _always("killall5 signals every process"),
-    **dict.fromkeys(("chmod", "chown", "chgrp"), _chmod_chown),
-    "tee": _tee,
-    **dict.fromkeys(("cp", "mv", "install", "ln", "rsync"), _copy_like),
-    "truncate": _truncate,
+PROGRAMS: dict[str, Program] = {
+    **dict.fromkeys(
+        # Audited: no option of these writes a file, runs a command or signals a process.
+        ("exit", "cat", "tac", "head", "tail", "wc", "ls", "dir", "grep", "egrep", "fgrep", "zgrep", "cut", "tr", "nl",
+         "rev", "fold", "paste", "join", "comm", "cmp", "diff", "expand", "unexpand", "column", "strings", "od",
+         "hexdump", "base64", "md5sum", "sha1sum", "sha224sum", "sha256sum", "sha384sum", "sha512sum", "b2sum",
+         "cksum", "stat", "basename", "dirname", "readlink", "realpath", "pwd", "echo", "printf", "true", "false",
+         "sleep", "seq", "whoami", "groups", "printenv", "which", "getent", "findmnt", "lsof", "du", "df", "free",
+         "uptime", "uname", "nproc", "arch", "lscpu", "lsblk", "w", "who", "id", "zcat", "numfmt", "test"),
+        reads(),
+    ),  # fmt: skip
+    "rm": writes(RM, _each("removes")),
+    "unlink": writes(opts(*HELP, complete=True), _each("removes")),
+    "rmdir": writes(RMDIR, _rmdir_targets),
+    "mkdir": writes(MKDIR, _each("creates")),
+    "touch": writes(TOUCH, _each("touches")),
+    "cp": _cp,
+    "mv": writes(MV, _copy_targets(moves=True)),
+    "ln": _ln,
+    "tee": writes(TEE, _tee_targets),
+    "truncate": writes(TRUNCATE, _each("truncates")),
+    "chmod": _chmod,
+    "chown": _owner(CHOWN),
+    "chgrp": _owner(CHOWN),
+    "sort": _sort,
+    "uniq": _uniq,
     "sed": _sed,
-    "systemctl": _systemctl,
-    "service": _service,
-    **dict.fromkeys(("iptables", "ip6tables", "iptables-legacy", "iptables-nft"), _iptables),
-    **dict.fromkeys(("iptables-restore", "ip6tables-restore"), _always("replaces every firewall rule")),
-    "nft": _nft,
-    "ufw": _ufw,
-    **dict.fromkeys(("userdel", "deluser", "groupdel", "delgroup"), _always("deletes a user or group")),
-    "passwd": _passwd,
-    "chpasswd": _always("changes account credentials (chpasswd)"),
-    "usermod": _usermod,
-    "crontab": _crontab,
-    "docker": _docker,
-    **dict.fromkeys(("lvremove", "vgremove", "pvremove", "zpool", "zfs"), _storage),
     "find": _find,
+    "sudo": wrapper(SUDO),
+    "timeout": wrapper(TIMEOUT, skip_operands=1),
+    "nice": wrapper(NICE),
+    "env": wrapper(None),
+    "cd": _cd,
+    # The strict read-only allowlist of ssh.exec.peek (verbs, options and operands audited there).
+    **dict.fromkeys(
+        ("ps", "ip", "ss", "netstat", "systemctl", "journalctl", "docker", "dmesg", "date", "hostname", "last",
+         "vmstat"),
+        peek_or(),
+    ),  # fmt: skip
 }
 
+RUNS_ARGUMENTS = frozenset({
+    "xargs", "watch", "flock", "script", "nohup", "setsid", "chroot", "su", "runuser", "doas", "pkexec", "busybox",
+    "strace", "ltrace", "parallel", "exec", "command", "builtin", "eval", "source", ".", "time", "trap", "stdbuf",
+    "unbuffer", "ionice", "taskset", "chrt", "nsenter", "unshare", "systemd-run", "at", "batch", "ssh", "sshpass",
+    "expect", "socat", "setpriv", "capsh", "fakeroot", "firejail", "bwrap", "numactl", "sg", "newgrp", "caller",
+    "coproc", "alias", "enable", "hash", "set", "shopt", "export", "local", "declare", "typeset", "readonly",
+    "let", "unset", "ulimit", "umask", "wait", "fg", "bg", "disown", "mapfile", "readarray", "read",
+    "dbus-send", "busctl", "sudoedit", "run-parts",
+})  # fmt: skip
+INTERPRETERS = frozenset({
+    "sh", "bash", "rbash", "dash", "zsh", "ksh", "mksh", "ash", "csh", "tcsh", "fish", "yash", "posh",
+    "python", "python2", "python3", "perl", "ruby", "node", "nodejs", "php", "lua", "awk", "gawk", "mawk", "nawk",
+    "busybox", "tclsh", "wish", "Rscript", "julia", "pwsh", "osascript", "gdb", "vi", "vim", "nvim", "ex", "ed",
+    "emacs", "less", "more", "man", "jq", "make", "java", "jshell", "groovy", "deno", "bun", "irb", "lldb",
+})  # fmt: skip
+KNOWN_RISKS = {
+    "dd": "copies raw data and can overwrite devices", "shred": "destroys file contents",
+    "wipefs": "wipes filesystem signatures", "fdisk": "changes partitions", "sfdisk": "changes partitions",
+    "parted": "changes partitions", "reboot": "reboots the host", "shutdown": "powers off or reboots the host",
+    "poweroff": "powers off the host", "halt": "halts the host", "init": "changes the runlevel",
+    "telinit": "changes the runlevel", "kill": "signals processes", "pkill": "signals processes",
+    "crontab": "replaces or removes scheduled jobs", "killall": "signals processes",
+    "iptables": "changes the firewall", "ip6tables": "changes the firewall", "nft": "changes the firewall",
+    "ufw": "changes the firewall", "firewall-cmd": "changes the firewall", "useradd": "changes users",
+    "userdel": "changes users", "usermod": "changes users", "passwd": "changes passwords",
+    "chpasswd": "changes passwords", "groupadd": "changes groups", "groupdel": "changes groups",
+    "mount": "mounts filesystems", "umount": "unmounts filesystems", "swapoff": "disables swap",
+    "sysctl": "changes kernel settings", "modprobe": "loads kernel modules", "rmmod": "unloads kernel modules",
+    "insmod": "loads kernel modules", "apt": "installs or removes packages", "apt-get": "installs or removes packages",
+    "dpkg": "installs or removes packages", "yum": "installs or removes packages", "dnf": "installs or removes packages",
+    "pip": "installs packages", "pip3": "installs packages", "npm": "installs packages", "curl": "transfers data over the network",
+    "wget": "transfers data over the network", "scp": "copies files over the network", "rsync": "copies and deletes files",
+    "tar": "creates or extracts archives", "unzip": "extracts archives", "zip": "writes archives", "gzip": "replaces files",
+    "gunzip": "replaces files", "install": "copies files and sets permissions", "git": "changes repositories",
+    "kubectl": "changes a cluster", "service": "changes service state", "chattr": "changes file attributes",
+    "setfacl": "changes file permissions", "visudo": "edits sudo rules", "hostnamectl": "changes the hostname",
+    "timedatectl": "changes the clock", "ifdown": "takes a network interface down", "ifup": "changes network interfaces",
+    "nmcli": "changes the network", "tc": "changes network queues", "xxd": "can write files (-r)", "file": "can write files (-C)",
+}  # fmt: skip
 
 
-def _checker(name: str) -> Checker:
-    if name.startswith(("mkfs.", "mke2fs", "mkfs_")):
-        return CHECKS["mkfs"]
-    return CHECKS.get(name, _nothing)
+def check_rules(rules: HostRules) -> None:
+    """Operator settings that could never work: fail at start-up, not at the first command."""
+    for pattern in rules.auto_approve:
+        if not pattern:
+            raise ValueError("an auto_approve pattern is empty")
+        if pattern[0] in ("*", "?") or any(ch in pattern[0] for ch in "*?["):
+            raise ValueError(f"auto_approve pattern {' '.join(pattern)!r}: the program name must be literal")

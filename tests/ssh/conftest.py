@@ -62,6 +62,7 @@ def inventory_file(sshd: RealSshd, trap: AcceptCounter, tmp_path_factory) -> Pat
             "impostor": sshd.host_entry(known_hosts_file=str(sshd.wrong_known_hosts)),
             "stranger": sshd.host_entry(key_file=str(sshd.impostor_key)),  # a key sshd does not authorize
             "quick": sshd.host_entry(command_timeout_s=1),
+            "routine": sshd.host_entry(auto_approve=["systemctl restart nginx"]),
             "trap": sshd.host_entry(port=trap.port, connect_timeout_s=2),
         },
     )

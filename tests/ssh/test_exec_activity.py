@@ -12,7 +12,7 @@ from activities.ssh import SshActivities
 from intents.approval import Approval, DecisionKind
 from intents.errors import ErrorType
 from intents.ssh import SshExecInput
-from tests.ssh.corpus import DANGEROUS
+from tests.ssh.exec_corpus import ALL as DANGEROUS
 
 
 def decision(kind: DecisionKind) -> Approval:
@@ -37,14 +37,17 @@ async def test_no_dangerous_command_reaches_a_host_without_approval(ssh, env, ss
     The recorder's key is forced to a script that appends each requested command to a log and runs
     nothing, so a leak would be visible without ever running a destructive command here.
     """
-    before = sshd.recorded_commands()
+    before, ran = sshd.recorded_commands(), []
     for n, dangerous in enumerate(DANGEROUS):
         marker = sshd.marker_dir / f"danger-{n}-{uuid.uuid4().hex}"
-        with pytest.raises(ApplicationError) as caught:
+        try:
             await env.run(ssh.exec, SshExecInput(host="recorder", command=f"touch {marker} && {dangerous}"))
-        assert caught.value.type == ErrorType.UNSAFE_COMMAND and caught.value.non_retryable, dangerous
-        assert caught.value.details[0]["risks"], dangerous
+            ran.append(dangerous)
+        except ApplicationError as err:
+            assert err.type == ErrorType.UNSAFE_COMMAND and err.non_retryable, dangerous
+            assert err.details[0]["risks"], dangerous
         assert not marker.exists(), dangerous
+    assert ran == []
     assert sshd.recorded_commands() == before, "a dangerous command reached the host"
 
     # The recorder is real: a safe command sent to it shows up in its log (and still runs nothing).
@@ -57,7 +60,7 @@ async def test_no_dangerous_command_reaches_a_host_without_approval(ssh, env, ss
 @pytest.fixture
 def doomed_dir(sshd):
     """A scratch directory whose removal `rm -rf` (classified dangerous) may safely perform."""
-    path = sshd.marker_dir / f"doomed-{uuid.uuid4().hex}"
+    path = sshd.root / f"doomed-{uuid.uuid4().hex}"  # outside the hosts' writable area
     (path / "inner").mkdir(parents=True)
     return path
 
@@ -66,7 +69,7 @@ async def test_without_approval_a_dangerous_command_does_not_run_at_all(ssh, env
     marker = sshd.marker_dir / f"first-half-{uuid.uuid4().hex}"
     command = f"touch {marker} && rm -rf {doomed_dir}"
     for approval in (None, decision(DecisionKind.REJECTED), decision(DecisionKind.EXPIRED)):
-        with pytest.raises(ApplicationError, match="recursive forced delete"):
+        with pytest.raises(ApplicationError, match="outside the writable area"):
             await env.run(ssh.exec, SshExecInput(host="web-1", command=command), approval)
     assert not marker.exists(), "not even the harmless first half ran"
     assert doomed_dir.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 import os
 import uuid
 
@@ -10,6 +11,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from intents.errors import ErrorType
+from intents.approval import Approval, DecisionKind
 from intents.ssh import SshExecInput
 
 
@@ -62,7 +64,8 @@ async def test_a_cancelled_command_stops_on_the_host(ssh, env, sshd):
     # closing the channel still ends any command that writes output, as this one does.
     pidfile = sshd.marker_dir / f"pid-{uuid.uuid4().hex}"
     command = f"echo $$ > {pidfile}; exec sh -c 'while :; do echo tick; sleep 0.1; done'"
-    running = asyncio.create_task(env.run(ssh.exec, SshExecInput(host="web-1", command=command)))
+    approved = Approval(decision=DecisionKind.APPROVED, approver="test", decided_at=datetime.now(UTC))  # $$, exec: held
+    running = asyncio.create_task(env.run(ssh.exec, SshExecInput(host="web-1", command=command), approved))
     pid = await remote_pid(pidfile)
     assert alive(pid)
     env.cancel()

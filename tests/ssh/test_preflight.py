@@ -18,7 +18,7 @@ def as_the_worker_decodes_it(inputs, type_hint):
 
 
 async def test_a_safe_command_needs_no_approval(ssh, env, ssh_settings):
-    pre = await env.run(ssh.preflight, SshExecInput(host="web-1", command="systemctl restart nginx"))
+    pre = await env.run(ssh.preflight, SshExecInput(host="web-1", command="systemctl status nginx | head -n 5"))
     assert pre.risks == [] and not pre.inline_confirmed
     assert pre.task_queue is None and pre.target == "web-1"
     assert pre.approval_timeout_s == ssh_settings.ssh_approval_timeout_s
@@ -26,8 +26,17 @@ async def test_a_safe_command_needs_no_approval(ssh, env, ssh_settings):
 
 async def test_a_dangerous_command_reports_its_risks(ssh, env):
     pre = await env.run(ssh.preflight, SshExecInput(host="web-1", command="sudo reboot", confirm_dangerous=True))
-    assert pre.risks == ["reboot takes the machine down (via sudo)"]
+    assert pre.risks == ["reboot reboots the host"]
     assert not pre.inline_confirmed  # confirm_dangerous is ignored while SSH_ALLOW_INLINE_CONFIRM is off
+
+
+async def test_routine_writes_the_operator_listed_run_without_approval_on_that_host_only(ssh, env):
+    routine = await env.run(ssh.preflight, SshExecInput(host="routine", command="systemctl restart nginx"))
+    assert routine.risks == []
+    elsewhere = await env.run(ssh.preflight, SshExecInput(host="web-1", command="systemctl restart nginx"))
+    assert elsewhere.risks and "restart" in elsewhere.risks[0]
+    longer = await env.run(ssh.preflight, SshExecInput(host="routine", command="systemctl restart nginx sshd"))
+    assert longer.risks, "a pattern matches whole argvs, not prefixes"
 
 
 async def test_inline_confirmation_needs_both_the_flag_and_the_setting(ssh_settings, inventory, env):

@@ -120,6 +120,8 @@ class RealSshd:
             "known_hosts_file": str(self.known_hosts),
             "connect_timeout_s": 5,
             "command_timeout_s": 20,
+            # Tests write their marker files here without an approval; everything else is held.
+            "writable": [str(self.marker_dir)],
         }
         return entry | overrides
 

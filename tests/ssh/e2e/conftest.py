@@ -17,6 +17,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from config import Settings
+from tests.ssh.exec_corpus import WRITABLE
 from tests.support.sshd import RealSshd
 from tests.support.stack import isolated_stack
 
@@ -32,6 +33,8 @@ def hosts_file(sshd: RealSshd, trap, zone: str, tmp_path: Path) -> Path:
         tmp_path / "ssh_hosts.yaml",
         {
             "web-1": sshd.host_entry(),
+            # Only records what it is sent; its writable area and routine command mirror exec_corpus's.
+            "recorder": sshd.recorder_entry(writable=[WRITABLE], auto_approve=["systemctl restart myapp"]),
             "web-1-zoned": sshd.host_entry(zone=zone),
             "impostor": sshd.host_entry(known_hosts_file=str(sshd.wrong_known_hosts)),
             "quick": sshd.host_entry(command_timeout_s=1),
@@ -59,7 +62,7 @@ def marker(sshd: RealSshd) -> Path:
 @pytest.fixture
 def doomed_dir(sshd: RealSshd) -> Path:
     """A scratch directory that `rm -rf` (classified dangerous) may really delete."""
-    path = sshd.marker_dir / f"doomed-{uuid.uuid4().hex}"
+    path = sshd.root / f"doomed-{uuid.uuid4().hex}"  # outside the hosts' writable area: rm -rf is held
     (path / "inner").mkdir(parents=True)
     return path
 

@@ -24,7 +24,7 @@ async def test_a_dangerous_command_waits_for_a_human_who_approves_it(ssh_stack, 
     async with ssh_stack() as (http, _):
         waiting = await ask(http, command)
         assert waiting["command"] == command and waiting["host"] == "web-1" and waiting["intent"] == "ssh.exec"
-        assert waiting["risk"] == [f"recursive forced delete (rm -rf) of {doomed_dir}"]
+        assert waiting["risk"] == [f"rm removes {doomed_dir}, outside the writable area ({marker.parent})"]
         expires_at = datetime.fromisoformat(waiting["expires_at"])
         assert timedelta(minutes=14) < expires_at - datetime.now(timezone.utc) <= timedelta(minutes=15)
         job_id = waiting["job_id"]
@@ -117,7 +117,7 @@ async def test_with_inline_confirm_allowed_confirm_dangerous_runs_at_once_and_is
     assert job["approval"]["approver"] == "caller (confirm_dangerous)"
 
 
-async def test_a_safe_write_runs_at_once(ssh_stack, marker):
+async def test_a_write_inside_the_hosts_writable_area_runs_at_once(ssh_stack, marker):
     async with ssh_stack() as (http, _):
         resp = await http.post("/orchestrate", json={"intent": "ssh.exec", "inputs": {"host": "web-1", "command": f"touch {marker}"}})
     assert resp.status_code == 200, resp.text
