@@ -1,9 +1,9 @@
 """ssh.* intents: run commands on inventory hosts (agent mode).
 
 - `ssh.exec.peek` runs a read-only command from a strict allowlist at once (no shell syntax at all).
-- `ssh.exec` runs any command through the remote shell; a command the danger classifier flags
-  waits for a human approval (or, when SSH_ALLOW_INLINE_CONFIRM is on, the weaker
-  `confirm_dangerous: true`). The gate is the `ssh.preflight` activity, which also names the
+- `ssh.exec` runs any command through the remote shell; a command the analyzer cannot prove safe
+  (`policies.ssh_exec`) waits for a human approval (or, when SSH_ALLOW_INLINE_CONFIRM is on, the
+  weaker `confirm_dangerous: true`). The gate is the `ssh.preflight` activity, which also names the
   host's zone (task queue).
 
 Requests name a host from the inventory (`config/hosts.py`); an address is never accepted.
@@ -127,8 +127,9 @@ INTENTS = [
     ),
     IntentSpec(
         name="ssh.exec",
-        description="Run a command through the remote shell on an inventory host. A dangerous command (rm -rf, "
-        "mkfs, reboot, ...) does not run until a human approves the job (POST /jobs/{job_id}/approve).",
+        description="Run a command through the remote shell on an inventory host. Only what can be proven safe "
+        "(reads, and writes inside the host's writable area) runs at once; anything else waits until a human "
+        "approves the job (POST /jobs/{job_id}/approve).",
         input_model=SshExecInput,
         activity="ssh.exec",
         read_only=False,
