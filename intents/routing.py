@@ -46,6 +46,7 @@ DEFAULT_ROUTES: tuple[Route, ...] = (
     Route("ssh.*", Mode.AGENT),
     Route("gpt.*", Mode.AGENT),
     Route("fleet.*", Mode.AGENT),
+    Route("approval.*", Mode.AGENT),
     Route("gmail.*", Mode.FLOW),
     Route("slack.*", Mode.FLOW),
     Route("digest.*", Mode.FLOW),
