@@ -32,6 +32,7 @@ def hosts_file(sshd: RealSshd, trap, zone: str, tmp_path: Path) -> Path:
         tmp_path / "ssh_hosts.yaml",
         {
             "web-1": sshd.host_entry(),
+            "recorder": sshd.recorder_entry(),
             "web-1-zoned": sshd.host_entry(zone=zone),
             "impostor": sshd.host_entry(known_hosts_file=str(sshd.wrong_known_hosts)),
             "quick": sshd.host_entry(command_timeout_s=1),
