@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from intents.spec import IntentSpec, Mode, quote_short
 
@@ -25,6 +25,11 @@ class Review(BaseModel):
     user: str | None = Field(default=None, description="Remote login user, from the inventory.")
     command: str | None = Field(default=None, description="The exact command that will run.")
     message: str | None = Field(default=None, description="What a human gate asks (approval.request).")
+
+    @model_serializer(mode="wrap")
+    def _only_what_applies(self, handler):
+        """Fields that do not apply (a gate has no host) are left out, so the review reads the same everywhere."""
+        return {key: value for key, value in handler(self).items() if value is not None}
 
 
 class Preflight(BaseModel):

@@ -141,10 +141,7 @@ async def answer(
             job_id=job_id, intent=spec.name, mode=mode, host=inputs.get("host"), command=inputs.get("command"),
             risk=value.risks, expires_at=value.expires_at, approval_request=value.approval_request,
         )  # fmt: skip
-        doc = body.model_dump(mode="json")
-        if value.approval_request is not None:  # as GET /jobs shows it: only the fields that apply
-            doc["approval_request"] = value.approval_request.model_dump(mode="json", exclude_none=True)
-        return JSONResponse(doc | extra, status_code=202, headers=headers)
+        return JSONResponse(body.model_dump(mode="json") | extra, status_code=202, headers=headers)
     body = OrchestrateAccepted(job_id=job_id, intent=spec.name, mode=mode)
     return JSONResponse(body.model_dump(mode="json", exclude={"approval"}) | extra, status_code=202, headers=headers)
 
