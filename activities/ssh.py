@@ -17,7 +17,8 @@ from policies.ssh_exec import HostRules, review_command
 from policies.ssh_peek import check_peek
 from config import Settings
 from config.hosts import Inventory, SshHost, load_inventory
-from intents.approval import Approval, DecisionKind, Preflight
+from intents.approval import Approval, DecisionKind, Preflight, Review
+from intents.canonical import fingerprint
 from intents.errors import ErrorType, app_error
 from intents.spec import RequestRejected
 from intents.ssh import SshExecInput, SshPeekInput, SshResult
@@ -56,6 +57,7 @@ class SshActivities:
             task_queue=host.zone,
             target=host.name,
             approval_timeout_s=self.settings.ssh_approval_timeout_s,
+            review=Review(host=host.name, user=host.user, command=inp.command),
         )
 
     @activity.defn(name="ssh.exec.peek")
@@ -73,6 +75,9 @@ class SshActivities:
         # handing us a dict: validate explicitly either way.
         inp = SshExecInput.model_validate(inp)
         approval = Approval.model_validate(approval) if approval is not None else None
+        if approval is not None and approval.fingerprint is not None:
+            if approval.fingerprint != fingerprint("ssh.exec", inp.model_dump(mode="json")):
+                raise app_error(ErrorType.APPROVAL_MISMATCH, "the approval was given for other inputs; nothing was run")
         host = self._host(inp.host)
         if "\x00" in inp.command:
             raise app_error(ErrorType.UNSAFE_COMMAND, "NUL byte in command", details={"risks": ["NUL byte in command"]})

@@ -21,3 +21,13 @@ def require_token(request: Request, creds: HTTPAuthorizationCredentials | None =
         raise ApiError(401, "Unauthorized", "missing bearer token (Authorization: Bearer <API_KEY>)", field="Authorization", headers=challenge)
     if not hmac.compare_digest(creds.credentials.encode(), expected.get_secret_value().encode()):
         raise ApiError(401, "Unauthorized", "invalid bearer token", field="Authorization", headers=challenge)
+
+
+# The gateway has one shared API key, so every caller is the same principal. Per-user identities
+# replace this one function; everything that records who asked (approvals' `requested_by`) calls it.
+SHARED_KEY_PRINCIPAL = "api-key"
+
+
+def principal(request: Request) -> str:
+    """Who is calling (after require_token)."""
+    return SHARED_KEY_PRINCIPAL

@@ -28,6 +28,8 @@ STATUS_BY_ERROR_TYPE: dict[str, int] = {
     ErrorType.NOT_FOUND: 404,
     ErrorType.REJECTED: 409,
     ErrorType.EXPIRED: 409,
+    ErrorType.APPROVAL_MISMATCH: 409,
+    ErrorType.IDEMPOTENCY_KEY_REUSED: 409,
     ErrorType.UPSTREAM_BAD_REQUEST: 502,
     ErrorType.UPSTREAM_AUTH: 502,
     ErrorType.UPSTREAM_UNAVAILABLE: 503,

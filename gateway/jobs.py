@@ -17,17 +17,17 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from gateway.errors import ApiError
-from gateway.schemas import ErrorInfo, JobStatus, JobView
+from gateway.schemas import ErrorInfo, JobStatus, JobView, StepAwaitingApproval
+from intents.canonical import canonical_json, sha256
+from intents.errors import ErrorType
 from workflows import search_attributes as sa
+from workflows.dag import StepState
+from workflows.gpt import GptWorkflowStatus
 from workflows.models import IntentState, Stage
 
 JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,199}$")
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 SECRET_KEYS = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|private", re.I)
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def job_id_for(intent: str, inputs: dict[str, Any], idempotency_key: str | None = None) -> str:
@@ -54,10 +54,6 @@ def redact(value: Any) -> Any:
     return value
 
 
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def details_markdown(intent: str, mode: str, inputs: dict[str, Any]) -> str:
     """static_details for the Web UI: the inputs, secrets redacted, bounded in size."""
     body = json.dumps(redact(inputs), indent=2, ensure_ascii=False, default=str)
@@ -74,15 +70,29 @@ def cap_result(value: Any, limit: int) -> Any:
     return {"truncated": True, "original_chars": len(text), "preview": text[: max(limit - 200, 0)]}
 
 
-async def check_same_request(handle: WorkflowHandle, fingerprint: str) -> None:
+def _same_request(job_id: str, stored: str | None, fingerprint: str) -> None:
     """An Idempotency-Key reused for a different request is a client bug: say so (409)."""
-    desc = await handle.describe()
-    memo = await desc.memo()
-    if memo.get("fingerprint") not in (None, fingerprint):
+    if stored not in (None, fingerprint):
         raise ApiError(
-            409, "IdempotencyKeyReused", "this Idempotency-Key was already used for a different request",
-            field="Idempotency-Key", job_id=handle.id,
+            409, ErrorType.IDEMPOTENCY_KEY_REUSED, "this Idempotency-Key was already used for a different request",
+            field="Idempotency-Key", job_id=job_id,
         )  # fmt: skip
+
+
+async def check_same_request(handle: WorkflowHandle, fingerprint: str) -> None:
+    desc = await handle.describe()
+    _same_request(handle.id, (await desc.memo()).get("fingerprint"), fingerprint)
+
+
+async def _stored_fingerprint(client: Client, job_id: str) -> tuple[bool, str | None]:
+    """(exists, memo fingerprint) of the latest run under job_id, whatever its state."""
+    try:
+        desc = await client.get_workflow_handle(job_id).describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False, None
+        raise
+    return True, (await desc.memo()).get("fingerprint")
 
 
 # A job whose run failed may be started again under the same ID (a retry); a successful one never is.
@@ -93,20 +103,42 @@ ID_REUSE_FOR_READS = WorkflowIDReusePolicy.ALLOW_DUPLICATE
 
 
 async def start_or_attach(
-    client: Client, run, arg, *, job_id: str, fresh_after_close: bool = False, **start_kwargs
+    client: Client,
+    run,
+    arg,
+    *,
+    job_id: str,
+    fresh_after_close: bool = False,
+    keyed_fingerprint: str | None = None,
+    **start_kwargs,
 ) -> tuple[WorkflowHandle, bool]:
     """Start the workflow under job_id, or attach to the run already there. Returns (handle, started).
 
     A running run is always attached to. A closed one is returned as is (its stored result), unless it
-    failed, or `fresh_after_close` (read-only work without an Idempotency-Key) asks for a new run."""
+    failed, or `fresh_after_close` (read-only work without an Idempotency-Key) asks for a new run.
+
+    `keyed_fingerprint` (the job ID came from an Idempotency-Key): the key can never attach other inputs
+    to a job, whatever the state of its latest run (running, failed, cancelled, terminated...): a
+    different memo fingerprint is a 409 before anything starts. When no run exists yet, the start refuses
+    any duplicate, so a concurrent start under the same key is compared after the fact, never reused.
+    """
     reuse = ID_REUSE_FOR_READS if fresh_after_close else ID_REUSE
+    if keyed_fingerprint is not None:
+        exists, stored = await _stored_fingerprint(client, job_id)
+        _same_request(job_id, stored, keyed_fingerprint)
+        if not exists:
+            reuse = WorkflowIDReusePolicy.REJECT_DUPLICATE
+        start_kwargs["memo"] = {**(start_kwargs.get("memo") or {}), "fingerprint": keyed_fingerprint}
     try:
         handle = await client.start_workflow(
             run, arg, id=job_id, id_reuse_policy=reuse, id_conflict_policy=WorkflowIDConflictPolicy.FAIL, **start_kwargs
         )
         return handle, True
     except WorkflowAlreadyStartedError:
-        return client.get_workflow_handle(job_id), False
+        handle = client.get_workflow_handle(job_id)
+        if keyed_fingerprint is not None:
+            await check_same_request(handle, keyed_fingerprint)
+        return handle, False
 
 
 def failure_info(exc: BaseException) -> tuple[JobStatus, ErrorInfo]:
@@ -179,6 +211,17 @@ async def job_view(client: Client, job_id: str) -> JobView:
         state = await intent_state(handle)
         if state and state.stage == Stage.AWAITING_APPROVAL:
             view.status, view.risk, view.expires_at = JobStatus.AWAITING_APPROVAL, state.risks, state.expires_at
+            view.approval_request = state.approval_request
+        if state and view.intent is None:
+            view.intent = state.intent
+    elif status == JobStatus.RUNNING and (gpt_id := gpt_workflow_of(desc.workflow_type, job_id, view.intent)):
+        gpt = await gpt_status(client, gpt_id)
+        waiting = [
+            StepAwaitingApproval(step_id=s.step_id, job_id=s.job_id, approval=s.approval)
+            for s in (gpt.steps if gpt else [])
+            if s.state == StepState.AWAITING_APPROVAL and s.job_id and s.approval
+        ]
+        view.steps_awaiting_approval = waiting or None
     elif status == JobStatus.SUCCESS:
         outcome = await handle.result()
         view.result = outcome.get("result", outcome) if isinstance(outcome, dict) and desc.workflow_type == "IntentWorkflow" else outcome
@@ -198,6 +241,36 @@ async def job_view(client: Client, job_id: str) -> JobView:
     if attrs.get(sa.APPROVAL) and attrs.get(sa.APPROVAL) != "pending":
         view.approval = (view.approval or {}) | {"decision": attrs.get(sa.APPROVAL), "approver": attrs.get(sa.APPROVER)}
     return view
+
+
+def gpt_workflow_of(workflow_type: str | None, job_id: str, intent: str | None) -> str | None:
+    """The GptWorkflow behind a job: the job itself, or the `.run` child of a gpt.workflow intent job."""
+    if workflow_type == "GptWorkflow":
+        return job_id
+    if workflow_type == "IntentWorkflow" and intent == "gpt.workflow":
+        return f"{job_id}.run"
+    return None
+
+
+async def with_step_approvals(client: Client, status: GptWorkflowStatus) -> GptWorkflowStatus:
+    """Show each running step whose own job waits for a human as `awaiting_approval`, with what to decide.
+
+    Read from Temporal each time: the step's job id is in the workflow's step record, and the child's
+    `state` query says whether it waits (the parent only knows the step is running)."""
+    running = [s for s in status.steps if s.state == StepState.RUNNING and s.job_id]
+    states = await asyncio.gather(*(intent_state(client.get_workflow_handle(s.job_id)) for s in running))
+    for step, state in zip(running, states):
+        if state is not None and state.stage == Stage.AWAITING_APPROVAL:
+            step.state, step.approval = StepState.AWAITING_APPROVAL, state.approval_request
+    return status
+
+
+async def gpt_status(client: Client, workflow_id: str) -> GptWorkflowStatus | None:
+    try:
+        status = await client.get_workflow_handle(workflow_id).query("status", result_type=GptWorkflowStatus)
+    except Exception:  # no worker / not started yet: nothing to show
+        return None
+    return await with_step_approvals(client, status)
 
 
 async def wait_for_outcome(handle: WorkflowHandle, timeout: float, *, watch_approval: bool):

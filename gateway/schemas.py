@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from intents.approval import Approval, ApprovalRequest
 from intents.spec import RequestedMode
 
 
@@ -49,6 +50,7 @@ class OrchestrateSuccess(BaseModel):
     mode: str
     result: Any
     duration_ms: int
+    approval: Approval | None = Field(default=None, description="After POST /jobs/{id}/approve: the recorded decision.")
 
 
 class OrchestrateAccepted(BaseModel):
@@ -56,6 +58,7 @@ class OrchestrateAccepted(BaseModel):
     job_id: str
     intent: str
     mode: str
+    approval: Approval | None = Field(default=None, description="After POST /jobs/{id}/approve: the recorded decision.")
 
 
 class AwaitingApproval(BaseModel):
@@ -67,6 +70,28 @@ class AwaitingApproval(BaseModel):
     command: str | None = None
     risk: list[str]
     expires_at: datetime | None
+    approval_request: ApprovalRequest | None = Field(
+        default=None, description="Exactly what is to be approved: command, host, user, risks, who asked, when, fingerprint."
+    )
+
+
+class DecisionRecorded(BaseModel):
+    """A successful reject: the decision is recorded and nothing runs."""
+
+    status: Literal["rejected"] = "rejected"
+    job_id: str
+    intent: str
+    mode: str
+    approval: Approval
+
+
+class StepAwaitingApproval(BaseModel):
+    """A step of a GPT workflow whose own job waits for a human: approve or reject `job_id`."""
+
+    step_id: str
+    state: Literal["awaiting_approval"] = "awaiting_approval"
+    job_id: str
+    approval: ApprovalRequest
 
 
 class ErrorResponse(BaseModel):
@@ -85,6 +110,12 @@ class JobView(BaseModel):
     risk: list[str] | None = None
     expires_at: datetime | None = None
     approval: dict[str, Any] | None = None
+    approval_request: ApprovalRequest | None = Field(
+        default=None, description="While awaiting approval: exactly what is to be approved (see POST /jobs/{id}/approve)."
+    )
+    steps_awaiting_approval: list[StepAwaitingApproval] | None = Field(
+        default=None, description="GPT workflow jobs: steps whose own job awaits a human decision."
+    )
     started_at: datetime | None
     closed_at: datetime | None
     duration_ms: int | None

@@ -1,11 +1,35 @@
-"""Models for the approval gate: the preflight review, the human decision and its record."""
+"""The approval gate: the preflight review, what a human is asked, the decision and its record,
+and `approval.request`, a pure human gate (a GPT workflow step that its dependents wait on).
+
+An approval is bound to what was reviewed: the request's `fingerprint` (intents/canonical.py) is
+shown to the approver, may be sent back with the decision (a mismatch is refused), is recorded in
+the Approval, and is re-checked by the handler against its own inputs before it runs.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
+
+from intents.spec import IntentSpec, Mode, quote_short
+
+FINGERPRINT_PATTERN = r"^[0-9a-f]{64}$"
+
+
+class Review(BaseModel):
+    """What the approver must see about the request itself, as the preflight resolved it."""
+
+    host: str | None = Field(default=None, description="Inventory host name.")
+    user: str | None = Field(default=None, description="Remote login user, from the inventory.")
+    command: str | None = Field(default=None, description="The exact command that will run.")
+    message: str | None = Field(default=None, description="What a human gate asks (approval.request).")
+
+    @model_serializer(mode="wrap")
+    def _only_what_applies(self, handler):
+        """Fields that do not apply (a gate has no host) are left out, so the review reads the same everywhere."""
+        return {key: value for key, value in handler(self).items() if value is not None}
 
 
 class Preflight(BaseModel):
@@ -18,6 +42,20 @@ class Preflight(BaseModel):
     task_queue: str | None = Field(default=None, description="Zone queue the handler must run on.")
     target: str = Field(default="", description="Short name of what is touched (host), for summaries.")
     approval_timeout_s: float = Field(default=900, gt=0, description="How long a human has to decide.")
+    review: Review = Field(default_factory=Review, description="Shown to the approver with the risks.")
+
+
+class ApprovalRequest(Review):
+    """What a human is asked to decide, exactly: GET /jobs/{id} shows it while the job waits."""
+
+    intent: str
+    risks: list[str]
+    requested_by: str | None = Field(default=None, description="Principal that sent the request.")
+    requested_at: datetime
+    expires_at: datetime
+    fingerprint: str = Field(
+        description="SHA-256 of the canonical JSON of [intent, inputs]; send it back with the decision to bind it."
+    )
 
 
 class DecisionKind(StrEnum):
@@ -32,6 +70,11 @@ class DecisionRequest(BaseModel):
 
     reason: str | None = Field(default=None, max_length=1000)
     approver: str | None = Field(default=None, max_length=128, description="Who decided (defaults to 'api').")
+    fingerprint: str | None = Field(
+        default=None,
+        pattern=FINGERPRINT_PATTERN,
+        description="The fingerprint the approver reviewed (from GET /jobs/{id}); a different one is a 409 ApprovalMismatch.",
+    )
 
 
 class Approval(BaseModel):
@@ -41,3 +84,40 @@ class Approval(BaseModel):
     approver: str
     reason: str | None = None
     decided_at: datetime
+    fingerprint: str | None = Field(default=None, description="The request fingerprint this decision is bound to.")
+
+
+# --- approval.request: a pure human gate ------------------------------------------------
+
+APPROVAL_INTENT = "approval.request"
+APPROVAL_PREFLIGHT = "approval.preflight"
+MAX_APPROVAL_EXPIRES_S = 7 * 24 * 3600
+
+
+class ApprovalGateInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1, max_length=2000, description="What the human is asked to approve.")
+    expires_s: int = Field(
+        default=3600, ge=1, le=MAX_APPROVAL_EXPIRES_S, description="Seconds to decide (at most 7 days); then it expires."
+    )
+
+
+INTENTS = [
+    IntentSpec(
+        name=APPROVAL_INTENT,
+        mode=Mode.AGENT,
+        description="Wait for a human to approve (POST /jobs/{job_id}/approve) or reject; nothing else happens. "
+        "As a GPT workflow step it gates its dependents: approved -> the step's output is the decision; "
+        "rejected or expired -> the step fails.",
+        input_model=ApprovalGateInput,
+        output_model=Approval,
+        activity=APPROVAL_INTENT,
+        preflight_activity=APPROVAL_PREFLIGHT,
+        read_only=False,
+        timeout=timedelta(seconds=30),
+        example={"message": "Publish the release notes?", "expires_s": 3600},
+        summarize=lambda inp: quote_short(inp.message),
+        check_step_params=True,
+    )
+]

@@ -24,6 +24,8 @@ class ErrorType(StrEnum):
     SSH_COMMAND_TIMEOUT = "SshCommandTimeout"  # the command outran its host's command_timeout_s (it was stopped)
     REJECTED = "Rejected"  # a human rejected an approval
     EXPIRED = "ApprovalExpired"
+    APPROVAL_MISMATCH = "ApprovalMismatch"  # a decision or approval bound to other inputs than the job's
+    IDEMPOTENCY_KEY_REUSED = "IdempotencyKeyReused"  # the key already names a job with other inputs
     TOOL_ERROR = "ToolError"
     TOOL_OUTCOME_UNKNOWN = "ToolOutcomeUnknown"  # a call with side effects may have run; not repeated blindly
     UPSTREAM_PROTOCOL = "UpstreamProtocolError"  # a peer answered 2xx but broke its contract (not JSON, no envelope)

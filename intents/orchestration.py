@@ -9,10 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from intents.fleets import FleetRequest
 from intents.errors import ErrorType
 from intents.spec import IntentSpec, Mode, RequestRejected, quote_short
-from workflows.dag import GptWorkflowDefinition, validate_definition
+from workflows.dag import CHAT_ACTIONS, DefinitionError, GptWorkflowDefinition, validate_definition
+from workflows.expressions import templates_in
 
 # Intents a GPT workflow step may not call: they would nest whole workflows inside a step.
 NOT_A_STEP = ("gpt.workflow", "fleet.orchestrate")
@@ -34,7 +37,31 @@ def check_step_intent(name: str) -> None:
 
 def check_definition(defn: GptWorkflowDefinition, settings) -> list[str]:
     """Create-time validation (raises DefinitionError, a RequestRejected -> 400 naming the field)."""
-    return validate_definition(defn, check_agent=agents_for(settings).get, check_intent=check_step_intent)
+    order = validate_definition(defn, check_agent=agents_for(settings).get, check_intent=check_step_intent)
+    check_step_params(defn)
+    return order
+
+
+def check_step_params(defn: GptWorkflowDefinition) -> None:
+    """Steps of intents that ask for it (`check_step_params`, e.g. approval.request) get their params
+    validated now; a value that is a template is checked when it is rendered."""
+    from intents import registry
+
+    for i, step in enumerate(defn.steps):
+        if step.action in CHAT_ACTIONS or not registry.get(step.action).check_step_params:
+            continue
+        templated = {key for key, value in step.params.items() if any(True for _ in templates_in(value))}
+        try:
+            registry.get(step.action).input_model.model_validate(step.params)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = [str(p) for p in err.get("loc", ())]
+                if loc and loc[0] in templated:
+                    continue
+                field = f"steps[{i}].params" + "".join(f".{p}" for p in loc)
+                raise DefinitionError(
+                    field, f"step {step.step_id!r}: {field.split('.', 1)[1]}: {err.get('msg', 'invalid')}"
+                ) from None
 
 
 def check_fleet(req: FleetRequest, settings) -> None:

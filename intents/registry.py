@@ -13,11 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from intents import flows, memory, orchestration, routing, ssh
+from intents import approval, flows, memory, orchestration, routing, ssh
 from intents.spec import IntentSpec
 
 # Family modules; a new family is one line here.
-_FAMILIES = [memory, flows, ssh, orchestration]
+_FAMILIES = [memory, flows, ssh, orchestration, approval]
 
 _INTENTS: dict[str, IntentSpec] = {}
 

@@ -1,6 +1,6 @@
 """Auto routing: which engine (mode) runs an intent, by name pattern.
 
-The shipped table is the source of each family's mode: `memory.*`, `ssh.*` -> agent (local tools),
+The shipped table is the source of each family's mode: `memory.*`, `ssh.*`, `approval.*` -> agent (local tools),
 `gmail.*`, `slack.*`, `digest.*` -> flow (n8n), `mcp.*` -> mcp. The registry refuses a spec whose
 declared mode contradicts its route, so `mode: "auto"` always resolves to the engine that has the
 intent's handler, and an explicit mode that differs is a 400 that says why.
@@ -46,6 +46,7 @@ DEFAULT_ROUTES: tuple[Route, ...] = (
     Route("ssh.*", Mode.AGENT),
     Route("gpt.*", Mode.AGENT),
     Route("fleet.*", Mode.AGENT),
+    Route("approval.*", Mode.AGENT),
     Route("gmail.*", Mode.FLOW),
     Route("slack.*", Mode.FLOW),
     Route("digest.*", Mode.FLOW),

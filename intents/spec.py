@@ -81,6 +81,9 @@ class IntentSpec(BaseModel):
     # Optional activity run before the handler; returns a Preflight. Risks => the job waits for a
     # human approval (update) before the handler runs; task_queue => the handler runs in that zone.
     preflight_activity: str | None = None
+    # GPT workflow create-time check: a step calling this intent has its literal params validated
+    # against input_model (400 naming `steps[i].params.<field>`); templated values are checked when they run.
+    check_step_params: bool = False
     # Builds the handler activity's single argument from (intent, validated inputs as JSON, job_id).
     # Pure. None = the inputs themselves. Flow and MCP intents share one activity and need the name.
     build_call: Callable[[str, dict[str, Any], str], Any] | None = None

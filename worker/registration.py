@@ -19,6 +19,7 @@ def workflow_types() -> list[type]:
 def build_activities(settings: Settings) -> list:
     """Instantiate each activity family with its config; a new family is one line here."""
     from activities.agent_directory import AgentDirectoryActivities
+    from activities.approvals import ApprovalActivities
     from activities.callbacks import CallbackActivities
     from activities.flows import FlowActivities
     from activities.llm import LlmActivities
@@ -35,6 +36,7 @@ def build_activities(settings: Settings) -> list:
         *FlowActivities(settings).activities(),
         *McpActivities(settings).activities(),
         *CallbackActivities(settings).activities(),
+        *ApprovalActivities().activities(),
         # The preflight (approval gate + zone lookup) and the handlers of hosts without a zone.
         *SshActivities(settings).activities(),
     ]

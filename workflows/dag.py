@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from intents.approval import ApprovalRequest
 from intents.errors import ErrorType
 from intents.spec import RequestRejected, RetrySpec
 from workflows.expressions import ExpressionError, evaluate, is_true, referenced_steps, render, templates_in
@@ -287,6 +288,8 @@ class StepState(StrEnum):
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
     NOT_RUN = "not_run"
+    # Never set by the run: the gateway shows a running step this way while its job waits for a human.
+    AWAITING_APPROVAL = "awaiting_approval"
 
 
 FINISHED_STATES = (StepState.SUCCEEDED, StepState.FAILED, StepState.SKIPPED, StepState.CANCELLED, StepState.NOT_RUN)
@@ -313,6 +316,12 @@ class StepRecord(BaseModel):
     error: str | None = None
     error_type: str | None = None
     reason: str | None = Field(default=None, description="Why it was skipped or not run.")
+    job_id: str | None = Field(
+        default=None, description="The step's own job (a child IntentWorkflow), for steps that may await approval."
+    )
+    approval: ApprovalRequest | None = Field(
+        default=None, description="While the step awaits approval: what POST /jobs/{job_id}/approve decides."
+    )
 
 
 @dataclass(frozen=True)
@@ -424,6 +433,10 @@ class DagRun:
         record = self.records[sid]
         record.state, record.started_at = StepState.RUNNING, now
         return ReadyStep(step=step, params=params)
+
+    def record_job(self, step_id: str, job_id: str) -> None:
+        """The running step runs as its own job (approvable on its own id)."""
+        self.records[step_id].job_id = job_id
 
     def succeeded(self, step_id: str, output: Any, now: datetime) -> None:
         self._expect_running(step_id)

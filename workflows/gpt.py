@@ -34,6 +34,7 @@ class GptRunState(StrEnum):
 class GptWorkflowInput(BaseModel):
     definition: GptWorkflowDefinition
     execute: bool = Field(default=False, description="Run at once instead of waiting for `execute`.")
+    requested_by: str | None = Field(default=None, description="Principal that created it; shown on its approvals.")
 
 
 class GptWorkflowStatus(BaseModel):
@@ -58,6 +59,7 @@ class GptWorkflow:
         self._run = DagRun(inp.definition)
         self._state = GptRunState.CREATED
         self._execute = inp.execute
+        self._requested_by = inp.requested_by
         self._created_at = workflow.now()
         self._started_at: datetime | None = None
         self._ended_at: datetime | None = None
@@ -145,7 +147,17 @@ class GptWorkflow:
                 retry=step.retry,
             )
             return result.content
-        return await steps.run_intent(step.action, params, label=step.step_id, timeout_s=step.timeout, retry=step.retry)
+        job_id = steps.gated_job_id(step.action, step.step_id)
+        if job_id is not None:
+            self._run.record_job(step.step_id, job_id)
+        return await steps.run_intent(
+            step.action,
+            params,
+            label=step.step_id,
+            timeout_s=step.timeout,
+            retry=step.retry,
+            requested_by=self._requested_by,
+        )
 
     def _set_state(self, state: GptRunState) -> None:
         self._state = state

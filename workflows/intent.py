@@ -19,7 +19,8 @@ from workflows.callback import CallbackWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from intents import registry
-    from intents.approval import Approval, DecisionKind, DecisionRequest, Preflight
+    from intents.approval import Approval, ApprovalRequest, DecisionKind, DecisionRequest, Preflight
+    from intents.canonical import fingerprint
     from intents.callbacks import CallbackDelivery
     from intents.errors import ErrorType
     from intents.spec import IntentSpec
@@ -55,6 +56,7 @@ class IntentWorkflow:
     def __init__(self) -> None:
         self._state: IntentState | None = None
         self._decision: Approval | None = None
+        self._fingerprint: str | None = None
 
     @workflow.run
     async def run(self, req: IntentRequest) -> IntentResult:
@@ -112,6 +114,7 @@ class IntentWorkflow:
         """Run the preflight (if any); wait for a human when it reports risks."""
         if not spec.preflight_activity:
             return None, None
+        self._fingerprint = self._fingerprint_of(spec, req)
         self._state.stage = Stage.PREFLIGHT
         try:
             pre = await workflow.execute_activity(
@@ -132,21 +135,36 @@ class IntentWorkflow:
             return None, pre.task_queue
         if pre.inline_confirmed:
             approval = Approval(
-                decision=DecisionKind.INLINE, approver="caller (confirm_dangerous)", decided_at=workflow.now()
+                decision=DecisionKind.INLINE,
+                approver="caller (confirm_dangerous)",
+                decided_at=workflow.now(),
+                fingerprint=self._fingerprint,
             )
             return self._record(approval), pre.task_queue
-        return await self._wait_for_decision(pre), pre.task_queue
+        return await self._wait_for_decision(pre, req), pre.task_queue
 
-    async def _wait_for_decision(self, pre: Preflight) -> Approval:
+    async def _wait_for_decision(self, pre: Preflight, req: IntentRequest) -> Approval:
         timeout = timedelta(seconds=pre.approval_timeout_s)
+        now = workflow.now()
         self._state.stage = Stage.AWAITING_APPROVAL
-        self._state.expires_at = workflow.now() + timeout
+        self._state.expires_at = now + timeout
+        self._state.approval_request = ApprovalRequest(
+            **pre.review.model_dump(),
+            intent=req.intent,
+            risks=list(pre.risks),
+            requested_by=req.requested_by,
+            requested_at=now,
+            expires_at=now + timeout,
+            fingerprint=self._fingerprint or "",
+        )
         workflow.upsert_search_attributes([sa.APPROVAL.value_set("pending")])
         workflow.set_current_details(f"awaiting approval ({'; '.join(pre.risks)[:120]})")
         try:
             await workflow.wait_condition(lambda: self._decision is not None, timeout=timeout)
         except asyncio.TimeoutError:
-            self._decision = Approval(decision=DecisionKind.EXPIRED, approver="timer", decided_at=workflow.now())
+            self._decision = Approval(
+                decision=DecisionKind.EXPIRED, approver="timer", decided_at=workflow.now(), fingerprint=self._fingerprint
+            )
         decision = self._record(self._decision)
         if decision.decision == DecisionKind.REJECTED:
             why = f": {decision.reason}" if decision.reason else ""
@@ -168,13 +186,36 @@ class IntentWorkflow:
         return decision
 
     def _decide(self, kind: DecisionKind, req: DecisionRequest) -> Approval:
-        self._decision = Approval(decision=kind, approver=req.approver or "api", reason=req.reason, decided_at=workflow.now())
+        self._decision = Approval(
+            decision=kind,
+            approver=req.approver or "api",
+            reason=req.reason,
+            decided_at=workflow.now(),
+            fingerprint=self._fingerprint,
+        )
         return self._decision
 
-    def _check_decidable(self) -> None:
+    def _check_decidable(self, req: DecisionRequest) -> None:
+        """The update validator: one decision, only while the job waits, and only for what was reviewed."""
         if self._state is None or self._state.stage != Stage.AWAITING_APPROVAL or self._decision is not None:
             stage = self._state.stage if self._state else "starting"
             raise ValueError(f"this job is not awaiting approval (stage: {stage})")
+        if req.fingerprint is not None and req.fingerprint != self._fingerprint:
+            raise ApplicationError(
+                "the fingerprint sent with the decision is not this job's: the request under review is not the "
+                "one this job runs; read GET /jobs/{id} again",
+                type=ErrorType.APPROVAL_MISMATCH,
+                non_retryable=True,
+            )
+
+    @staticmethod
+    def _fingerprint_of(spec: IntentSpec, req: IntentRequest) -> str:
+        """Of the validated inputs (defaults filled in), as the gateway's memo and the handler compute it."""
+        try:
+            inputs = spec.input_model.model_validate(req.inputs).model_dump(mode="json")
+        except Exception:  # the handler will refuse them; bind to what was sent
+            inputs = req.inputs
+        return fingerprint(req.intent, inputs)
 
     @workflow.update(name="approve")
     async def approve(self, req: DecisionRequest) -> Approval:
@@ -182,7 +223,7 @@ class IntentWorkflow:
 
     @approve.validator
     def _validate_approve(self, req: DecisionRequest) -> None:
-        self._check_decidable()
+        self._check_decidable(req)
 
     @workflow.update(name="reject")
     async def reject(self, req: DecisionRequest) -> Approval:
@@ -190,7 +231,7 @@ class IntentWorkflow:
 
     @reject.validator
     def _validate_reject(self, req: DecisionRequest) -> None:
-        self._check_decidable()
+        self._check_decidable(req)
 
     @workflow.query(name="state")
     def state(self) -> IntentState | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from intents.approval import Approval
+from intents.approval import Approval, ApprovalRequest
 from intents.spec import Mode, RequestedMode
 
 
@@ -20,6 +20,7 @@ class IntentRequest(BaseModel):
     mode: Mode
     requested_mode: RequestedMode = RequestedMode.AUTO
     callback_url: str | None = None
+    requested_by: str | None = None  # the gateway's principal (gateway/auth.py), shown to the approver
 
 
 class IntentResult(BaseModel):
@@ -46,3 +47,4 @@ class IntentState(BaseModel):
     risks: list[str] = Field(default_factory=list)
     expires_at: datetime | None = None
     approval: Approval | None = None
+    approval_request: ApprovalRequest | None = None  # what the human is asked, while awaiting approval

@@ -10,13 +10,14 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from intents import registry
     from intents.agents import CHAT_ACTIVITY, ChatRequest, ChatResult
     from intents.spec import RetrySpec, truncate_utf8
+    from workflows import search_attributes as sa
 
 CHAT_TIMEOUT = timedelta(seconds=120)
 CHAT_RETRY = RetrySpec(max_attempts=3, initial_interval_s=1)
@@ -68,21 +69,46 @@ async def chat(
     )
 
 
+def _summary(spec, inputs: dict[str, Any]) -> str:
+    try:
+        return spec.summary_for(spec.input_model.model_validate(inputs))
+    except Exception:  # invalid inputs fail in the child's activities, with a typed error; never here
+        return spec.name
+
+
+def gated_job_id(intent: str, label: str) -> str | None:
+    """The job id of an intent step that runs as its own gated job (None: a plain activity)."""
+    if not registry.for_workflow(intent).preflight_activity:
+        return None
+    return f"{workflow.info().workflow_id}.{label}"
+
+
 async def run_intent(
-    intent: str, inputs: dict[str, Any], *, label: str, timeout_s: float | None = None, retry: RetrySpec | None = None
+    intent: str,
+    inputs: dict[str, Any],
+    *,
+    label: str,
+    timeout_s: float | None = None,
+    retry: RetrySpec | None = None,
+    requested_by: str | None = None,
 ) -> Any:
     """Run a registered intent's handler activity. Intents with an approval gate run as a child
-    IntentWorkflow, so they keep their gate (approve it through /jobs/{child id}/approve)."""
+    IntentWorkflow, so they keep their gate (approve it through /jobs/{child id}/approve); the child
+    carries the search attributes of a top-level job."""
     spec = registry.for_workflow(intent)
-    if spec.preflight_activity:
+    job_id = gated_job_id(intent, label)
+    if job_id is not None:
         from workflows.intent import IntentWorkflow
         from workflows.models import IntentRequest
 
         child = await workflow.execute_child_workflow(
             IntentWorkflow.run,
-            IntentRequest(intent=intent, inputs=inputs, mode=spec.mode),
-            id=f"{workflow.info().workflow_id}.{label}",
-            static_summary=spec.summary_for(spec.input_model.model_validate(inputs)),
+            IntentRequest(intent=intent, inputs=inputs, mode=spec.mode, requested_by=requested_by),
+            id=job_id,
+            static_summary=_summary(spec, inputs),
+            search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(sa.INTENT, intent), SearchAttributePair(sa.MODE, str(spec.mode))]
+            ),
         )
         return child.result
     return await workflow.execute_activity(

@@ -19,7 +19,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
 from gateway import jobs
-from gateway.auth import require_token
+from gateway.auth import principal, require_token
 from gateway.errors import ApiError
 from gateway.schemas import ErrorResponse
 from intents.fleets import FleetMembers, FleetRequest, FleetResult, FleetRun
@@ -84,9 +84,10 @@ async def _status(request: Request, workflow_id: str) -> GptWorkflowStatus:
     if desc.workflow_type != "GptWorkflow":
         raise ApiError(404, "NotFound", f"no GPT workflow {workflow_id!r}", field="workflow_id")
     try:
-        return await handle.query(GptWorkflow.status)
+        status = await handle.query(GptWorkflow.status)
     except Exception as exc:  # no worker to answer: say so rather than guess
         raise ApiError(503, "WorkerUnavailable", "no worker answered the status query; is a worker running?") from exc
+    return await jobs.with_step_approvals(client, status)
 
 
 @router.post(
@@ -95,7 +96,11 @@ async def _status(request: Request, workflow_id: str) -> GptWorkflowStatus:
     summary="Create (validate and durably store) a multi-step GPT workflow",
     status_code=201,
     response_model=CreatedWorkflow,
-    responses={400: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    responses={
+        400: {"model": ErrorResponse},
+        409: {"model": ErrorResponse, "description": "IdempotencyKeyReused: the key already names another definition."},
+        422: {"model": ErrorResponse},
+    },
     openapi_extra={"x-openai-isConsequential": False},
 )
 async def create_workflow(
@@ -116,8 +121,9 @@ async def create_workflow(
     await jobs.start_or_attach(
         client,
         GptWorkflow.run,
-        GptWorkflowInput(definition=definition),
+        GptWorkflowInput(definition=definition, requested_by=principal(request)),
         job_id=workflow_id,
+        keyed_fingerprint=jobs.sha256(jobs.canonical_json(definition.model_dump(mode="json"))) if idempotency_key else None,
         task_queue=settings.task_queue,
         search_attributes=TypedSearchAttributes(
             [SearchAttributePair(sa.GPT_WORKFLOW_NAME, definition.name[:200]), SearchAttributePair(sa.INTENT, "gpt.workflow")]
@@ -257,7 +263,11 @@ async def list_fleets(request: Request) -> dict:
     operation_id="orchestrateFleet",
     summary="Give one objective to every agent of a fleet; results per agent, optional synthesis",
     response_model=FleetResult,
-    responses={202: {"description": "Still running: poll GET /jobs/{workflow_id}."}, 400: {"model": ErrorResponse}},
+    responses={
+        202: {"description": "Still running: poll GET /jobs/{workflow_id}."},
+        400: {"model": ErrorResponse},
+        409: {"model": ErrorResponse, "description": "IdempotencyKeyReused: the key already names another request; or it failed."},
+    },
     openapi_extra={"x-openai-isConsequential": False},
 )
 async def orchestrate_fleet(
@@ -288,6 +298,7 @@ async def orchestrate_fleet(
         # Members resolved here travel in the input (so in history): the run needs no lookup of its own.
         FleetRun(request=req, members=FleetMembers(category=canonical, agents=[a.name for a in members])),
         job_id=workflow_id,
+        keyed_fingerprint=jobs.sha256(material) if idempotency_key else None,
         task_queue=settings.task_queue,
         search_attributes=TypedSearchAttributes(
             [SearchAttributePair(sa.FLEET, canonical), SearchAttributePair(sa.INTENT, "fleet.orchestrate")]

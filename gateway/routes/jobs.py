@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from gateway import jobs
 from gateway.auth import require_token
-from gateway.errors import ApiError
+from gateway.errors import ApiError, status_for
 from gateway.routes.orchestrate import answer, resolve_spec
-from gateway.schemas import ErrorResponse, JobStatus, JobView, OrchestrateSuccess
-from intents.approval import DecisionRequest
+from gateway.schemas import DecisionRecorded, ErrorResponse, JobStatus, JobView, OrchestrateAccepted, OrchestrateSuccess
+from intents.approval import Approval, DecisionRequest
+from intents.errors import ErrorType
 
 router = APIRouter(tags=["jobs"], dependencies=[Depends(require_token)])
 JobId = Path(description="The job_id returned by POST /orchestrate.")
@@ -35,30 +37,50 @@ async def get_job(request: Request, job_id: str = JobId) -> JobView:
 async def _decide(request: Request, job_id: str, update: str, decision: DecisionRequest):
     client = await request.app.state.temporal.client()
     handle, desc = await jobs.describe(client, job_id)
+    if desc.workflow_type != "IntentWorkflow":
+        raise ApiError(409, "NotAwaitingApproval", "this job does not take approvals", field="job_id", job_id=job_id)
+    # Top-level jobs and GPT workflow steps carry `Intent`; a step started before it did answers its state query.
     intent = desc.typed_search_attributes.get(jobs.sa.INTENT)
-    if desc.workflow_type != "IntentWorkflow" or intent is None:
+    if intent is None and (state := await jobs.intent_state(handle)) is not None:
+        intent = state.intent
+    if intent is None:
         raise ApiError(409, "NotAwaitingApproval", "this job does not take approvals", field="job_id", job_id=job_id)
     try:
-        await handle.execute_update(update, decision)
+        recorded = await handle.execute_update(update, decision, result_type=Approval)
     except WorkflowUpdateFailedError as exc:
         reason = getattr(exc.cause, "message", None) or str(exc.cause or exc)
+        if getattr(exc.cause, "type", None) == ErrorType.APPROVAL_MISMATCH:
+            raise ApiError(
+                status_for(ErrorType.APPROVAL_MISMATCH), ErrorType.APPROVAL_MISMATCH, reason, field="fingerprint", job_id=job_id
+            ) from None
         raise ApiError(409, "NotAwaitingApproval", reason, field="job_id", job_id=job_id) from None
     except RPCError as exc:
         raise ApiError(409, "NotAwaitingApproval", f"this job is not awaiting approval ({exc.message})", field="job_id", job_id=job_id) from None
     spec = resolve_spec(intent)
     settings = request.app.state.settings
     mode = desc.typed_search_attributes.get(jobs.sa.MODE) or str(spec.mode)
-    return await answer(request, handle, spec, mode, {}, wait=settings.sync_timeout_s, replayed=False)
+    if update == "reject":
+        body = DecisionRecorded(job_id=job_id, intent=intent, mode=mode, approval=recorded)
+        return JSONResponse(body.model_dump(mode="json"), headers={"Location": f"/jobs/{job_id}"})
+    return await answer(request, handle, spec, mode, {}, wait=settings.sync_timeout_s, replayed=False, decision=recorded)
 
 
-_DECISION_RESPONSES = {200: {"model": OrchestrateSuccess}, 404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}}
+_MISMATCH = (
+    "NotAwaitingApproval: the job is not waiting for a decision (or already has one); "
+    "ApprovalMismatch: `fingerprint` is not the job's (the request under review is not the one it runs). Nothing ran."
+)
 
 
 @router.post(
     "/jobs/{job_id}/approve",
     operation_id="approveJob",
     summary="Approve a job that awaits a human decision, then run it",
-    responses=_DECISION_RESPONSES,
+    responses={
+        200: {"model": OrchestrateSuccess, "description": "Approved and finished: its result and the recorded `approval`."},
+        202: {"model": OrchestrateAccepted, "description": "Approved and still running: the recorded `approval`; poll GET /jobs/{job_id}."},
+        404: {"model": ErrorResponse},
+        409: {"model": ErrorResponse, "description": _MISMATCH},
+    },
     openapi_extra={"x-openai-isConsequential": True},
 )
 async def approve_job(request: Request, job_id: str = JobId, decision: DecisionRequest = Body(default_factory=DecisionRequest)):
@@ -69,7 +91,8 @@ async def approve_job(request: Request, job_id: str = JobId, decision: DecisionR
     "/jobs/{job_id}/reject",
     operation_id="rejectJob",
     summary="Reject a job that awaits a human decision; nothing runs",
-    responses=_DECISION_RESPONSES,
+    response_model=DecisionRecorded,
+    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse, "description": _MISMATCH}},
     openapi_extra={"x-openai-isConsequential": True},
 )
 async def reject_job(request: Request, job_id: str = JobId, decision: DecisionRequest = Body(default_factory=DecisionRequest)):

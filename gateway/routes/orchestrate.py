@@ -11,7 +11,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from config import logs
 from gateway import jobs
-from gateway.auth import require_token
+from gateway.auth import principal, require_token
 from gateway.errors import ApiError, status_for, validation_details
 from gateway.metrics import count_job_started
 from gateway.schemas import (
@@ -22,7 +22,8 @@ from gateway.schemas import (
     OrchestrateRequest,
     OrchestrateSuccess,
 )
-from intents import registry
+from intents import canonical, registry
+from intents.approval import Approval
 from intents.errors import ErrorType
 from intents.routing import RoutingTable
 from intents.spec import IntentSpec, Mode, RequestedMode, RequestRejected
@@ -106,31 +107,43 @@ def _success(job_id: str, outcome: Any, limit: int) -> dict[str, Any]:
         result=jobs.cap_result(outcome.get("result"), limit),
         duration_ms=outcome.get("duration_ms", 0),
     )
-    return body.model_dump(mode="json")
+    return body.model_dump(mode="json", exclude={"approval"})
 
 
-async def answer(request: Request, handle, spec: IntentSpec, mode: str, inputs: dict[str, Any], *, wait: float, replayed: bool):
-    """Shared by /orchestrate and the approval routes: wait up to `wait`, then 200 / 202 / 4xx-5xx."""
+async def answer(
+    request: Request,
+    handle,
+    spec: IntentSpec,
+    mode: str,
+    inputs: dict[str, Any],
+    *,
+    wait: float,
+    replayed: bool,
+    decision: Approval | None = None,
+):
+    """Shared by /orchestrate and the approval routes: wait up to `wait`, then 200 / 202 / 4xx-5xx.
+    After a decision (`decision`), every answer carries it as `approval`."""
     settings = request.app.state.settings
     job_id = handle.id
     headers = {"Location": f"/jobs/{job_id}"} | ({"Idempotent-Replayed": "true"} if replayed else {})
+    extra = {"approval": decision.model_dump(mode="json")} if decision is not None else {}
     kind, value = await jobs.wait_for_outcome(handle, wait, watch_approval=bool(spec.preflight_activity)) if wait > 0 else ("pending", None)
     if kind == "done":
-        return JSONResponse(_success(job_id, value, settings.max_result_chars), headers=headers)
+        return JSONResponse(_success(job_id, value, settings.max_result_chars) | extra, headers=headers)
     if kind == "failed":
         status, error = jobs.failure_info(value)
         http = 409 if status in (JobStatus.CANCELLED, JobStatus.TERMINATED, JobStatus.REJECTED, JobStatus.EXPIRED) else status_for(error.type)
         body = ErrorResponse(job_id=job_id, error=error).model_dump(mode="json", exclude_none=True)
         body["job_status"] = status
-        return JSONResponse(body, status_code=http, headers=headers)
+        return JSONResponse(body | extra, status_code=http, headers=headers)
     if kind == "awaiting":
         body = AwaitingApproval(
             job_id=job_id, intent=spec.name, mode=mode, host=inputs.get("host"), command=inputs.get("command"),
-            risk=value.risks, expires_at=value.expires_at,
+            risk=value.risks, expires_at=value.expires_at, approval_request=value.approval_request,
         )  # fmt: skip
-        return JSONResponse(body.model_dump(mode="json"), status_code=202, headers=headers)
+        return JSONResponse(body.model_dump(mode="json") | extra, status_code=202, headers=headers)
     body = OrchestrateAccepted(job_id=job_id, intent=spec.name, mode=mode)
-    return JSONResponse(body.model_dump(mode="json"), status_code=202, headers=headers)
+    return JSONResponse(body.model_dump(mode="json", exclude={"approval"}) | extra, status_code=202, headers=headers)
 
 
 @router.post(
@@ -142,9 +155,14 @@ async def answer(request: Request, handle, spec: IntentSpec, mode: str, inputs: 
     openapi_extra={"x-openai-isConsequential": False},
     responses={
         200: {"model": OrchestrateSuccess, "description": "Finished within the sync timeout."},
-        202: {"model": OrchestrateAccepted, "description": "Still running (or awaiting approval): poll GET /jobs/{job_id}."},
-        400: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
-        422: {"model": ErrorResponse},
+        202: {"model": OrchestrateAccepted,
+              "description": "Still running, or awaiting approval (then `approval_request` says exactly what to approve): "
+                             "poll GET /jobs/{job_id}."},
+        400: {"model": ErrorResponse}, 401: {"model": ErrorResponse},
+        409: {"model": ErrorResponse,
+              "description": "IdempotencyKeyReused: the Idempotency-Key already names a job with other inputs "
+                             "(whatever that job's state); or the job ended rejected/expired/cancelled."},
+        413: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
     },
 )  # fmt: skip
 async def orchestrate(
@@ -161,8 +179,11 @@ async def orchestrate(
     job_id = jobs.job_id_for(spec.name, inputs, idempotency_key)
     logs.bind(job_id=job_id, workflow_id=job_id, intent=spec.name)
     client = await request.app.state.temporal.client()
-    req = IntentRequest(intent=spec.name, inputs=inputs, mode=mode, requested_mode=body.mode, callback_url=body.callback_url)
-    fingerprint = jobs.canonical_json([spec.name, inputs])
+    req = IntentRequest(
+        intent=spec.name, inputs=inputs, mode=mode, requested_mode=body.mode, callback_url=body.callback_url,
+        requested_by=principal(request),
+    )  # fmt: skip
+    fingerprint = canonical.fingerprint(spec.name, inputs)
     handle, started = await jobs.start_or_attach(
         client,
         IntentWorkflow.run,
@@ -173,12 +194,11 @@ async def orchestrate(
         search_attributes=TypedSearchAttributes([SearchAttributePair(sa.INTENT, spec.name), SearchAttributePair(sa.MODE, str(mode))]),
         static_summary=spec.summary_for(validated),
         static_details=jobs.details_markdown(spec.name, str(mode), inputs),
-        memo={"fingerprint": jobs.sha256(fingerprint)},
+        memo={"fingerprint": fingerprint},
+        keyed_fingerprint=fingerprint if idempotency_key is not None else None,
         request_eager_start=request.app.state.eager_start,
     )
     if started:
         count_job_started(request, spec.name, str(mode))
-    elif idempotency_key is not None:
-        await jobs.check_same_request(handle, jobs.sha256(fingerprint))
     wait = 0.0 if body.async_ else settings.sync_timeout_s
     return await answer(request, handle, spec, str(mode), inputs, wait=wait, replayed=not started)

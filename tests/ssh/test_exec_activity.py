@@ -100,3 +100,22 @@ async def test_inputs_handed_over_as_a_plain_dict_are_validated(ssh, env):
     # Temporal drops type hints when a call has fewer arguments than the activity has parameters.
     result = await env.run(ssh.exec, {"host": "web-1", "command": "echo hi"})
     assert result.stdout == "hi\n"
+
+
+async def test_an_approval_bound_to_other_inputs_runs_nothing(ssh, env, sshd):
+    """The activity re-checks the approval's fingerprint against its own inputs, whatever the workflow said."""
+    from intents.canonical import fingerprint
+
+    reviewed = SshExecInput(host="recorder", command=f"rm -rf /tmp/reviewed-{uuid.uuid4().hex}")
+    swapped = SshExecInput(host="recorder", command=f"rm -rf /tmp/swapped-{uuid.uuid4().hex}")
+    approval = decision(DecisionKind.APPROVED).model_copy(
+        update={"fingerprint": fingerprint("ssh.exec", reviewed.model_dump(mode="json"))}
+    )
+    before = sshd.recorded_commands()
+    with pytest.raises(ApplicationError) as caught:
+        await env.run(ssh.exec, swapped, approval)
+    assert caught.value.type == ErrorType.APPROVAL_MISMATCH and caught.value.non_retryable
+    assert sshd.recorded_commands() == before
+
+    result = await env.run(ssh.exec, reviewed, approval)
+    assert result.exit_status == 0 and sshd.recorded_commands()[-1] == reviewed.command

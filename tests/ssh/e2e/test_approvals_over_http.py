@@ -36,6 +36,7 @@ async def test_a_dangerous_command_waits_for_a_human_who_approves_it(ssh_stack, 
         approved = await http.post(f"/jobs/{job_id}/approve", json={"approver": "alice", "reason": "planned cleanup"})
         assert approved.status_code == 200, approved.text
         assert approved.json()["result"]["exit_status"] == 0
+        assert approved.json()["approval"]["decision"] == "approved" and approved.json()["approval"]["approver"] == "alice"
         assert marker.exists() and not doomed_dir.exists(), "the approved command ran"
 
         again = await http.post(f"/jobs/{job_id}/approve", json={"approver": "mallory"})
@@ -59,14 +60,14 @@ async def test_a_dangerous_command_waits_for_a_human_who_approves_it(ssh_stack, 
     request = update.workflow_execution_update_accepted_event_attributes.accepted_request
     assert request.input.name == "approve"
     [decision_arg] = await client.data_converter.decode(request.input.args.payloads)
-    assert decision_arg == {"approver": "alice", "reason": "planned cleanup"}
+    assert decision_arg == {"approver": "alice", "reason": "planned cleanup", "fingerprint": None}
     [scheduled] = [
         e for e in await history_events(client, job_id, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
         if e.activity_task_scheduled_event_attributes.activity_type.name == "ssh.exec"
     ]  # fmt: skip
     _, approval = await client.data_converter.decode(scheduled.activity_task_scheduled_event_attributes.input.payloads)
     assert approval["decision"] == "approved" and approval["approver"] == "alice"
-    assert approval["reason"] == "planned cleanup" and approval["decided_at"]
+    assert approval["reason"] == "planned cleanup" and approval["decided_at"] and approval["fingerprint"]
     [run] = await activity_runs(client, job_id, "ssh.exec")
     assert run.attempt == 1
 
@@ -75,8 +76,11 @@ async def test_a_rejected_command_never_runs(ssh_stack, marker, doomed_dir):
     async with ssh_stack() as (http, _):
         job_id = (await ask(http, dangerous(marker, doomed_dir)))["job_id"]
         rejected = await http.post(f"/jobs/{job_id}/reject", json={"approver": "bob", "reason": "not during business hours"})
-        assert rejected.status_code == 409, rejected.text
-        assert rejected.json()["job_status"] == "rejected"
+        assert rejected.status_code == 200, rejected.text
+        body = rejected.json()
+        assert body["status"] == "rejected" and body["job_id"] == job_id
+        assert body["approval"]["decision"] == "rejected" and body["approval"]["approver"] == "bob"
+        assert body["approval"]["reason"] == "not during business hours" and body["approval"]["fingerprint"]
 
         job = (await http.get(f"/jobs/{job_id}")).json()
         assert job["status"] == "rejected"
@@ -102,7 +106,7 @@ async def test_confirm_dangerous_is_ignored_unless_the_operator_allows_it(ssh_st
         waiting = await ask(http, command, confirm_dangerous=True)
         assert not marker.exists()
         rejected = await http.post(f"/jobs/{waiting['job_id']}/reject", json={"reason": "cleanup"})
-        assert rejected.status_code == 409
+        assert rejected.status_code == 200 and rejected.json()["approval"]["decision"] == "rejected"
     assert not marker.exists() and doomed_dir.exists()
 
 
