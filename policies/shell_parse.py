@@ -29,7 +29,9 @@ MAX_NODES = 20_000
 _SAFE_UNQUOTED = re.compile(r"[A-Za-z0-9_./:=@%+,-]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Redirect operators that write to their target; `>&`/`<&` with a number only duplicate a descriptor.
-WRITE_OPERATORS = frozenset({">", ">>", ">|", "&>", "&>>", ">&", "<>"})
+WRITE_OPERATORS = frozenset({">", ">>", ">|", ">&", "<>"})
+# bash-only forms that dash reads differently (`a &>f` is `a &` then `>f` there): never assumed.
+BASH_ONLY_OPERATORS = frozenset({"&>", "&>>"})
 READ_OPERATORS = frozenset({"<", "<&"})
 
 # Node types that only group what they contain (operators are checked separately).
@@ -106,7 +108,10 @@ def parse_script(text: str) -> Script:
         return Script([], ["contains control characters (NUL, carriage return, escape…)"])
     if "\\\n" in text:
         problems.append("continues a line with a backslash")
-    source = text.encode()
+    try:
+        source = text.encode()
+    except UnicodeEncodeError:
+        return Script([], ["contains characters that are not valid Unicode (lone surrogates)"])
     tree = _parser().parse(source)
     root = tree.root_node
     if root.has_error:

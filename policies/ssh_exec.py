@@ -31,11 +31,19 @@ from dataclasses import dataclass, field
 
 from policies.getopt import NotUnderstood, Opt, Options, Parsed, flag, optional, opts, short_only, valued
 from policies.refusal import Refusal
-from policies.shell_parse import READ_OPERATORS, WRITE_OPERATORS, SimpleCommand, parse_script
+from policies.shell_parse import BASH_ONLY_OPERATORS, READ_OPERATORS, WRITE_OPERATORS, SimpleCommand, parse_script
 from policies.ssh_peek import check_peek
 
 MAX_DEPTH = 4
-HARMLESS_TARGETS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr"})
+# Where *output* may go besides the writable area (redirections, tee, sort -o); never a target of rm, mv, chmod…
+OUTPUT_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr"})
+# Harmless devices a command may read; any other /dev path (disks, /dev/tcp, /dev/fd/..) is a risk.
+READABLE_DEVICES = frozenset({"/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"})
+# /proc files that describe the machine, not a process; anything else under /proc is a risk.
+READABLE_PROC = frozenset({"/proc/loadavg", "/proc/meminfo", "/proc/cpuinfo", "/proc/uptime", "/proc/version",
+                           "/proc/mounts", "/proc/swaps", "/proc/stat", "/proc/vmstat", "/proc/diskstats",
+                           "/proc/partitions", "/proc/filesystems", "/proc/net/dev"})  # fmt: skip
+SECRET_FILES = re.compile(r"^/etc/(g?shadow|sudoers)|/\.ssh/|\.(pem|key)$|^/root(/|$)|/\.(netrc|pgpass|aws|docker)(/|$)")
 BIN_DIRS = frozenset({"/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"})
 _ENVIRON = re.compile(r"(^|/)environ$")
 
@@ -72,10 +80,12 @@ class Review:
 
     risks: list[str] = field(default_factory=list)
     writes: list[tuple[str, str]] = field(default_factory=list)  # (path, what is done to it)
+    outputs: list[tuple[str, str]] = field(default_factory=list)  # output written to a path (may be /dev/null)
 
     def add(self, other: Review) -> None:
         self.risks += other.risks
         self.writes += other.writes
+        self.outputs += other.outputs
 
 
 def review_command(command: str, rules: HostRules = NO_RULES) -> list[str]:
@@ -99,10 +109,12 @@ def _review_text(command: str, rules: HostRules) -> list[str]:
 def _review_simple(simple: SimpleCommand, rules: HostRules) -> list[str]:
     review = Review()
     for redirect in simple.redirects:
-        if redirect.operator in WRITE_OPERATORS:
+        if redirect.operator in BASH_ONLY_OPERATORS:
+            review.risks.append(f"uses {redirect.operator}, which shells other than bash read as a background job")
+        elif redirect.operator in WRITE_OPERATORS:
             if redirect.operator in (">&", "<&") and (redirect.target.isdigit() or redirect.target == "-"):
                 continue  # 2>&1, >&2, 3>&-: duplicates or closes a descriptor
-            review.writes.append((redirect.target, f"redirects output ({redirect.operator}) to"))
+            review.outputs.append((redirect.target, f"redirects output ({redirect.operator}) to"))
         elif redirect.operator in READ_OPERATORS:
             if redirect.operator == "<&" and (redirect.target.isdigit() or redirect.target == "-"):
                 continue
@@ -112,9 +124,11 @@ def _review_simple(simple: SimpleCommand, rules: HostRules) -> list[str]:
     if not _auto_approved(simple.argv, rules):
         review.add(review_argv(simple.argv, depth=0))
     risks = list(review.risks)
+    for path, how in review.outputs:
+        if path not in OUTPUT_SINKS and (problem := _outside_area(path, rules)):
+            risks.append(f"{how} {problem}")
     for path, how in review.writes:
-        problem = _outside_area(path, rules)
-        if problem:
+        if problem := _outside_area(path, rules):
             risks.append(f"{how} {problem}")
     return risks
 
@@ -128,8 +142,6 @@ def _auto_approved(argv: list[str], rules: HostRules) -> bool:
 
 def _outside_area(path: str, rules: HostRules) -> str | None:
     """None when writing `path` is allowed; otherwise why not, naming the path."""
-    if path in HARMLESS_TARGETS:
-        return None
     if not path.startswith("/"):
         return f"the relative path {path!r}, which depends on the login directory: not provably inside the writable area"
     norm = posixpath.normpath(path)
@@ -192,14 +204,28 @@ Program = Callable[[str, list[str], int], Review]
 
 
 def _read_risks(args: list[str]) -> list[str]:
-    """Reading is allowed anywhere, except the environment of processes (/proc/<pid>/environ)."""
+    """Reading is allowed, except process state (/proc/<pid>, environ), devices, and secret files."""
     risks = []
     for arg in args:
-        for candidate in {arg, arg.partition("=")[2], arg[2:] if arg.startswith("-") else arg}:
-            norm = posixpath.normpath(candidate) if candidate else ""
-            if "proc" in norm and _ENVIRON.search(norm):
-                risks.append(f"reads a process environment: {candidate}")
+        for candidate in dict.fromkeys((arg, arg.partition("=")[2], arg[2:] if arg.startswith("-") else "")):
+            if candidate and (problem := _read_problem(candidate)):
+                risks.append(f"{problem}: {candidate}")
     return risks
+
+
+def _read_problem(path: str) -> str | None:
+    if "environ" in path:
+        return "reads a process environment"
+    norm = posixpath.normpath(path) if path.startswith("/") else path
+    if norm.startswith("//"):
+        norm = "/" + norm.lstrip("/")
+    if norm in ("/proc", "/dev") or (norm.startswith("/proc/") and norm not in READABLE_PROC):
+        return "reads process state under /proc"
+    if norm.startswith("/dev/") and norm not in READABLE_DEVICES:
+        return "reads a device or descriptor under /dev"
+    if SECRET_FILES.search(norm):
+        return "reads a secret file"
+    return None
 
 
 def reads(table: Options | None = None) -> Program:
@@ -292,18 +318,33 @@ TEE = opts(flag("append", "a"), flag("ignore-interrupts", "i"), Opt("pipe", "p")
 TRUNCATE = opts(
     flag("no-create", "c"), flag("io-blocks", "o"), valued("reference", "r"), valued("size", "s"), *HELP, complete=True
 )
-_CHMOD_MODE = re.compile(r"^([ugoa]*[-+=]([rwxXst]*|[ugo]))+(,([ugoa]*[-+=]([rwxXst]*|[ugo])))*$|^[0-7]{1,4}$")
+# One clause of a symbolic mode; each operator starts a new action, so matching is linear.
+_MODE_CLAUSE = re.compile(r"^[ugoa]*(?:[-+=](?:[rwxX]*|[ugo]))+$")
+_OCTAL_MODE = re.compile(r"^0?[0-7]{1,3}$")  # no setuid/setgid/sticky digit
+
+
+def is_plain_mode(mode: str) -> bool:
+    """A chmod/mkdir -m mode that sets no setuid, setgid or sticky bit."""
+    return len(mode) <= 64 and (
+        bool(_OCTAL_MODE.match(mode)) or all(_MODE_CLAUSE.match(clause) for clause in mode.split(","))
+    )
 
 
 def _chmod(name: str, args: list[str], depth: int) -> Review:
     # `chmod -x f` and `chmod -w,+r f`: GNU chmod reads a leading-dash mode as the mode, not an option.
-    modes = [a for a in args if a.startswith("-") and a != "--" and _CHMOD_MODE.match(a)]
+    modes = [a for a in args if a.startswith("-") and a != "--" and len(a) > 1 and a[1] in "rwxX" and is_plain_mode(a)]
     rest = [a for a in args if a not in modes]
     parsed = CHMOD.parse(rest, name)
-    operands = parsed.operands if (modes or parsed.has("reference")) else parsed.operands[1:]
-    if not operands:
-        return Review(risks=[f"{name}: operands not understood"])
-    return Review(writes=[(p, f"{name} changes the mode of") for p in operands])
+    if not modes and not parsed.has("reference"):
+        if not parsed.operands:
+            return Review(risks=[f"{name}: operands not understood"])
+        modes, parsed.operands = parsed.operands[:1], parsed.operands[1:]
+    review = Review(writes=[(p, f"{name} changes the mode of") for p in parsed.operands])
+    if not parsed.operands:
+        review.risks.append(f"{name}: operands not understood")
+    if parsed.has("reference") or not all(is_plain_mode(m) for m in modes):
+        review.risks.append(f"{name} may set setuid, setgid or sticky bits (or copies a mode from another file)")
+    return review
 
 
 def _owner(table: Options) -> Program:
@@ -345,15 +386,30 @@ def _copy_targets(moves: bool) -> Callable[[Parsed], list[tuple[str, str]]]:
     return targets
 
 
+CP_ONLY_CONTENTS = ("force", "interactive", "no-clobber", "verbose", "target-directory", "no-target-directory",
+                    "dereference", "update", "update-short", "strip-trailing-slashes", "help", "version", "debug")  # fmt: skip
+
+
 def _cp(name: str, args: list[str], depth: int) -> Review:
-    # A link in the writable area that points outside it would turn a later "safe" write into a
-    # write elsewhere: cp may only copy contents (no -s/-l, and recursion only with -L).
+    # cp may only copy file *contents* into the area: links (-s, -l, or symlinks copied as links by
+    # -R/-a/-P) could point outside it, -R copies device nodes, -p/-a keep setuid bits, --parents
+    # appends the source's own path (../../etc) to the destination.
     parsed = CP.parse(args, name)
     review = writes(CP, _copy_targets(moves=False))(name, args, depth)
-    if parsed.has("symbolic-link", "link"):
-        review.risks.append("cp creates links, which could point outside the writable area")
-    elif parsed.has("archive", "no-deref-preserve", "no-dereference", "recursive") and not parsed.has("dereference"):
-        review.risks.append("cp copies symbolic links as links (use -L to copy what they point to)")
+    review.risks += _read_risks(parsed.operands[:-1] if not parsed.has("target-directory") else parsed.operands)
+    if set(parsed.options) - set(CP_ONLY_CONTENTS):
+        review.risks.append(
+            "cp with options beyond copying contents (-f -i -n -u -v -t -T -L) may copy links, devices or special bits, "
+            "or write elsewhere"
+        )
+    return review
+
+
+def _mkdir(name: str, args: list[str], depth: int) -> Review:
+    parsed = MKDIR.parse(args, name)
+    review = Review(writes=[(p, "mkdir creates") for p in parsed.operands])
+    if not all(is_plain_mode(m) for m in parsed.values("mode")):
+        review.risks.append("mkdir -m may set setuid, setgid or sticky bits")
     return review
 
 
@@ -362,8 +418,8 @@ def _ln(name: str, args: list[str], depth: int) -> Review:
     return Review(risks=["ln creates links, which could point outside the writable area"])
 
 
-def _tee_targets(parsed: Parsed) -> list[tuple[str, str]]:
-    return [(p, "writes") for p in parsed.operands]
+def _tee(name: str, args: list[str], depth: int) -> Review:
+    return Review(outputs=[(p, "tee writes") for p in TEE.parse(args, name).operands])
 
 
 SORT = opts(
@@ -378,7 +434,7 @@ SORT = opts(
 
 def _sort(name: str, args: list[str], depth: int) -> Review:
     parsed = SORT.parse(args, name)
-    return Review(risks=_read_risks(parsed.operands), writes=[(p, "sort -o writes") for p in parsed.values("output")])
+    return Review(risks=_read_risks(parsed.operands), outputs=[(p, "sort -o writes") for p in parsed.values("output")])
 
 
 UNIQ = opts(
@@ -391,7 +447,7 @@ UNIQ = opts(
 def _uniq(name: str, args: list[str], depth: int) -> Review:
     parsed = UNIQ.parse(args, name)
     # uniq [INPUT [OUTPUT]]: a second operand is a file it writes.
-    return Review(risks=_read_risks(parsed.operands[:1]), writes=[(p, "uniq writes") for p in parsed.operands[1:2]])
+    return Review(risks=_read_risks(parsed.operands[:1]), outputs=[(p, "uniq writes") for p in parsed.operands[1:2]])
 
 
 SED = opts(
@@ -399,21 +455,20 @@ SED = opts(
     optional("in-place", "i"), flag("separate", "s"), flag("null-data", "z"), flag("posix"), flag("sandbox"),
     valued("line-length", "l"), flag("unbuffered", "u"), flag("debug"), *HELP,
 )  # fmt: skip
-# Scripts sed can only print with: s/re/repl/flags (no w, e or m-with-file flags), p, d, q, line ranges.
-_SED_SAFE = re.compile(
-    r"^\s*(?:(?:\d+|\$)(?:,(?:\d+|\$))?)?\s*(?:[pdq]|\d*q|s(?P<d>[/|#:,@])(?:(?!(?P=d)).|\\.)*(?P=d)(?:(?!(?P=d)).|\\.)*(?P=d)[gpiI0-9]*)\s*$"
-)
+# Scripts sed can only print with: p, d, q, line ranges, and s/re/repl/ with `/` delimiters and no
+# backslash at all (so no escape can turn a delimiter, a comment or a w/e flag into something else).
+_SED_SAFE = re.compile(r"^ *(?:(?:[0-9]+|\$)(?:,(?:[0-9]+|\$))?)? *(?:[pd]|[0-9]*q|s/[^/\\\n]*/[^/\\\n]*/[gpI0-9]*) *$")
 
 
 def _sed(name: str, args: list[str], depth: int) -> Review:
-    # `-i` takes an optional *attached* suffix only (`-i.bak`); GNU sed never reads `-i X` as a value.
-    args = ["--in-place" if a.startswith("-i") and len(a) > 2 and not a.startswith("--") else a for a in args]
+    if any(a.startswith("-i") and len(a) > 2 or a.startswith("--in-place=") for a in args):
+        return Review(risks=["sed -i with a backup suffix writes a second file, whose name the suffix decides"])
     parsed = SED.parse(args, name)
     scripts = parsed.values("expression") or parsed.operands[:1]
     files = parsed.operands if parsed.has("expression") else parsed.operands[1:]
     review = Review(risks=_read_risks(files))
     for script in scripts or [""]:
-        if not all(_SED_SAFE.match(part) for part in script.split(";")):
+        if len(script) > 500 or not all(_SED_SAFE.match(part) for part in script.split(";")):
             review.risks.append(f"sed script may write files or run commands (w, e, r, …): {script[:60]!r}")
     if parsed.has("in-place"):
         review.writes += [(p, "sed -i edits") for p in files]
@@ -438,9 +493,9 @@ FIND_WRITES = {"-fprint": 1, "-fprint0": 1, "-fls": 1, "-fprintf": 2}
 def _find(name: str, args: list[str], depth: int) -> Review:
     review = Review()
     i = 0
-    while i < len(args) and args[i] in ("-P", "-H", "-L", "-D", "-O"):
-        if args[i] in ("-H", "-L"):
-            review.risks.append(f"find {args[i]} follows symbolic links")
+    while i < len(args) and (args[i] in ("-P", "-H", "-L") or args[i].startswith(("-D", "-O"))):
+        if args[i] != "-P":
+            review.risks.append(f"find {args[i]}: only -P is understood before the starting points")
         i += 1
     starts = []
     while i < len(args) and not (args[i].startswith("-") or args[i] in ("(", "!", ")", ",")):
@@ -464,11 +519,14 @@ def _find(name: str, args: list[str], depth: int) -> Review:
             review.writes += [(args[i], f"find {token} writes")] if i < len(args) else []
             i += FIND_WRITES[token]
         elif token in FIND_EXEC:
-            end = next((j for j in range(i, len(args)) if args[j] in (";", "+")), None)
+            # `;` ends the command; `+` only right after `{}` (anywhere else it is an argument).
+            end = next((j for j in range(i, len(args)) if args[j] == ";" or (args[j] == "+" and args[j - 1] == "{}")), None)
             if end is None or end == i:
                 review.risks.append(f"find {token} without a complete command")
                 break
             inner = args[i:end]
+            if any("{}" in a and a != "{}" for a in inner):
+                review.risks.append(f"find {token} puts {{}} inside a word, so the path it makes cannot be judged")
             for start in starts:  # `{}` is some path under a starting point: judge the starting point
                 review.add(review_argv([start if a == "{}" else a for a in inner], depth + 1))
             i = end + 1
@@ -509,31 +567,43 @@ def wrapper(table: Options | None, skip_operands: int = 0) -> Program:
 
 
 def _cd(name: str, args: list[str], depth: int) -> Review:
-    return Review() if len(args) <= 1 and not (args and args[0].startswith("-") and args[0] != "-") else Review(
-        risks=["cd: options not understood"]
-    )
+    # Later relative paths read from here; so it must be an absolute, ordinary directory.
+    if len(args) != 1 or not args[0].startswith("/"):
+        return Review(risks=["cd to anything but one absolute directory is not understood"])
+    return Review(risks=_read_risks(args))
+
+
+def _printf(name: str, args: list[str], depth: int) -> Review:
+    # bash's `printf -v NAME` assigns a variable (PATH, or an array subscript it evaluates).
+    if args and args[0].startswith("-"):
+        return Review(risks=["printf with options (printf -v assigns shell variables)"])
+    return Review()
+
+
+def _exit(name: str, args: list[str], depth: int) -> Review:
+    return Review() if not args or (len(args) == 1 and args[0].isdigit()) else Review(risks=["exit with a non-numeric status"])
 
 
 PROGRAMS: dict[str, Program] = {
     **dict.fromkeys(
         # Audited: no option of these writes a file, runs a command or signals a process.
-        ("exit", "cat", "tac", "head", "tail", "wc", "ls", "dir", "grep", "egrep", "fgrep", "zgrep", "cut", "tr", "nl",
+        ("cat", "tac", "head", "tail", "wc", "ls", "dir", "grep", "egrep", "fgrep", "cut", "tr", "nl",
          "rev", "fold", "paste", "join", "comm", "cmp", "diff", "expand", "unexpand", "column", "strings", "od",
          "hexdump", "base64", "md5sum", "sha1sum", "sha224sum", "sha256sum", "sha384sum", "sha512sum", "b2sum",
-         "cksum", "stat", "basename", "dirname", "readlink", "realpath", "pwd", "echo", "printf", "true", "false",
+         "cksum", "stat", "basename", "dirname", "readlink", "realpath", "pwd", "echo", "true", "false",
          "sleep", "seq", "whoami", "groups", "printenv", "which", "getent", "findmnt", "lsof", "du", "df", "free",
-         "uptime", "uname", "nproc", "arch", "lscpu", "lsblk", "w", "who", "id", "zcat", "numfmt", "test"),
+         "uptime", "uname", "nproc", "arch", "lscpu", "lsblk", "w", "who", "id", "zcat", "numfmt"),
         reads(),
     ),  # fmt: skip
     "rm": writes(RM, _each("removes")),
     "unlink": writes(opts(*HELP, complete=True), _each("removes")),
     "rmdir": writes(RMDIR, _rmdir_targets),
-    "mkdir": writes(MKDIR, _each("creates")),
+    "mkdir": _mkdir,
     "touch": writes(TOUCH, _each("touches")),
     "cp": _cp,
     "mv": writes(MV, _copy_targets(moves=True)),
     "ln": _ln,
-    "tee": writes(TEE, _tee_targets),
+    "tee": _tee,
     "truncate": writes(TRUNCATE, _each("truncates")),
     "chmod": _chmod,
     "chown": _owner(CHOWN),
@@ -547,6 +617,8 @@ PROGRAMS: dict[str, Program] = {
     "nice": wrapper(NICE),
     "env": wrapper(None),
     "cd": _cd,
+    "printf": _printf,
+    "exit": _exit,
     # The strict read-only allowlist of ssh.exec.peek (verbs, options and operands audited there).
     **dict.fromkeys(
         ("ps", "ip", "ss", "netstat", "systemctl", "journalctl", "docker", "dmesg", "date", "hostname", "last",
