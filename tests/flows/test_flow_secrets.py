@@ -47,7 +47,7 @@ def echoes(secret: str) -> dict[str, tuple[Scripted, str, str]]:
 async def test_a_flow_that_echoes_the_shared_secret_fails_without_repeating_it(client, settings, n8n, unique, case):
     answer, error_type, kept_word = echoes(SECRET)[case]
     n8n.script("digest-daily", answer)
-    overrides = dict(n8n_base_url=n8n.base_url, n8n_webhook_secret=SecretStr(SECRET), n8n_timeout_s=2)
+    overrides = dict(n8n_base_url=n8n.base_url, n8n_webhook_secret=SecretStr(SECRET), n8n_timeout_s=2, sync_timeout_s=30)
 
     with captured_logs() as logs:
         async with isolated_stack(client, settings, **overrides) as (http, _):
@@ -60,5 +60,6 @@ async def test_a_flow_that_echoes_the_shared_secret_fails_without_repeating_it(c
     assert job["status"] == "error" and job["error"]["type"] == error_type
     history = await history_text(client, job_id)
     assert "[redacted]" in history, "the history records the scrubbed failure"
+    assert "Completing activity as failed" in logs.getvalue(), "the logs hold the worker's line about the failure"
     for where, text in {"HTTP answer": resp.text, "GET /jobs": json.dumps(job), "history": history, "logs": logs.getvalue()}.items():
         assert leaks(SECRET, text) == [], where

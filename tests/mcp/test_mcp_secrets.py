@@ -21,7 +21,7 @@ async def test_a_tool_error_quoting_a_configured_secret_does_not_repeat_it(clien
     forget_mcp_intents()
     careless = McpServerConfig(command=[sys.executable, *STDIO_ARGS], cwd=str(REPO), env={"TOOL_API_TOKEN": TOKEN})
     with captured_logs() as logs:
-        async with isolated_stack(client, settings, mcp_servers={"careless": careless}) as (http, _):
+        async with isolated_stack(client, settings, mcp_servers={"careless": careless}, sync_timeout_s=30) as (http, _):
             listed = await http.get("/intents", params={"refresh": "1", "prefix": "mcp."})
             assert "mcp.careless.fail" in listed.text, listed.text
             resp = await http.post("/orchestrate", json={"intent": "mcp.careless.fail", "inputs": {"reason": unique}})
@@ -34,5 +34,6 @@ async def test_a_tool_error_quoting_a_configured_secret_does_not_repeat_it(clien
     assert f"fail tool refused: {unique} (upstream rejected token [redacted])" in message, message
     history = await history_text(client, job_id)
     assert "upstream rejected token [redacted]" in history
+    assert "Completing activity as failed" in logs.getvalue(), "the logs hold the worker's line about the failure"
     for where, text in {"HTTP answer": resp.text, "GET /jobs": json.dumps(job), "history": history, "logs": logs.getvalue()}.items():
         assert leaks(TOKEN, text) == [], where

@@ -56,19 +56,30 @@ def _decoded_payloads(node: Any) -> Iterator[str]:
             yield from _decoded_payloads(value)
 
 
+# Loggers that can carry a peer's words: the SDK's activity logger (its "Completing activity as failed"
+# line carries the traceback), our own, and the HTTP/MCP/SSH clients. temporalio.worker and the workflow
+# loggers keep their level: they log from inside the workflow sandbox, where a handler that imports lazily
+# (rich's, which FastMCP installs on the root logger) breaks the workflow task.
+PEER_LOGGERS = ("temporalio.activity", "gpt_orchestrator", "activities", "httpx", "httpcore", "mcp", "asyncssh")
+
+
 @contextlib.contextmanager
 def captured_logs() -> Iterator[io.StringIO]:
-    """Every log line of the process while the block runs, formatted WITHOUT any redaction installed,
-    so what it shows is what the code itself logged (the formatter's scrubbing is a separate defence)."""
+    """Every line those loggers write while the block runs (DEBUG and up), formatted WITHOUT any
+    redaction, so what it shows is what the code itself logged (the formatter's scrubbing is a
+    separate, last defence)."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter(Redaction()))
     root = logging.getLogger()
-    old_level = root.level
+    loggers = [logging.getLogger(name) for name in PEER_LOGGERS]
+    levels = [logger.level for logger in loggers]
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
     try:
         yield stream
     finally:
         root.removeHandler(handler)
-        root.setLevel(old_level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
