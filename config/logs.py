@@ -33,7 +33,6 @@ _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | 
 _NOT_FIELDS = {"temporal_workflow", "temporal_activity", "color_message"}  # read above / uvicorn's ANSI copy
 
 
-
 def _unchanged(value: Any) -> Any:
     return value
 
