@@ -6,6 +6,7 @@ cannot be re-pointed at an internal host in between. The signature scheme is in 
 
 Retries: timeouts, connection errors, DNS failures, 408/429/5xx are retryable; a refused URL,
 3xx (redirects are not followed: they could lead anywhere) and other 4xx are not.
+A failing receiver's body is quoted in the error (it says why), scrubbed of our configured secrets.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from datetime import datetime, timezone
 import httpx
 from temporalio import activity
 
-from activities.http_errors import status_failure, transport_failure
+from activities.http_errors import body_snippet, status_failure, transport_failure
+from activities.redaction import errors_scrubbed, peer_scrubber
 from config import Settings
 from intents.callbacks import ATTEMPT_HEADER, CALLBACK_ACTIVITY, CallbackDelivery, CallbackReceipt, callback_body, signed_headers
 from intents.errors import ErrorType, app_error
@@ -45,6 +47,7 @@ def pinned_request(target: CallbackTarget, ip: IPAddress) -> tuple[str, dict[str
 class CallbackActivities:
     def __init__(self, settings: Settings):
         self._settings = settings
+        self._scrub = peer_scrubber(settings)
 
     def activities(self) -> list:
         return [self.deliver]
@@ -80,6 +83,10 @@ class CallbackActivities:
 
     @activity.defn(name=CALLBACK_ACTIVITY)
     async def deliver(self, req: CallbackDelivery) -> CallbackReceipt:
+        with errors_scrubbed(self._scrub):
+            return await self._deliver(req)
+
+    async def _deliver(self, req: CallbackDelivery) -> CallbackReceipt:
         try:
             target = check_callback_url(req.url, self._settings)
         except Refusal as err:
@@ -99,7 +106,10 @@ class CallbackActivities:
                 response = await self._post(client, req.url, target, pins, body, headers)
         except httpx.HTTPError as err:
             raise transport_failure(err, f"callback to {target.host}", self._settings.callback_timeout_s) from None
-        failure = status_failure(response.status_code, f"callback receiver {target.host}", auth_hint="; check its secret")
+        detail = body_snippet(response, self._scrub) if response.content else ""
+        failure = status_failure(
+            response.status_code, f"callback receiver {target.host}", detail=detail, auth_hint="; check its secret"
+        )
         if failure is not None:
             raise failure
         return CallbackReceipt(

@@ -6,6 +6,9 @@ Error policy (why each is or is not retried):
 - other 4xx (404 = workflow not active) -> UpstreamBadRequest;
 - `{"ok": false, "error": {type, message}}`: the flow ran and said no -> ToolError carrying n8n's words;
 - 2xx that is not the envelope -> UpstreamProtocolError (usually a Webhook node not set to responseNode).
+
+n8n's words reach errors and results only after our configured secrets are scrubbed out of them: a flow
+that echoes the shared secret (N8N_WEBHOOK_SECRET) in a failure must not put it in history or the logs.
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ from pydantic import ValidationError
 from temporalio import activity
 
 from activities.heartbeat import with_heartbeats
-from activities.http_errors import status_failure, transport_failure
+from activities.http_errors import body_snippet, status_failure, transport_failure
+from activities.redaction import errors_scrubbed, peer_scrubber
 from config import Settings
 from intents import flows
 from intents.errors import ErrorType, app_error
 from intents.flows import FLOW_ACTIVITY, FLOW_WEBHOOK_PATHS, FlowCall
+from policies.redact import Scrubber
 
-ERROR_BODY_CHARS = 300
 _INPUT_MODELS = {spec.name: spec.input_model for spec in flows.INTENTS}
 
 
@@ -44,8 +48,15 @@ def flow_envelope(call: FlowCall) -> dict[str, Any]:
     return {"intent": call.intent, "inputs": inputs, "job_id": call.job_id, "dry_run": bool(inputs.get("dry_run", False))}
 
 
-def read_envelope(intent: str, response: httpx.Response) -> dict[str, Any]:
-    """Turn n8n's answer into the flow's result, or the typed error that says what went wrong."""
+def read_envelope(intent: str, response: httpx.Response, scrub: Scrubber) -> dict[str, Any]:
+    """Turn n8n's answer into the flow's result, or the typed error that says what went wrong.
+
+    Everything n8n said is scrubbed of configured secrets before it is used."""
+    with errors_scrubbed(scrub):
+        return scrub(_read_envelope(intent, response, scrub))
+
+
+def _read_envelope(intent: str, response: httpx.Response, scrub: Scrubber) -> dict[str, Any]:
     where = f"n8n {intent} webhook"
     if response.status_code == 404:
         raise app_error(
@@ -53,7 +64,7 @@ def read_envelope(intent: str, response: httpx.Response) -> dict[str, Any]:
             f"{where} not found (404): is the workflow imported and active at {response.request.url.path}?",
         )
     failure = status_failure(
-        response.status_code, where, detail=_snippet(response), auth_hint="; check N8N_WEBHOOK_SECRET and the header-auth credential"
+        response.status_code, where, detail=body_snippet(response, scrub), auth_hint="; check N8N_WEBHOOK_SECRET and the header-auth credential"
     )
     if failure is not None:
         raise failure
@@ -62,11 +73,11 @@ def read_envelope(intent: str, response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         raise app_error(
             ErrorType.UPSTREAM_PROTOCOL,
-            f"{where} answered non-JSON ({response.headers.get('content-type', '?')}): {_snippet(response)}; "
+            f"{where} answered non-JSON ({response.headers.get('content-type', '?')}): {body_snippet(response, scrub)}; "
             "is its Webhook node set to respond via 'Respond to Webhook'?",
         ) from None
     if not isinstance(body, dict) or not isinstance(body.get("ok"), bool):
-        raise app_error(ErrorType.UPSTREAM_PROTOCOL, f"{where} answered without the {{ok, ...}} envelope: {_snippet(response)}")
+        raise app_error(ErrorType.UPSTREAM_PROTOCOL, f"{where} answered without the {{ok, ...}} envelope: {body_snippet(response, scrub)}")
     if body["ok"]:
         result = body.get("result")
         if not isinstance(result, dict):
@@ -80,14 +91,10 @@ def read_envelope(intent: str, response: httpx.Response) -> dict[str, Any]:
     raise app_error(ErrorType.TOOL_ERROR, f"{intent} failed in n8n: {kind}: {message}", details={"type": kind, "message": message})
 
 
-def _snippet(response: httpx.Response) -> str:
-    text = " ".join(response.text.split())
-    return text[:ERROR_BODY_CHARS] + ("…" if len(text) > ERROR_BODY_CHARS else "") if text else "(empty body)"
-
-
 class FlowActivities:
     def __init__(self, settings: Settings):
         self._settings = settings
+        self._scrub = peer_scrubber(settings)
 
     def activities(self) -> list:
         return [self.call]
@@ -104,9 +111,10 @@ class FlowActivities:
         envelope = flow_envelope(req)
         url = webhook_url(self._settings, req.intent)
         timeout = httpx.Timeout(self._settings.n8n_timeout_s, connect=min(10.0, self._settings.n8n_timeout_s))
-        try:
-            async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-                response = await with_heartbeats(client.post(url, json=envelope, headers=self._headers(req.job_id)))
-        except httpx.HTTPError as err:
-            raise transport_failure(err, f"n8n {req.intent} webhook", self._settings.n8n_timeout_s) from None
-        return read_envelope(req.intent, response)
+        with errors_scrubbed(self._scrub):
+            try:
+                async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+                    response = await with_heartbeats(client.post(url, json=envelope, headers=self._headers(req.job_id)))
+            except httpx.HTTPError as err:
+                raise transport_failure(err, f"n8n {req.intent} webhook", self._settings.n8n_timeout_s) from None
+        return read_envelope(req.intent, response, self._scrub)

@@ -4,6 +4,8 @@ The `openai` provider speaks plain Chat Completions over httpx, so OpenAI, Ollam
 all work. Failures are classified for the activity retry policy: rate limits, 5xx, timeouts and
 connection errors are retryable; 400/401/403/404 and broken answers are not (retrying cannot help).
 The `offline` provider answers deterministically without network, labelled as offline.
+Whatever the API answers (error messages, completions) is scrubbed of our configured secrets, its own
+key among them, before it reaches a result, an error or a log line.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from temporalio import activity
 
 from activities.heartbeat import with_heartbeats
 from activities.http_errors import status_failure, transport_failure
+from activities.redaction import errors_scrubbed, peer_scrubber
 from config.agents import Agent, AgentConfigError, AgentRegistry, Endpoint, resolve_endpoint
 from config.settings import Settings
 from intents.agents import CHAT_ACTIVITY, ChatRequest, ChatResult
 from intents.errors import ErrorType, app_error
 from intents.spec import RequestRejected
+from policies.redact import Scrubber
 
 # A peer asking us to wait longer than this is treated as "retry with the policy's backoff".
 MAX_RETRY_AFTER = timedelta(minutes=5)
@@ -41,6 +45,8 @@ class LlmActivities:
         self._endpoints: dict[str, Endpoint] = {}
         for agent in agents:
             self._endpoints[agent.name] = resolve_endpoint(agent, settings)
+        keys = [e.api_key.get_secret_value() for e in self._endpoints.values() if e.api_key is not None]
+        self._scrub = peer_scrubber(settings, agents, extra=keys)
         self._http: httpx.AsyncClient | None = None
 
     def activities(self) -> list:
@@ -62,7 +68,8 @@ class LlmActivities:
             raise app_error(ErrorType.INTERNAL, f"agent {agent.name!r} has no resolved endpoint")
         if endpoint.provider == "offline":
             return await self._offline_chat(agent, endpoint, req)
-        return await self._openai_chat(agent, endpoint, req)
+        with errors_scrubbed(self._scrub):
+            return await self._openai_chat(agent, endpoint, req)
 
     async def _offline_chat(self, agent: Agent, endpoint: Endpoint, req: ChatRequest) -> ChatResult:
         latency_s = self._settings.llm_offline_latency_ms / 1000
@@ -93,8 +100,8 @@ class LlmActivities:
             "agent.chat %s step=%s model=%s %s -> %s in %.0f ms",
             agent.name, req.step_id, endpoint.model, where, resp.status_code, (time.monotonic() - started) * 1000,
         )
-        raise_for_status(resp, where=where, model=endpoint.model, secret=secret)
-        return _parse_completion(resp, agent=agent, endpoint=endpoint, where=where)
+        raise_for_status(resp, where=where, model=endpoint.model, scrub=self._scrub)
+        return _parse_completion(resp, agent=agent, endpoint=endpoint, where=where, scrub=self._scrub)
 
     def _client(self) -> httpx.AsyncClient:
         # Created lazily so it binds to the worker's event loop; reused for connection pooling.
@@ -129,7 +136,7 @@ def offline_reply(agent: Agent, req: ChatRequest) -> str:
     return "\n".join(lines)
 
 
-def raise_for_status(resp: httpx.Response, *, where: str, model: str, secret: str | None) -> None:
+def raise_for_status(resp: httpx.Response, *, where: str, model: str, scrub: Scrubber) -> None:
     """Map an HTTP answer to the ApplicationError the retry policy should see (or return on 2xx).
 
     The shared peer policy (activities/http_errors.py), plus what Chat Completions APIs add: 404 means
@@ -138,7 +145,7 @@ def raise_for_status(resp: httpx.Response, *, where: str, model: str, secret: st
     status = resp.status_code
     if 200 <= status < 300:
         return
-    detail = _upstream_detail(resp, secret)
+    detail = _upstream_detail(resp, scrub)
     said = f"{where} answered {status}" + (f": {detail}" if detail else "")
     if status == 404:
         raise app_error(ErrorType.NOT_FOUND, f"{said} (is model {model!r} available and the base URL right?)")
@@ -168,7 +175,7 @@ def retry_after(resp: httpx.Response) -> timedelta | None:
     return delay
 
 
-def _parse_completion(resp: httpx.Response, *, agent: Agent, endpoint: Endpoint, where: str) -> ChatResult:
+def _parse_completion(resp: httpx.Response, *, agent: Agent, endpoint: Endpoint, where: str, scrub: Scrubber) -> ChatResult:
     try:
         data = resp.json()
     except ValueError:
@@ -186,11 +193,11 @@ def _parse_completion(resp: httpx.Response, *, agent: Agent, endpoint: Endpoint,
     usage = data.get("usage")
     return ChatResult(
         agent=agent.name,
-        model=str(data.get("model") or endpoint.model),
+        model=scrub.text(str(data.get("model") or endpoint.model)),
         provider="openai",
-        content=content,
+        content=scrub.text(content),
         offline=False,
-        usage=usage if isinstance(usage, dict) else None,
+        usage=scrub(usage) if isinstance(usage, dict) else None,
     )
 
 
@@ -207,8 +214,8 @@ def _upstream_code(resp: httpx.Response) -> str | None:
     return error.get("code") if isinstance(error, dict) else None
 
 
-def _upstream_detail(resp: httpx.Response, secret: str | None) -> str:
-    """The peer's own error message (OpenAI-style `error.message`), short and with our key blanked."""
+def _upstream_detail(resp: httpx.Response, scrub: Scrubber) -> str:
+    """The peer's own error message (OpenAI-style `error.message`), short, scrubbed before it is cut."""
     data = _upstream_json(resp)
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict) and isinstance(error.get("message"), str):
@@ -217,9 +224,7 @@ def _upstream_detail(resp: httpx.Response, secret: str | None) -> str:
         text = error
     else:
         text = resp.text
-    if secret:
-        text = text.replace(secret, "***")
-    return _shorten(text, _DETAIL_CHARS)
+    return _shorten(scrub.text(text), _DETAIL_CHARS)
 
 
 def _describe(url: str) -> str:

@@ -8,6 +8,9 @@ Error policy: the server cannot be reached, the connection drops, or a call time
 UpstreamUnavailable; an unknown server or tool -> NotFound; arguments that break the tool's schema ->
 ValidationError; the tool answers isError -> ToolError with the tool's own text. Only the first is
 retried.
+
+A tool's text (errors and results) is scrubbed of our configured secrets (its server's headers and
+env secrets among them) before it reaches a result, an error or a log line.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from mcp.types import CONNECTION_CLOSED, INVALID_PARAMS, CallToolResult, TextCon
 from temporalio import activity
 
 from activities.heartbeat import with_heartbeats
+from activities.redaction import errors_scrubbed, peer_scrubber
 from config import Settings
 from config.mcp_servers import McpServerConfig
 from intents.errors import ErrorType, app_error
@@ -88,6 +92,7 @@ def connection_error(server: str, err: BaseException):
 class McpActivities:
     def __init__(self, settings: Settings):
         self._servers: dict[str, McpServerConfig] = dict(settings.mcp_servers)
+        self._scrub = peer_scrubber(settings)
 
     def activities(self) -> list:
         return [self.list_tools, self.call_tool]
@@ -147,14 +152,21 @@ class McpActivities:
 
     @activity.defn(name=MCP_LIST_ACTIVITY)
     async def list_tools(self, req: McpListRequest) -> McpCatalog:
-        if req.server is not None:
-            return McpCatalog(servers=[await with_heartbeats(self._entry(req.server, strict=True))])
-        names = sorted(self._servers)
-        entries = await with_heartbeats(asyncio.gather(*(self._entry(n, strict=False) for n in names)))
-        return McpCatalog(servers=list(entries))
+        with errors_scrubbed(self._scrub):
+            if req.server is not None:
+                entries = [await with_heartbeats(self._entry(req.server, strict=True))]
+            else:
+                names = sorted(self._servers)
+                entries = list(await with_heartbeats(asyncio.gather(*(self._entry(n, strict=False) for n in names))))
+        catalog = McpCatalog(servers=entries).model_dump(mode="json")
+        return McpCatalog.model_validate(self._scrub(catalog))
 
     @activity.defn(name=MCP_CALL_ACTIVITY)
     async def call_tool(self, req: McpToolCall) -> dict:
+        with errors_scrubbed(self._scrub):
+            return self._scrub(await self._call_tool(req))
+
+    async def _call_tool(self, req: McpToolCall) -> dict:
         config = self._config(req.server)
         if CALL_SENT in activity.info().heartbeat_details:
             # An earlier attempt sent this call to a tool that may change things, then died (timeout,
@@ -177,7 +189,7 @@ class McpActivities:
         if isinstance(outcome, BaseException):
             raise outcome
         if outcome.isError:
-            text = result_text(outcome) or "the tool reported an error without text"
+            text = self._scrub.text(result_text(outcome)) or "the tool reported an error without text"
             raise app_error(ErrorType.TOOL_ERROR, f"{req.server}/{req.tool} failed: {text[:ERROR_TEXT_CHARS]}")
         return McpToolOutput(
             server=req.server,

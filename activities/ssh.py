@@ -11,6 +11,7 @@ import shlex
 
 from temporalio import activity
 
+from activities.redaction import peer_scrubber
 from activities.ssh_client import RunOptions, run_command
 from policies.refusal import Refusal
 from policies.ssh_exec import HostRules, review_command
@@ -30,6 +31,7 @@ class SshActivities:
     def __init__(self, settings: Settings, inventory: Inventory | None = None):
         self.settings = settings
         self.inventory = inventory if inventory is not None else load_inventory(settings)
+        self._scrub = peer_scrubber(settings)
         if settings.ssh_dev_accept_unknown_hosts:
             log.warning("SSH_DEV_ACCEPT_UNKNOWN_HOSTS=true: host keys are NOT verified. Never use this outside dev.")
 
@@ -114,6 +116,7 @@ class SshActivities:
             max_output_chars=self.settings.ssh_max_output_chars,
             accept_unknown_hosts=self.settings.ssh_dev_accept_unknown_hosts,
             idempotent=idempotent,
+            scrub=self._scrub,
         )
 
 

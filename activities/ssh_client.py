@@ -7,6 +7,8 @@ Errors are typed so Temporal retries only what is safe to retry:
   re-running a write may apply it twice.
 Cancellation (delivered through heartbeats) sends SIGTERM to the remote process group and closes
 the channel, so an abandoned command does not keep running on the host.
+Output and error messages are scrubbed of our configured secrets (a command that prints an API key, a
+`cat` of a config file) before they reach the result, an error or a log line.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from dataclasses import dataclass
 import asyncssh
 from temporalio import activity
 
+from activities.redaction import errors_scrubbed
 from config.hosts import SshHost
 from intents.errors import ErrorType, app_error
 from intents.ssh import SshResult
+from policies.redact import Scrubber, scrubber
 
 log = logging.getLogger("gpt_orchestrator.ssh")
 
@@ -35,10 +39,16 @@ class RunOptions:
     max_output_chars: int
     accept_unknown_hosts: bool = False  # settings.ssh_dev_accept_unknown_hosts: dev only
     idempotent: bool = False  # may a failure after the command started be retried?
+    scrub: Scrubber = scrubber(frozenset())  # the configured secrets to scrub from output and errors
 
 
 async def run_command(host: SshHost, command: str, options: RunOptions) -> SshResult:
     """Run `command` (already policy-checked) on `host`; the whole call is bounded by connect + command timeouts."""
+    with errors_scrubbed(options.scrub):
+        return await _run_command(host, command, options)
+
+
+async def _run_command(host: SshHost, command: str, options: RunOptions) -> SshResult:
     started = time.monotonic()
     client_key, known_hosts = await asyncio.to_thread(_load_trust, host, options.accept_unknown_hosts)
     conn = await _connect(host, client_key, known_hosts)
@@ -125,8 +135,8 @@ async def _collect(host: SshHost, process: asyncssh.SSHClientProcess, options: R
     try:
         async with asyncio.timeout(host.command_timeout_s):
             stdout, stderr = await asyncio.gather(
-                _capture(process.stdout, options.max_output_chars),
-                _capture(process.stderr, options.max_output_chars),
+                _capture(process.stdout, options.max_output_chars, options.scrub),
+                _capture(process.stderr, options.max_output_chars, options.scrub),
             )
             await process.wait_closed()
         return stdout, stderr
@@ -150,16 +160,23 @@ async def _collect(host: SshHost, process: asyncssh.SSHClientProcess, options: R
         beating.cancel()
 
 
-async def _capture(stream: asyncssh.SSHReader, limit: int) -> _Captured:
-    """Keep the first `limit` characters and count the rest; reading on keeps the remote side from blocking."""
+async def _capture(stream: asyncssh.SSHReader, limit: int, scrub: Scrubber) -> _Captured:
+    """Keep the first `limit` characters and count the rest; reading on keeps the remote side from blocking.
+
+    Scrubbed before it is cut: a margin as long as the longest secret form is kept past `limit`, so a
+    secret that starts before the cut is replaced whole, never shown in half."""
+    margin = max((len(form) for form in scrub.forms), default=0)
     kept: list[str] = []
     size = dropped = 0
     while chunk := await stream.read(READ_CHUNK):
-        room = max(0, limit - size)
+        room = max(0, limit + margin - size)
         kept.append(chunk[:room])
         size += min(room, len(chunk))
         dropped += len(chunk) - min(room, len(chunk))
-    text = "".join(kept)
+    text = scrub.text("".join(kept))
+    if len(text) > limit:
+        dropped += len(text) - limit
+        text = text[:limit]
     if dropped:
         text += f"\n[... truncated: {dropped} more characters not shown ...]"
     return _Captured(text, dropped)

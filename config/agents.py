@@ -115,6 +115,18 @@ def _api_key(agent: Agent, base_url: str, settings: Settings) -> SecretStr | Non
     return None
 
 
+def agent_api_keys(settings: Settings, registry: AgentRegistry | None = None) -> list[str]:
+    """The per-agent API keys (`api_key_env`) that are set: secrets the redaction must know about.
+
+    Never raises: an unusable agents file is reported where it is used (the worker refuses to start).
+    """
+    try:
+        agents = registry if registry is not None else AgentRegistry.from_settings(settings)
+    except AgentConfigError:
+        return []
+    return [key for agent in agents if agent.api_key_env and (key := os.environ.get(agent.api_key_env))]
+
+
 def _key(name: str) -> str:
     return " ".join(name.split()).casefold()
 

@@ -5,7 +5,10 @@ Where those fields come from:
 - the worker opens one per activity (worker/log_context.py), so any library logging inside it is tagged;
 - temporalio's `activity.logger` / `workflow.logger` attach `temporal_activity` / `temporal_workflow`
   dicts to each record; the formatters read them too.
-Secrets: values under secret-looking keys are masked, and SecretStr renders as `**********`.
+Secrets: the rules live in policies/redact.py, which config may not import, so the process installs
+them at start-up (`install_redaction`, done by worker/logs.py for every CLI command): values under
+secret-looking keys are masked, and every configured secret value is scrubbed from the whole formatted
+line (message, fields, traceback) as a last line of defence. SecretStr renders as `**********`.
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ import contextlib
 import contextvars
 import json
 import logging
-import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -26,9 +29,31 @@ from pydantic import SecretStr
 
 # Order of the job fields in every line, so lines of one job read the same in any log viewer.
 JOB_FIELDS = ("job_id", "workflow_id", "run_id", "intent", "workflow_type", "activity", "attempt")
-SECRET_KEY = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|private|cookie", re.I)
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
 _NOT_FIELDS = {"temporal_workflow", "temporal_activity", "color_message"}  # read above / uvicorn's ANSI copy
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """How a log line is cleaned. `fields`: the line's fields (a dict) with values under secret-looking
+    keys masked; `text`: the formatted line with every configured secret value scrubbed."""
+
+    fields: Callable[[dict[str, Any]], dict[str, Any]] = _unchanged
+    text: Callable[[str], str] = _unchanged
+
+
+_installed = Redaction()
+
+
+def install_redaction(redaction: Redaction) -> None:
+    """Every formatter built without its own Redaction uses this one from now on."""
+    global _installed
+    _installed = redaction
+
 
 _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("log_context", default=None)
 
@@ -83,18 +108,30 @@ def job_fields(record: logging.LogRecord) -> dict[str, Any]:
     return {k: merged[k] for k in JOB_FIELDS if k in merged} | {k: v for k, v in merged.items() if k not in JOB_FIELDS}
 
 
-def _safe(key: str, value: Any) -> Any:
-    if SECRET_KEY.search(key):
-        return "***"
+def _plain(value: Any) -> Any:
+    """SecretStr as its mask, whatever redaction is installed."""
     if isinstance(value, SecretStr):
         return str(value)
     if isinstance(value, dict):
-        return {k: _safe(str(k), v) for k, v in value.items()}
+        return {k: _plain(v) for k, v in value.items()}
     return value
 
 
-class JsonFormatter(logging.Formatter):
+class _Redacting(logging.Formatter):
+    def __init__(self, fmt: str | None = None, redaction: Redaction | None = None) -> None:
+        super().__init__(fmt)
+        self._redaction = redaction
+
+    @property
+    def redaction(self) -> Redaction:
+        return self._redaction or _installed
+
+
+class JsonFormatter(_Redacting):
     """One JSON object per line: ts, level, logger, message, the job fields, then any `extra=`."""
+
+    def __init__(self, redaction: Redaction | None = None) -> None:
+        super().__init__(redaction=redaction)
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -107,30 +144,33 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and key not in _NOT_FIELDS and key not in line:
                 line[key] = value
-        line = {k: _safe(k, v) for k, v in line.items()}
+        line = _plain(self.redaction.fields(line))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return self.redaction.text(json.dumps(line, ensure_ascii=False, default=str))
 
 
-class TextFormatter(logging.Formatter):
+class TextFormatter(_Redacting):
     """Human lines; the job fields of the log context trail in brackets."""
 
-    def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    def __init__(self, redaction: Redaction | None = None) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", redaction)
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
-        context = current()
-        tags = " ".join(f"{k}={_safe(k, context[k])}" for k in JOB_FIELDS if k in context)
-        return f"{text} [{tags}]" if tags else text
+        context = _plain(self.redaction.fields(current()))
+        tags = " ".join(f"{k}={context[k]}" for k in JOB_FIELDS if k in context)
+        return self.redaction.text(f"{text} [{tags}]" if tags else text)
 
 
-def formatter(fmt: str) -> logging.Formatter:
-    return JsonFormatter() if fmt == "json" else TextFormatter()
+def formatter(fmt: str, redaction: Redaction | None = None) -> logging.Formatter:
+    return JsonFormatter(redaction) if fmt == "json" else TextFormatter(redaction)
 
 
-def setup(level: str = "INFO", fmt: str = "text") -> None:
+def setup(level: str = "INFO", fmt: str = "text", redaction: Redaction | None = None) -> None:
+    """Log to stderr in `fmt`; with `redaction`, install it for every formatter (this one included)."""
+    if redaction is not None:
+        install_redaction(redaction)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter(fmt))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)

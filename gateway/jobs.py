@@ -20,6 +20,7 @@ from gateway.errors import ApiError
 from gateway.schemas import ErrorInfo, JobStatus, JobView, StepAwaitingApproval
 from intents.canonical import canonical_json, sha256
 from intents.errors import ErrorType
+from policies.redact import redact_keys
 from workflows import search_attributes as sa
 from workflows.dag import StepState
 from workflows.gpt import GptWorkflowStatus
@@ -27,7 +28,6 @@ from workflows.models import IntentState, Stage
 
 JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,199}$")
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
-SECRET_KEYS = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|private", re.I)
 
 
 def job_id_for(intent: str, inputs: dict[str, Any], idempotency_key: str | None = None) -> str:
@@ -46,17 +46,11 @@ def check_job_id(job_id: str) -> None:
         raise ApiError(404, "NotFound", f"no job {job_id[:80]!r}", field="job_id")
 
 
-def redact(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: "***" if SECRET_KEYS.search(str(k)) else redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
 
 
 def details_markdown(intent: str, mode: str, inputs: dict[str, Any]) -> str:
     """static_details for the Web UI: the inputs, secrets redacted, bounded in size."""
-    body = json.dumps(redact(inputs), indent=2, ensure_ascii=False, default=str)
+    body = json.dumps(redact_keys(inputs), indent=2, ensure_ascii=False, default=str)
     if len(body) > 4000:
         body = body[:4000] + "\n…"
     return f"**{intent}** ({mode} mode)\n\n```json\n{body}\n```"

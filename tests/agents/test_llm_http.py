@@ -89,7 +89,7 @@ async def test_a_wrong_key_is_an_auth_error_that_never_repeats_the_key(activity_
     acts = make_llm(llm_base_url=llm_api.base_url, llm_api_key="sk-wrong-key-0000")
     err = await chat_error(activity_env, acts, agent="Shield Core", message="report")
     assert (err.type, err.non_retryable) == (ErrorType.UPSTREAM_AUTH, True)
-    assert "401" in err.message and "Incorrect API key provided: ***" in err.message
+    assert "401" in err.message and "Incorrect API key provided: [redacted]" in err.message
     assert "sk-wrong-key-0000" not in err.message
 
 

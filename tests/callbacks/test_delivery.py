@@ -55,6 +55,16 @@ async def test_4xx_and_redirects_are_not_retried(env, callbacks, receiver, statu
     assert len(receiver.received) == 1  # the redirect to the metadata address was not followed
 
 
+async def test_a_receiver_that_quotes_our_signing_secret_is_quoted_without_it(env, callbacks, receiver):
+    receiver.error_body = f"signature mismatch: we expected HMAC key {SECRET}"
+    receiver.answer(401)
+    with pytest.raises(ApplicationError) as info:
+        await env.run(callbacks.deliver, delivery(receiver))
+    assert info.value.type == "UpstreamAuthError"
+    assert "signature mismatch: we expected HMAC key [redacted]" in info.value.message
+    assert SECRET not in info.value.message
+
+
 async def test_a_slow_receiver_times_out_and_is_retried(env, receiver):
     slow = CallbackActivities(Settings(callback_secret=SECRET, callback_allowlist=["127.0.0.1"], callback_timeout_s=0.2))
     receiver.delay_s = 1

@@ -10,8 +10,10 @@ import logging
 
 from pydantic import SecretStr
 
+from config import Settings
 from config.logs import JsonFormatter, TextFormatter, bind, log_context
 from tests.support.stack import isolated_stack
+from worker.logs import redaction
 
 
 @contextlib.contextmanager
@@ -47,7 +49,8 @@ async def test_the_gateway_access_line_names_the_job_and_intent(client, settings
 
 
 def test_secrets_are_masked_in_json_and_text_lines():
-    with captured("gpt_orchestrator.test", JsonFormatter()) as as_json, log_context(job_id="orch-1"):
+    clean = redaction(Settings(n8n_webhook_secret=SecretStr("n8n-shared-secret")))  # what worker/logs.py installs
+    with captured("gpt_orchestrator.test", JsonFormatter(clean)) as as_json, log_context(job_id="orch-1"):
         bind(intent="memory.write")
         logging.getLogger("gpt_orchestrator.test").info(
             "calling upstream", extra={"llm_api_key": "sk-live-123", "config": {"password": "hunter2"}, "key": SecretStr("s3")}
@@ -56,6 +59,20 @@ def test_secrets_are_masked_in_json_and_text_lines():
     assert (line["job_id"], line["intent"]) == ("orch-1", "memory.write")
     assert line["llm_api_key"] == "***" and line["config"] == {"password": "***"} and line["key"] == "**********"
 
-    with captured("gpt_orchestrator.test", TextFormatter()) as as_text, log_context(job_id="orch-2", intent="ssh.exec"):
+    with captured("gpt_orchestrator.test", TextFormatter(clean)) as as_text, log_context(job_id="orch-2", intent="ssh.exec"):
         logging.getLogger("gpt_orchestrator.test").info("hello")
     assert as_text.getvalue().rstrip().endswith("hello [job_id=orch-2 intent=ssh.exec]")
+
+
+def test_a_configured_secret_is_scrubbed_from_any_log_line_even_a_traceback():
+    clean = redaction(Settings(n8n_webhook_secret=SecretStr("n8n-shared-secret")))
+    log = logging.getLogger("gpt_orchestrator.test")
+    for formatter in (JsonFormatter(clean), TextFormatter(clean)):
+        with captured("gpt_orchestrator.test", formatter) as stream:
+            log.warning("n8n said: wrong secret n8n-shared-secret", extra={"body": {"echo": "n8n-shared-secret"}})
+            try:
+                raise RuntimeError("peer echoed n8n-shared-secret")
+            except RuntimeError:
+                log.exception("failed")
+        text = stream.getvalue()
+        assert "n8n-shared-secret" not in text and text.count("[redacted]") >= 3, text

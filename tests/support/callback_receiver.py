@@ -25,6 +25,7 @@ class CallbackReceiver:
         self.received: list[Received] = []
         self._statuses: list[int] = []
         self.delay_s = 0.0
+        self.error_body = ""  # sent with every non-2xx answer (a receiver explaining itself)
         self._server = BackgroundServer(Starlette(routes=[Route("/{path:path}", self._receive, methods=["POST"])]))
 
     @property
@@ -45,7 +46,8 @@ class CallbackReceiver:
             await asyncio.sleep(self.delay_s)
         status = self._statuses.pop(0) if self._statuses else 204
         headers = {"Location": "http://169.254.169.254/"} if 300 <= status < 400 else None
-        return Response(status_code=status, headers=headers)
+        body = self.error_body if status >= 300 else ""
+        return Response(body, status_code=status, headers=headers, media_type="text/plain" if body else None)
 
     def __enter__(self) -> CallbackReceiver:
         self._server.start()

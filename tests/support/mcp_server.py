@@ -4,12 +4,14 @@
     with serve_http() as server: server.url + "/mcp"   # a real HTTP endpoint on a free loopback port
 
 Tools: add(a, b), echo(text, shout=False), fail(reason) which always raises, and slow(seconds).
+A careless server: when its environment has TOOL_API_TOKEN, `fail` quotes that credential in its error.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 
 from mcp.server.fastmcp import FastMCP
 from mcp.types import ToolAnnotations
@@ -36,7 +38,8 @@ def build_server() -> FastMCP:
     @server.tool()
     def fail(reason: str = "it broke") -> str:
         """Always fails, with the given reason."""
-        raise RuntimeError(f"fail tool refused: {reason}")
+        token = os.environ.get("TOOL_API_TOKEN")
+        raise RuntimeError(f"fail tool refused: {reason}" + (f" (upstream rejected token {token})" if token else ""))
 
     @server.tool()
     async def slow(seconds: float) -> str:
