@@ -57,7 +57,7 @@ INJECTIONS: list[tuple[str, str]] = [
     ("journalctl -n 999999", "number from 1 to 10000"),
     ("journalctl --vacuum-time=1s -n 1", "deletes or rewrites journal files"),
     ("systemctl restart nginx", "changes system state"),
-    ("systemctl -H otherhost status sshd", "option -H is not allowed"),
+    ("systemctl -H otherhost status sshd", "talks to another host"),
     ("docker run alpine", "changes containers"),
     ("ip addr flush dev eth0", "changes network configuration"),
     ("hostname pwned", "takes no operands"),
@@ -65,5 +65,5 @@ INJECTIONS: list[tuple[str, str]] = [
     ("free -s 1", "repeats"),
     ("dmesg -C", "clears the kernel ring buffer"),
     ("ss -K dst 10.0.0.1", "kills sockets"),
-    ("du --files0-from=/etc/shadow", "reads its list of paths from a file"),
+    ("du --files0-from=/etc/shadow", "reads a list of paths"),
 ]

@@ -8,6 +8,7 @@ from temporalio.exceptions import ApplicationError
 from intents.errors import ErrorType
 from intents.ssh import SshPeekInput
 from tests.ssh.corpus import INJECTIONS
+from tests.ssh.peek_corpus import ALL_ESCAPES
 
 
 async def test_an_operator_checks_disk_space(ssh, env):
@@ -49,3 +50,18 @@ async def test_an_unknown_host_is_refused_naming_the_known_ones(ssh, env):
         await env.run(ssh.peek, SshPeekInput(host="10.0.0.1", command="uptime"))
     assert caught.value.type == ErrorType.UNKNOWN_HOST and caught.value.non_retryable
     assert "web-1" in caught.value.message
+
+
+async def test_the_whole_escape_corpus_is_refused_by_the_activity_and_never_reaches_the_host(ssh, env, sshd):
+    """A request that reaches the worker without the gateway: the peek activity's own re-check refuses it.
+
+    The `recorder` host only logs what sshd received; its log stays unchanged.
+    """
+    before = sshd.recorded_commands()
+    for command, reason in ALL_ESCAPES:
+        inputs = SshPeekInput.model_construct(host="recorder", command=command)
+        with pytest.raises(ApplicationError) as caught:
+            await env.run(ssh.peek, inputs)
+        assert caught.value.type == ErrorType.UNSAFE_COMMAND and caught.value.non_retryable, command
+        assert reason in caught.value.message, command
+    assert sshd.recorded_commands() == before
