@@ -14,6 +14,7 @@ from temporalio.client import WorkflowFailureError
 
 from gateway.jobs import failure_info
 from intents.spec import Mode
+from policies.ssh_exec import classify_danger
 from tests.ssh.peek_corpus import ALL_ESCAPES, BENIGN, ESCAPES
 from tests.support.sshd import RealSshd
 from workflows.intent import IntentWorkflow
@@ -43,8 +44,13 @@ async def test_the_recorder_does_log_what_arrives(ssh_stack, sshd):
 
 
 async def test_a_workflow_started_without_the_gateway_is_refused_by_the_worker(ssh_stack, client, sshd):
-    """Bypass the gateway's precheck: start IntentWorkflow directly; the worker's own re-check refuses."""
-    sample = [cases[0] for cases in ESCAPES.values()] + [cases[1] for cases in ESCAPES.values()]
+    """Bypass the gateway's precheck: start IntentWorkflow directly; the worker's own re-check refuses.
+
+    Two escapes of each family. Ones the exec danger classifier flags (`df -h; rm -rf /`) are left out:
+    ssh.preflight holds those for a human first, and the peek activity refuses them after an approval
+    (tests/ssh/test_peek_activity.py runs the whole corpus through the activity itself).
+    """
+    sample = [c for cases in ESCAPES.values() for c in cases[:3] if not classify_danger(c[0])]
     before = sshd.recorded_commands()
     async with ssh_stack() as (_http, local):
         for command, reason in sample:
