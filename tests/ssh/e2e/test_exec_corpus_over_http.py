@@ -7,12 +7,15 @@ command that slipped through would show up there without ever running anywhere.
 from __future__ import annotations
 
 import asyncio
+import json
 
 from tests.ssh.exec_corpus import ALL, BENIGN, WITHIN_THE_AREA
 
 
 async def send(http, command: str):
-    return await http.post("/orchestrate", json={"intent": "ssh.exec", "inputs": {"host": "recorder", "command": command}})
+    # ASCII-escaped JSON, so commands holding lone surrogates reach the gateway as a client could send them.
+    body = json.dumps({"intent": "ssh.exec", "inputs": {"host": "recorder", "command": command}})
+    return await http.post("/orchestrate", content=body, headers={"Content-Type": "application/json"})
 
 
 async def test_no_evasive_command_runs_unapproved(ssh_stack, sshd):
