@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
+from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 
 from activities.ssh import SshActivities
@@ -41,7 +42,11 @@ async def test_no_dangerous_command_reaches_a_host_without_approval(ssh, env, ss
     for n, dangerous in enumerate(DANGEROUS):
         marker = sshd.marker_dir / f"danger-{n}-{uuid.uuid4().hex}"
         try:
-            await env.run(ssh.exec, SshExecInput(host="recorder", command=f"touch {marker} && {dangerous}"))
+            inputs = SshExecInput(host="recorder", command=f"touch {marker} && {dangerous}")
+        except ValidationError:  # not even valid input (a lone surrogate): the gateway answers 422
+            continue
+        try:
+            await env.run(ssh.exec, inputs)
             ran.append(dangerous)
         except ApplicationError as err:
             assert err.type == ErrorType.UNSAFE_COMMAND and err.non_retryable, dangerous
