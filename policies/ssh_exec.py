@@ -11,7 +11,9 @@ The rule fails closed. A command runs at once only when every part of it is unde
    - a known writing program (rm, mkdir, cp, mv, chmod, tee, …) whose every target lies inside
      the host's `writable` area (empty by default), or
    - matched by one of the host's `auto_approve` argv patterns;
-3. every redirection writes only to /dev/null or inside the writable area.
+3. every redirection writes only to /dev/null (or stdout/stderr) or inside the writable area, and
+   nothing reads process state (/proc/<pid>, `environ`), devices (/dev/sda, /dev/tcp/…) or
+   secret files (/etc/shadow, ~/.ssh/…).
 
 Anything else comes back with a risk line saying why, and the job waits for approval. A wrapper
 (`sudo`, `timeout`, `nice`, plain `env`) is looked through: the command it runs is judged instead.
@@ -29,9 +31,24 @@ import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from policies.getopt import NotUnderstood, Opt, Options, Parsed, flag, optional, opts, short_only, valued
+from policies.getopt import (
+    NotUnderstood,
+    Opt,
+    Options,
+    Parsed,
+    flag,
+    optional,
+    opts,
+    valued,
+)
 from policies.refusal import Refusal
-from policies.shell_parse import BASH_ONLY_OPERATORS, READ_OPERATORS, WRITE_OPERATORS, SimpleCommand, parse_script
+from policies.shell_parse import (
+    BASH_ONLY_OPERATORS,
+    READ_OPERATORS,
+    WRITE_OPERATORS,
+    SimpleCommand,
+    parse_script,
+)
 from policies.ssh_peek import check_peek
 
 MAX_DEPTH = 4
@@ -45,7 +62,6 @@ READABLE_PROC = frozenset({"/proc/loadavg", "/proc/meminfo", "/proc/cpuinfo", "/
                            "/proc/partitions", "/proc/filesystems", "/proc/net/dev"})  # fmt: skip
 SECRET_FILES = re.compile(r"^/etc/(g?shadow|sudoers)|/\.ssh/|\.(pem|key)$|^/root(/|$)|/\.(netrc|pgpass|aws|docker)(/|$)")
 BIN_DIRS = frozenset({"/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"})
-_ENVIRON = re.compile(r"(^|/)environ$")
 
 
 @dataclass(frozen=True)
@@ -63,8 +79,8 @@ class HostRules:
 def normalize_area(path: str) -> str:
     if not path.startswith("/"):
         raise ValueError(f"writable path {path!r} must be absolute")
-    norm = posixpath.normpath(path)
-    if norm == "/" or norm.startswith("//"):
+    norm = "/" + posixpath.normpath(path).lstrip("/")  # POSIX keeps a leading `//`; we do not
+    if norm == "/":
         raise ValueError("the whole filesystem cannot be a writable area")
     if ".." in path.split("/"):
         raise ValueError(f"writable path {path!r} must not contain '..'")
