@@ -39,6 +39,26 @@ class Settings(BaseSettings):
     # --- Temporal ----------------------------------------------------------------------
     temporal_address: str = Field(default="127.0.0.1:7233", description="Temporal frontend host:port.")
     temporal_namespace: str = Field(default="default", description="Temporal namespace.")
+    # Production clusters and Temporal Cloud: the standard TEMPORAL_* client settings (temporalio.envconfig).
+    temporal_profile: str | None = Field(
+        default=None, description="Profile to use from the Temporal client config file (TOML)."
+    )
+    temporal_config_file: Path | None = Field(
+        default=None,
+        description="Temporal client config file (TOML, with profiles); default: the CLI's, ~/.config/temporalio/temporal.toml.",
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None, description="API key for Temporal Cloud or a cluster that takes one (turns TLS on)."
+    )
+    temporal_tls: bool | None = Field(default=None, description="Connect with TLS (implied by a certificate or API key).")
+    temporal_tls_client_cert_path: Path | None = Field(default=None, description="Client certificate for mTLS (PEM).")
+    temporal_tls_client_key_path: Path | None = Field(default=None, description="Client private key for mTLS (PEM).")
+    temporal_tls_server_ca_cert_path: Path | None = Field(
+        default=None, description="CA that signed the server's certificate (PEM), for a private CA."
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None, description="Server name to verify in the server's certificate (SNI)."
+    )
     task_queue: str = Field(default="orchestrator", description="Default task queue for workflows and activities.")
 
     # --- Data / dev launcher -----------------------------------------------------------
