@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     temporal_address: str = Field(default="127.0.0.1:7233", description="Temporal frontend host:port.")
     temporal_namespace: str = Field(default="default", description="Temporal namespace.")
     task_queue: str = Field(default="orchestrator", description="Default task queue for workflows and activities.")
+    temporal_rpc_timeout_s: float = Field(
+        default=4.0,
+        gt=0,
+        le=30,
+        description="Deadline of one gateway call to Temporal (retries included); past it the route answers 503 `TemporalUnavailable`.",
+    )
 
     # --- Data / dev launcher -----------------------------------------------------------
     data_dir: Path = Field(default=Path(".data"), description="Dev data: Temporal SQLite DB, Chroma files, API key.")
