@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from temporalio.service import RPCError, RPCStatusCode
 
+from config.agents import AgentConfigError
+from config.hosts import InventoryError
 from config.logs import bind, current
 from intents.errors import ErrorType
 
@@ -131,6 +133,15 @@ def install(app: FastAPI) -> None:
             return _api_error_response(request, outage)
         log.error("Temporal refused a gateway call: %s %s", exc.status.name, exc.message)
         return JSONResponse(error_body(ErrorType.INTERNAL, "internal error; see gateway logs"), status_code=500)
+
+    async def _misconfigured(request: Request, exc: Exception):
+        """A config file a route needs is wrong: the operator's to fix (`gpt-orchestrator check-config`)."""
+        message = str(exc) if isinstance(exc, InventoryError) else f"AGENTS_FILE: {exc}"
+        kind = ErrorType.MISCONFIGURED
+        return _api_error_response(request, ApiError(status_for(kind), kind, message))
+
+    app.add_exception_handler(InventoryError, _misconfigured)
+    app.add_exception_handler(AgentConfigError, _misconfigured)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):
