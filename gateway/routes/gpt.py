@@ -87,6 +87,8 @@ async def _status(request: Request, workflow_id: str) -> GptWorkflowStatus:
         status = await handle.query(GptWorkflow.status)
     except Exception as exc:  # no worker to answer: say so rather than guess
         raise ApiError(503, "WorkerUnavailable", "no worker answered the status query; is a worker running?") from exc
+    if (closed := _CLOSED_STATE.get(desc.status)) is not None:
+        status.state = GptRunState(closed)  # terminated or timed out from outside: the run never said so itself
     return await jobs.with_step_approvals(client, status)
 
 
