@@ -15,12 +15,29 @@ from datetime import timedelta
 
 import google.protobuf.message
 from temporalio.client import Client, Interceptor
-from temporalio.service import ServiceClient
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+from temporalio.service import RetryConfig, ServiceClient
 
 from config import Settings
 from config.temporal import connect
 from gateway.errors import ApiError, status_for
 from intents.errors import ErrorType
+
+# The gateway's own connection gives up on an unreachable Temporal after ~1 s of retries (the client is
+# told 503 + Retry-After) rather than retrying for 10 s, and so before the SDK core starts logging a
+# warning per retry. A connection shared with a worker (`make dev`) keeps the worker's retries.
+GATEWAY_RETRIES = RetryConfig(max_retries=4)
+_runtime: Runtime | None = None
+
+
+def gateway_runtime() -> Runtime:
+    """The SDK runtime of the gateway's own connection, made once per process: the default one, less the
+    core's warning per retried call (an outage is reported once per request, on its access line)."""
+    global _runtime
+    if _runtime is None:
+        quiet = TelemetryFilter(core_level="WARN", other_level="ERROR").formatted() + ",temporalio_client::retry=ERROR"
+        _runtime = Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=quiet)))
+    return _runtime
 
 # RPCs that wait server-side for something to happen; the route bounds how long it waits for them.
 LONG_POLLS = frozenset({"poll_workflow_execution_update", "update_workflow_execution", "execute_multi_operation"})
@@ -91,7 +108,10 @@ class TemporalLink:
         async with self._lock:
             if self._client is None:
                 try:
-                    opened = await asyncio.wait_for(connect(self._settings, interceptors=self._interceptors), timeout=self._deadline_s)
+                    opened = await asyncio.wait_for(
+                        connect(self._settings, interceptors=self._interceptors, retry_config=GATEWAY_RETRIES, runtime=gateway_runtime()),
+                        timeout=self._deadline_s,
+                    )
                 except Exception as exc:
                     raise TemporalUnavailable(f"cannot reach Temporal at {self._settings.temporal_address}") from exc
                 self._client = with_deadline(opened, self._deadline_s)
