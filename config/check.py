@@ -48,6 +48,7 @@ def check_settings(settings: Settings) -> Report:
     _check_inventory(settings, report)
     _check_agents(settings, report)
     _check_mcp_servers(settings, report)
+    _check_intents(settings, report)
     return report
 
 
@@ -92,3 +93,22 @@ def _check_mcp_servers(settings: Settings, report: Report) -> None:
     for name, server in settings.mcp_servers.items():
         if server.command is not None and shutil.which(server.command[0]) is None:
             report.problems.append(f"MCP_SERVERS: server {name!r}: command: {server.command[0]!r} is not on PATH")
+
+
+def _check_intents(settings: Settings, report: Report) -> None:
+    """EXTRA_INTENT_MODULES import, and INTENT_ROUTES agrees with every registered intent (what the
+    gateway checks when it starts). Imported here, late: the intents package itself reads config."""
+    import importlib
+
+    from intents import registry
+    from intents.routing import RoutingConflict, RoutingTable
+
+    for module in settings.extra_intent_modules:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # noqa: BLE001 - any import failure is this setting's problem
+            report.problems.append(f"EXTRA_INTENT_MODULES: {module!r} does not import: {type(exc).__name__}: {exc}")
+    try:
+        RoutingTable.with_overrides(settings.intent_routes).check_intents(registry.all_intents())
+    except (RoutingConflict, ValueError) as exc:
+        report.problems.append(f"INTENT_ROUTES: {exc}")

@@ -50,6 +50,8 @@ def test_each_broken_configuration_is_named_without_a_traceback(tmp_path):
         "mcp shape": ({"MCP_SERVERS": '{"files": {}}'}, "MCP_SERVERS: files: "),
         "a number": ({"SYNC_TIMEOUT_S": "soon"}, "SYNC_TIMEOUT_S: "),
         "blank key": ({"API_KEY": "  "}, "API_KEY: is set but blank"),
+        "extra module": ({"EXTRA_INTENT_MODULES": '["no_such_module_here"]'}, "EXTRA_INTENT_MODULES: 'no_such_module_here'"),
+        "routes": ({"INTENT_ROUTES": '{"memory.*": "flow"}'}, "INTENT_ROUTES: "),
     }  # fmt: skip
     for case, (env, says) in cases.items():
         done = check_config(clean_env(tmp_path, **env))
