@@ -148,7 +148,7 @@ def parse_inventory(text: str, base_dir: Path) -> Inventory:
         try:
             host = SshHost.model_validate({**entry, "name": str(name)})
         except ValidationError as err:
-            raise InventoryError(f"host {name!r}: {err}") from err
+            raise InventoryError(f"host {name!r}: {_problems(err)}") from None
         hosts.append(
             host.model_copy(
                 update={
@@ -160,16 +160,32 @@ def parse_inventory(text: str, base_dir: Path) -> Inventory:
     return Inventory(hosts)
 
 
+def _problems(err: ValidationError) -> str:
+    """pydantic's errors as `field: reason; ...`, without the submitted values."""
+    out = []
+    for e in err.errors():
+        field = ".".join(str(p) for p in e["loc"]) or "host"
+        reason = e["msg"]
+        if e["type"] != "missing" and e.get("input") in ("", None):
+            reason = "is empty" + (" (was $USER unset when the file was written? use $(id -un))" if field == "user" else "")
+        out.append(f"{field}: {reason}")
+    return "; ".join(out)
+
+
 def load_inventory(settings: Settings) -> Inventory:
-    """Read the configured inventory; an explicitly configured but missing file is an error."""
+    """Read the configured inventory; an explicitly configured but missing file is an error.
+    Every InventoryError names the setting and file: `SSH_HOSTS_FILE (path): host 'x': field: reason`."""
     path = inventory_path(settings)
     if path is None:
         return Inventory()
     try:
         text = path.read_text()
     except OSError as err:
-        raise InventoryError(f"cannot read SSH inventory {path}: {err}") from err
-    return parse_inventory(text, path.parent)
+        raise InventoryError(f"SSH_HOSTS_FILE ({path}): cannot read SSH inventory: {err.strerror}") from None
+    try:
+        return parse_inventory(text, path.parent)
+    except InventoryError as err:
+        raise InventoryError(f"SSH_HOSTS_FILE ({path}): {err}") from None
 
 
 _cached: dict[Path | None, tuple[int, Inventory]] = {}

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         default=None, description="Server name to verify in the server's certificate (SNI)."
     )
     task_queue: str = Field(default="orchestrator", description="Default task queue for workflows and activities.")
+    temporal_rpc_timeout_s: float = Field(
+        default=4.0,
+        gt=0,
+        le=30,
+        description="Deadline of one gateway call to Temporal (retries included); past it the route answers 503 `TemporalUnavailable`.",
+    )
 
     # --- Data / dev launcher -----------------------------------------------------------
     data_dir: Path = Field(default=Path(".data"), description="Dev data: Temporal SQLite DB, Chroma files, API key.")

@@ -13,6 +13,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from temporalio.service import RPCError, RPCStatusCode
+
+from config.agents import AgentConfigError
+from config.hosts import InventoryError
+from config.logs import bind, current
 from intents.errors import ErrorType
 
 log = logging.getLogger("gpt_orchestrator.gateway")
@@ -43,8 +48,15 @@ STATUS_BY_ERROR_TYPE: dict[str, int] = {
     ErrorType.INVALID_DEFINITION: 400,
     "StepFailed": 502,
     "ActivityTimeout": 504,
+    ErrorType.TEMPORAL_UNAVAILABLE: 503,
+    ErrorType.MISCONFIGURED: 503,
     ErrorType.INTERNAL: 500,
 }
+
+# 503s that clear by themselves (Temporal back) or by an operator (a fixed config): when to ask again.
+RETRY_AFTER_S: dict[str, int] = {ErrorType.TEMPORAL_UNAVAILABLE: 5, ErrorType.MISCONFIGURED: 60}
+# RPC statuses that mean "Temporal is not there" rather than "this request is wrong".
+OUTAGE_STATUSES = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
 
 
 def status_for(error_type: str | None, default: int = 500) -> int:
@@ -91,11 +103,45 @@ def validation_details(errors: list[dict[str, Any]], prefix: str = "") -> list[d
     return out
 
 
+def _job_id(request: Request) -> str | None:
+    """The job the failed request was about: from the path, or bound by the route once it knew it."""
+    params = request.path_params or {}
+    return params.get("job_id") or params.get("workflow_id") or current().get("job_id")
+
+
+def _api_error_response(request: Request, exc: ApiError) -> JSONResponse:
+    headers = dict(exc.headers or {})
+    if exc.error_type in RETRY_AFTER_S:
+        headers.setdefault("Retry-After", str(RETRY_AFTER_S[exc.error_type]))
+        # Said once, on the request's access line (gateway/telemetry.py): no traceback, no second line.
+        bind(error_type=exc.error_type, error=exc.message)
+    job_id = exc.job_id or _job_id(request)
+    body = error_body(exc.error_type, exc.message, field=exc.field, details=exc.details, job_id=job_id)
+    return JSONResponse(body, status_code=exc.status, headers=headers or None)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError):
-        body = error_body(exc.error_type, exc.message, field=exc.field, details=exc.details, job_id=exc.job_id)
-        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+    async def _api_error(request: Request, exc: ApiError):
+        return _api_error_response(request, exc)
+
+    @app.exception_handler(RPCError)
+    async def _rpc_error(request: Request, exc: RPCError):
+        if exc.status in OUTAGE_STATUSES:
+            kind = ErrorType.TEMPORAL_UNAVAILABLE
+            outage = ApiError(status_for(kind), kind, f"Temporal is unavailable ({exc.status.name.lower()}); retry later")
+            return _api_error_response(request, outage)
+        log.error("Temporal refused a gateway call: %s %s", exc.status.name, exc.message)
+        return JSONResponse(error_body(ErrorType.INTERNAL, "internal error; see gateway logs"), status_code=500)
+
+    async def _misconfigured(request: Request, exc: Exception):
+        """A config file a route needs is wrong: the operator's to fix (`gpt-orchestrator check-config`)."""
+        message = str(exc) if isinstance(exc, InventoryError) else f"AGENTS_FILE: {exc}"
+        kind = ErrorType.MISCONFIGURED
+        return _api_error_response(request, ApiError(status_for(kind), kind, message))
+
+    app.add_exception_handler(InventoryError, _misconfigured)
+    app.add_exception_handler(AgentConfigError, _misconfigured)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):

@@ -68,6 +68,8 @@ class McpCatalogCache:
                     ),
                     timeout=timeout,
                 )
+            except ApiError:  # TemporalUnavailable: said as it is
+                raise
             except asyncio.TimeoutError:
                 raise McpCatalogUnavailable(f"no worker listed the MCP tools within {timeout:g}s; is a worker running?") from None
             except Exception as exc:  # a failed listing run: say so, do not 500

@@ -1,10 +1,12 @@
-"""The `gpt-orchestrator` command: dev | worker | gateway | replay | reset-point | actions-schema."""
+"""The `gpt-orchestrator` command: dev | worker | gateway | check-config | replay | reset-point | actions-schema."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+
+from pydantic import ValidationError
 
 from config import get_settings
 from worker import logs
@@ -14,6 +16,14 @@ def _dev(args: argparse.Namespace) -> None:
     from worker.dev import run_dev
 
     asyncio.run(run_dev(get_settings()))
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from config.check import check_settings
+
+    report = check_settings(get_settings())
+    print(report.render(), file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1
 
 
 def _worker(args: argparse.Namespace) -> None:
@@ -74,6 +84,10 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gpt-orchestrator", description="Durable orchestration on Temporal.")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("dev", help="run Temporal dev server + worker + gateway (what `make dev` runs)").set_defaults(fn=_dev)
+    sub.add_parser(
+        "check-config",
+        help="validate settings, SSH inventory, agents, MCP servers and API keys; exit 1 naming each problem",
+    ).set_defaults(fn=_check_config)
     w = sub.add_parser("worker", help="run a worker")
     w.add_argument("--zone", help="serve only this zone's task queue (e.g. SSH activities inside a private network)")
     w.set_defaults(fn=_worker)
@@ -109,7 +123,15 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logs.setup(get_settings(), args.command)
+    try:
+        settings = get_settings()
+    except ValidationError as exc:  # a bad environment variable: name it, no traceback
+        from config.check import settings_problems
+
+        print("\n".join(f"error: {p}" for p in settings_problems(exc)), file=sys.stderr)
+        print("check-config: the settings are invalid; nothing was started", file=sys.stderr)
+        return 1
+    logs.setup(settings, args.command)
     try:
         return args.fn(args) or 0
     except KeyboardInterrupt:

@@ -9,12 +9,14 @@ Ctrl-C stops all three, in order.
 from __future__ import annotations
 
 import secrets
+import sys
 from pathlib import Path
 
 import uvicorn
 from pydantic import SecretStr
 
 from config import Settings, tracing
+from config.check import check_settings
 from gateway.app import create_app
 from worker.devserver import DevServer
 from worker.signals import serve_until_stopped
@@ -41,7 +43,15 @@ def ensure_api_key(settings: Settings) -> tuple[Settings, str]:
 DEV_SERVICE = "gpt-orchestrator-dev"  # one process hosts gateway and worker: one trace service
 
 
+class ConfigurationInvalid(SystemExit):
+    """`make dev` refuses to start on a configuration problem; the report was printed."""
+
+
 async def run_dev(settings: Settings) -> None:
+    report = check_settings(settings)  # what `gpt-orchestrator check-config` says, before anything starts
+    if not report.ok:
+        print(report.render(), file=sys.stderr, flush=True)
+        raise ConfigurationInvalid(1)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings, key_source = ensure_api_key(settings)
     host, _, port = settings.temporal_address.rpartition(":")

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         FLEET_ACTIVITY, AgentOutcome, AgentOutcomeStatus, FleetLookup, FleetMembers, FleetRequest, FleetResult, FleetRun,
     )  # fmt: skip
     from intents.spec import RetrySpec
+    from workflows import details
     from workflows import search_attributes as sa
     from workflows import steps
 
@@ -31,6 +32,16 @@ class FleetWorkflow:
 
     @workflow.run
     async def run(self, run: FleetRun) -> FleetResult:
+        started = workflow.now()
+        try:
+            result = await self._gather(run)
+        except details.CLOSING as err:
+            details.ended_by(err)
+            raise
+        details.succeeded(started, f" ({result.succeeded}/{len(result.agents)} agents answered, {result.failed} failed)")
+        return result
+
+    async def _gather(self, run: FleetRun) -> FleetResult:
         req = run.request
         members = run.members or await self._members(req.category)
         workflow.upsert_search_attributes([sa.FLEET.value_set(members.category), sa.AGENT.value_set(members.agents)])

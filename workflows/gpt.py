@@ -18,6 +18,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
+    from workflows import details
     from workflows import search_attributes as sa
     from workflows import steps
     from workflows.dag import CHAT_ACTIONS, DagRun, GptWorkflowDefinition, StepRecord, StepState, chat_text
@@ -29,6 +30,9 @@ class GptRunState(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # Only Temporal knows these (the run was stopped from outside); the gateway reads them from it.
+    TERMINATED = "terminated"
+    TIMED_OUT = "timed_out"
 
 
 class GptWorkflowInput(BaseModel):
@@ -82,12 +86,14 @@ class GptWorkflow:
             if self._started_at is None:
                 self._run.abort(self._ended_at, reason="cancelled before it was executed")
             self._set_state(GptRunState.CANCELLED)
+            workflow.set_current_details("cancelled")
             raise
         self._ended_at = workflow.now()
         if self._run.status.value == "failed":
             self._set_state(GptRunState.FAILED)
             failed = [r for r in self._run.records.values() if r.state in (StepState.FAILED, StepState.CANCELLED)]
             first = failed[0]
+            workflow.set_current_details(f"failed: StepFailed (step {first.step_id!r} {first.state})")
             raise ApplicationError(
                 f"step {first.step_id!r} {first.state}: {first.error or first.reason or ''}".strip(),
                 self.status().model_dump(mode="json"),
@@ -95,6 +101,7 @@ class GptWorkflow:
                 non_retryable=True,
             )
         self._set_state(GptRunState.SUCCEEDED)
+        details.succeeded(self._started_at or self._created_at)
         return self.status()
 
     async def _drive(self) -> None:

@@ -15,6 +15,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, is_cancelled_exception
 from temporalio.workflow import ParentClosePolicy
 
+from workflows import details
 from workflows.callback import CallbackWorkflow
 
 with workflow.unsafe.imports_passed_through():
@@ -95,13 +96,22 @@ class IntentWorkflow:
             duration_ms = int((workflow.now() - started).total_seconds() * 1000)
             result = IntentResult(intent=req.intent, mode=req.mode, result=output, duration_ms=duration_ms, approval=approval)
             job |= {"status": "success", "result": output, "duration_ms": duration_ms}
+            details.succeeded(started)
             return result
         except ApplicationError as err:
             job |= {"status": CLOSED_STATUS_BY_ERROR.get(err.type or "", "error"), "error": error_document(err)}
+            if err.type == ErrorType.REJECTED and self._decision is not None:
+                workflow.set_current_details(f"rejected by {self._decision.approver}")
+            elif err.type == ErrorType.EXPIRED:
+                workflow.set_current_details("expired: no decision in time; nothing was run")
+            else:
+                details.ended_by(err)
             raise
         except BaseException as err:
             if is_cancelled_exception(err):
                 job |= {"status": "cancelled", "error": {"type": "Cancelled", "message": "the job was cancelled"}}
+            if isinstance(err, details.CLOSING):
+                details.ended_by(err)
             raise
         finally:
             self._state.stage = Stage.DONE

@@ -20,7 +20,7 @@ from temporalio.service import RPCError
 
 from gateway import jobs
 from gateway.auth import principal, require_token
-from gateway.errors import ApiError
+from gateway.errors import OUTAGE_STATUSES, ApiError
 from gateway.schemas import ErrorResponse
 from intents.fleets import FleetMembers, FleetRequest, FleetResult, FleetRun
 from intents.orchestration import agents_for, check_definition, check_fleet
@@ -87,6 +87,8 @@ async def _status(request: Request, workflow_id: str) -> GptWorkflowStatus:
         status = await handle.query(GptWorkflow.status)
     except Exception as exc:  # no worker to answer: say so rather than guess
         raise ApiError(503, "WorkerUnavailable", "no worker answered the status query; is a worker running?") from exc
+    if (closed := _CLOSED_STATE.get(desc.status)) is not None:
+        status.state = GptRunState(closed)  # terminated or timed out from outside: the run never said so itself
     return await jobs.with_step_approvals(client, status)
 
 
@@ -153,6 +155,8 @@ async def execute_workflow(request: Request, workflow_id: str = WorkflowId, wait
     except WorkflowUpdateFailedError as exc:
         raise ApiError(409, "AlreadyExecuted", getattr(exc.cause, "message", str(exc)), field="workflow_id") from None
     except RPCError as exc:
+        if exc.status in OUTAGE_STATUSES:
+            raise
         raise ApiError(409, "WorkflowClosed", f"the workflow is closed ({exc.message})", field="workflow_id") from None
     seconds = request.app.state.settings.sync_timeout_s if wait is None else wait
     kind, _ = await _wait(handle, seconds)

@@ -9,7 +9,7 @@ from temporalio.service import RPCError
 
 from gateway import jobs
 from gateway.auth import require_token
-from gateway.errors import ApiError, status_for
+from gateway.errors import OUTAGE_STATUSES, ApiError, status_for
 from gateway.routes.orchestrate import answer, resolve_spec
 from gateway.schemas import DecisionRecorded, ErrorResponse, JobStatus, JobView, OrchestrateAccepted, OrchestrateSuccess
 from intents.approval import Approval, DecisionRequest
@@ -55,6 +55,8 @@ async def _decide(request: Request, job_id: str, update: str, decision: Decision
             ) from None
         raise ApiError(409, "NotAwaitingApproval", reason, field="job_id", job_id=job_id) from None
     except RPCError as exc:
+        if exc.status in OUTAGE_STATUSES:
+            raise
         raise ApiError(409, "NotAwaitingApproval", f"this job is not awaiting approval ({exc.message})", field="job_id", job_id=job_id) from None
     spec = resolve_spec(intent)
     settings = request.app.state.settings

@@ -1,0 +1,114 @@
+"""`gpt-orchestrator check-config` (and the first thing `make dev` does): every configuration mistake,
+named by its setting, file and field, before anything starts. No tracebacks: one line per problem.
+
+Problems stop start-up; notes (a key file missing here may exist on the worker's machine) do not.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from config.agents import AgentConfigError, AgentRegistry, resolve_endpoint
+from config.hosts import InventoryError, inventory_path, load_inventory
+from config.settings import Settings
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def render(self) -> str:
+        lines = [f"error: {p}" for p in self.problems] + [f"note: {n}" for n in self.notes]
+        verdict = "configuration OK" if self.ok else f"{len(self.problems)} configuration problem(s); nothing was started"
+        return "\n".join([*lines, f"check-config: {verdict}"])
+
+
+def settings_problems(exc: ValidationError) -> list[str]:
+    """pydantic-settings' errors as `ENV_NAME: field: reason`, without the submitted values (secrets)."""
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        name = loc[0].upper() if loc else "settings"
+        rest = ".".join(loc[1:])
+        out.append(f"{name}: {rest + ': ' if rest else ''}{err.get('msg', 'invalid')}")
+    return out
+
+
+def check_settings(settings: Settings) -> Report:
+    report = Report()
+    _check_api_keys(settings, report)
+    _check_inventory(settings, report)
+    _check_agents(settings, report)
+    _check_mcp_servers(settings, report)
+    _check_intents(settings, report)
+    return report
+
+
+def _check_api_keys(settings: Settings, report: Report) -> None:
+    secrets = {"API_KEY": settings.api_key, "METRICS_TOKEN": settings.metrics_token, "CALLBACK_SECRET": settings.callback_secret}
+    secrets |= {"LLM_API_KEY": settings.llm_api_key, "EMBEDDINGS_API_KEY": settings.embeddings_api_key}
+    for name, value in secrets.items():
+        if value is not None and not value.get_secret_value().strip():
+            report.problems.append(f"{name}: is set but blank (unset it, or give it a value)")
+    if settings.api_key is None:
+        report.notes.append("API_KEY: unset; `make dev` generates one, `gpt-orchestrator gateway` answers 503 until it is set")
+
+
+def _check_inventory(settings: Settings, report: Report) -> None:
+    try:
+        inventory = load_inventory(settings)
+    except InventoryError as exc:
+        report.problems.append(str(exc))
+        return
+    path = inventory_path(settings)
+    for host in inventory:
+        for what in ("key_file", "known_hosts_file"):
+            file = getattr(host, what)
+            if not file.exists():
+                report.notes.append(f"SSH_HOSTS_FILE ({path}): host {host.name!r}: {what}: {file} does not exist on this machine")
+
+
+def _check_agents(settings: Settings, report: Report) -> None:
+    try:
+        registry = AgentRegistry.from_settings(settings)
+    except AgentConfigError as exc:
+        report.problems.append(f"AGENTS_FILE: {exc}")
+        return
+    for agent in registry:
+        try:
+            resolve_endpoint(agent, settings)
+        except AgentConfigError as exc:
+            report.problems.append(f"AGENTS_FILE: {exc}")
+
+
+def _check_mcp_servers(settings: Settings, report: Report) -> None:
+    for name, server in settings.mcp_servers.items():
+        if server.command is not None and shutil.which(server.command[0]) is None:
+            report.problems.append(f"MCP_SERVERS: server {name!r}: command: {server.command[0]!r} is not on PATH")
+
+
+def _check_intents(settings: Settings, report: Report) -> None:
+    """EXTRA_INTENT_MODULES import, and INTENT_ROUTES agrees with every registered intent (what the
+    gateway checks when it starts). Imported here, late: the intents package itself reads config."""
+    import importlib
+
+    from intents import registry
+    from intents.routing import RoutingConflict, RoutingTable
+
+    for module in settings.extra_intent_modules:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # noqa: BLE001 - any import failure is this setting's problem
+            report.problems.append(f"EXTRA_INTENT_MODULES: {module!r} does not import: {type(exc).__name__}: {exc}")
+    try:
+        RoutingTable.with_overrides(settings.intent_routes).check_intents(registry.all_intents())
+    except (RoutingConflict, ValueError) as exc:
+        report.problems.append(f"INTENT_ROUTES: {exc}")
