@@ -19,7 +19,7 @@ def _dev(args: argparse.Namespace) -> None:
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    from config.check import check_settings
+    from worker.check_config import check_settings
 
     report = check_settings(get_settings())
     print(report.render(), file=sys.stdout if report.ok else sys.stderr)
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = get_settings()
     except ValidationError as exc:  # a bad environment variable: name it, no traceback
-        from config.check import settings_problems
+        from worker.check_config import settings_problems
 
         print("\n".join(f"error: {p}" for p in settings_problems(exc)), file=sys.stderr)
         print("check-config: the settings are invalid; nothing was started", file=sys.stderr)

@@ -16,7 +16,7 @@ import uvicorn
 from pydantic import SecretStr
 
 from config import Settings, tracing
-from config.check import check_settings
+from worker.check_config import check_settings
 from gateway.app import create_app
 from worker.devserver import DevServer
 from worker.signals import serve_until_stopped

@@ -6,6 +6,7 @@ Problems stop start-up; notes (a key file missing here may exist on the worker's
 
 from __future__ import annotations
 
+import importlib
 import shutil
 from dataclasses import dataclass, field
 
@@ -14,6 +15,8 @@ from pydantic import ValidationError
 from config.agents import AgentConfigError, AgentRegistry, resolve_endpoint
 from config.hosts import InventoryError, inventory_path, load_inventory
 from config.settings import Settings
+from intents import registry
+from intents.routing import RoutingConflict, RoutingTable
 
 
 @dataclass
@@ -97,12 +100,7 @@ def _check_mcp_servers(settings: Settings, report: Report) -> None:
 
 def _check_intents(settings: Settings, report: Report) -> None:
     """EXTRA_INTENT_MODULES import, and INTENT_ROUTES agrees with every registered intent (what the
-    gateway checks when it starts). Imported here, late: the intents package itself reads config."""
-    import importlib
-
-    from intents import registry
-    from intents.routing import RoutingConflict, RoutingTable
-
+    gateway checks when it starts)."""
     for module in settings.extra_intent_modules:
         try:
             importlib.import_module(module)
