@@ -31,6 +31,8 @@ class ErrorType(StrEnum):
     UPSTREAM_PROTOCOL = "UpstreamProtocolError"  # a peer answered 2xx but broke its contract (not JSON, no envelope)
     CALLBACK_URL_REJECTED = "CallbackUrlRejected"  # callback_url fails the SSRF policy
     INVALID_DEFINITION = "InvalidWorkflowDefinition"  # a GPT workflow definition fails create-time checks
+    STEP_INPUT_TOO_LARGE = "StepInputTooLarge"  # a GPT step's templates rendered past the step-input cap
+    RESULT_TOO_LARGE = "ResultTooLarge"  # an activity returned more than the result cap
     INTERNAL = "InternalError"
 
 

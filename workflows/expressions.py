@@ -63,7 +63,7 @@ class ExpressionError(ValueError):
 class RenderedTooLarge(ExpressionError):
     """Rendering templates would produce more than MAX_RENDERED_BYTES."""
 
-    error_type = "StepInputTooLarge"
+    error_type = "StepInputTooLarge"  # intents.errors.ErrorType.STEP_INPUT_TOO_LARGE
 
 
 def _rewrite_plain(text: str) -> str:
