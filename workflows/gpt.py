@@ -152,7 +152,7 @@ class GptWorkflow:
                 retry=step.retry,
             )
             return result.content
-        steps.validate_step_params(step.action, params, where=f"steps.{step.step_id}.params")
+        steps.validate_step_params(step.action, params, where=f"steps.{step.step_id}.params")  # typed step failure
         job_id = steps.gated_job_id(step.action, step.step_id)
         if job_id is not None:
             self._run.record_job(step.step_id, job_id)

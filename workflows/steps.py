@@ -84,6 +84,8 @@ def validate_step_params(intent: str, params: dict[str, Any], *, where: str = "p
     """A step's rendered params against its intent's input model. Invalid ones fail the step (a
     non-retryable ValidationError naming the field), never the workflow task."""
     spec = registry.for_workflow(intent)
+    if not spec.check_step_params:
+        return
     try:
         spec.input_model.model_validate(params)
     except ValidationError as exc:

@@ -15,7 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.client import (
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
@@ -33,6 +38,7 @@ from workflows.gpt import GptRunState, GptWorkflow, GptWorkflowInput, GptWorkflo
 
 router = APIRouter(tags=["gpt"], dependencies=[Depends(require_token)])
 WorkflowId = Path(description="The workflow_id returned by create.")
+EXECUTE_RPC_TIMEOUT = timedelta(seconds=10)
 Wait = Query(default=None, ge=0, le=60, description="Seconds to wait for the result (default: SYNC_TIMEOUT_S).")
 
 
@@ -151,16 +157,18 @@ async def execute_workflow(request: Request, workflow_id: str = WorkflowId, wait
     if desc.workflow_type != "GptWorkflow":
         raise ApiError(404, "NotFound", f"no GPT workflow {workflow_id!r}", field="workflow_id")
     try:
-        await handle.execute_update(GptWorkflow.execute)
+        # A healthy run takes the update in well under a second; one that cannot (no worker, a failing
+        # workflow task) gets a 503 after this long instead of holding the request.
+        await handle.execute_update(GptWorkflow.execute, rpc_timeout=EXECUTE_RPC_TIMEOUT)
     except WorkflowUpdateFailedError as exc:
         raise ApiError(409, "AlreadyExecuted", getattr(exc.cause, "message", str(exc)), field="workflow_id") from None
-    except RPCError as exc:
+    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
         _, now = await jobs.describe(client, workflow_id)
         if now.status != WorkflowExecutionStatus.RUNNING:
             state = _CLOSED_STATE.get(now.status, "closed")
             raise ApiError(409, "WorkflowClosed", f"the workflow is already {state}", field="workflow_id") from None
         raise ApiError(
-            503, "WorkflowUnresponsive", f"the workflow is open but did not take the execute request ({exc.message})",
+            503, "WorkflowUnresponsive", f"the workflow is open but did not take the execute request ({getattr(exc, 'message', None) or exc})",
             field="workflow_id",
         ) from None
     seconds = request.app.state.settings.sync_timeout_s if wait is None else wait

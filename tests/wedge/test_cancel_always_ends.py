@@ -71,3 +71,15 @@ async def test_a_definition_started_around_the_gateway_with_deep_params_fails_ty
         await asyncio.wait_for(handle.result(), timeout=20)
     assert isinstance(failure.value.cause, ApplicationError)
     assert failure.value.cause.type in ("ValidationError", "ValueError", "RecursionError")
+
+
+async def test_execute_on_an_open_run_that_cannot_take_it_is_never_409_closed(api, client):
+    queue, workflow_id = f"stuck-{uuid.uuid4().hex[:8]}", f"gptwf-stuck-{uuid.uuid4().hex}"
+    async with Worker(client, task_queue=queue, workflows=[BuggyGptWorkflow]):
+        await client.start_workflow(BuggyGptWorkflow.run, {}, id=workflow_id, task_queue=queue)
+        await asyncio.sleep(1)
+        started = asyncio.get_running_loop().time()
+        resp = await api.post(f"/api/gpt-workflows/{workflow_id}/execute", params={"wait": 0})
+        assert asyncio.get_running_loop().time() - started < 15
+        assert resp.status_code == 503 and resp.json()["error"]["type"] == "WorkflowUnresponsive", resp.text
+        await client.get_workflow_handle(workflow_id).terminate(reason="test over")
