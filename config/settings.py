@@ -30,6 +30,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=100_000, ge=1024, description="Largest request body accepted (413 above it)."
     )
+    body_read_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="Deadline for reading a whole request body (408 and the connection closed past it)."
+    )
+    cancel_grace_s: float = Field(
+        default=10.0, ge=0, le=300,
+        description="How long cancel waits for a job to take its cancellation before terminating it (with a reason).",
+    )
+    max_run_s: float = Field(
+        default=7 * 86_400, ge=60,
+        description="Backstop run timeout of every job (a created GPT workflow included): Temporal ends it past this.",
+    )
     max_result_chars: int = Field(
         default=90_000,
         ge=1000,

@@ -10,7 +10,7 @@ from temporalio.client import Client
 
 from config import Settings, get_settings, tracing
 from gateway import errors, telemetry
-from gateway.limits import BodySizeLimit
+from gateway.limits import BodyGuard
 from gateway.mcp_catalog import McpCatalogCache
 from gateway.routes import gpt, health, intents, jobs, orchestrate
 from gateway.temporal import TemporalLink
@@ -46,6 +46,8 @@ def create_app(
     errors.install(app)
     for module in (orchestrate, jobs, gpt, intents, health):
         app.include_router(module.router)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyGuard, max_bytes=settings.max_body_bytes, read_timeout_s=settings.body_read_timeout_s, api_key=settings.api_key
+    )
     telemetry.install(app, tracer_provider)  # last = outermost
     return app

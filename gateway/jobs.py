@@ -295,3 +295,58 @@ async def wait_for_outcome(handle: WorkflowHandle, timeout: float, *, watch_appr
     finally:
         for task in tasks:
             task.cancel()
+
+
+# --- cancel that always ends the job ---------------------------------------------------------
+
+_CANCEL_WATCHDOGS: set[asyncio.Task] = set()
+
+
+def _is_open(desc: WorkflowExecutionDescription) -> bool:
+    return desc.raw_description.workflow_execution_info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+
+
+def _workflow_task_failing(desc: WorkflowExecutionDescription) -> bool:
+    """Its workflow task has failed at least once and is being retried: it cannot take a cancel."""
+    pending = desc.raw_description.pending_workflow_task
+    return desc.raw_description.HasField("pending_workflow_task") and pending.attempt >= 2
+
+
+async def end_within_grace(client: Client, job_id: str, grace_s: float, *, poll_s: float = 0.25) -> str:
+    """After a cancel request: wait up to grace_s for the run to close; terminate it (with a reason)
+    if it has not, or at once if its workflow task keeps failing. Returns "closed" or "terminated"."""
+    handle = client.get_workflow_handle(job_id)
+    deadline = asyncio.get_running_loop().time() + grace_s
+    while True:
+        desc = await handle.describe()
+        if not _is_open(desc):
+            return "closed"
+        stuck = _workflow_task_failing(desc)
+        if stuck or asyncio.get_running_loop().time() >= deadline:
+            why = "its workflow task keeps failing" if stuck else f"it did not take the cancellation within {grace_s:g} s"
+            try:
+                await handle.terminate(reason=f"cancel requested; terminated because {why}")
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+            return "terminated"
+        await asyncio.sleep(poll_s)
+
+
+async def cancel_job(client: Client, job_id: str, grace_s: float) -> None:
+    """Request cancellation, then make sure the job ends: a watchdog terminates it after the grace
+    period (see end_within_grace). The request answers at once; the watchdog runs in the gateway."""
+    handle = client.get_workflow_handle(job_id)
+    await handle.cancel()
+
+    async def watchdog() -> None:
+        try:
+            await end_within_grace(client, job_id, grace_s)
+        except Exception:  # noqa: BLE001 - a lost watchdog leaves a cancelled-but-open job: the run timeout remains
+            import logging
+
+            logging.getLogger("gpt_orchestrator.gateway").warning("cancel watchdog for %s failed", job_id, exc_info=True)
+
+    task = asyncio.create_task(watchdog())
+    _CANCEL_WATCHDOGS.add(task)
+    task.add_done_callback(_CANCEL_WATCHDOGS.discard)

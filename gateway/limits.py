@@ -1,68 +1,104 @@
-"""Reject oversized bodies (413) before the app sees them, whether the length is declared or streamed.
+"""The body guard: what a request must pass before the app reads a byte of its body.
 
-Bodies are small (ChatGPT's limit is 100k characters), so the middleware reads the body up to the
-limit itself and hands the app one complete message; a body over the limit is never read further.
+In order, as a pure ASGI middleware (FastAPI reads the body *before* running route dependencies, so
+these cannot be dependencies):
+1. A request that carries a body (any method but GET/HEAD/OPTIONS) must have a valid bearer token:
+   401 without reading the body, and the connection is closed.
+2. The body is read with a deadline (`body_read_timeout_s`, whole body): a stalled upload gets 408
+   and the connection is closed, so it holds neither a worker slot nor memory.
+3. It must fit `max_body_bytes` (413), whether the length is declared or streamed.
+4. A JSON body may nest at most MAX_BODY_DEPTH levels (422, field `body`), counted by one linear scan
+   before anything parses it: deep JSON never reaches json.loads, pydantic or Temporal.
+The app then gets one complete message.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 
+from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.auth import token_error_for_header
+from gateway.errors import error_body
+from intents.errors import ErrorType
+from intents.limits import MAX_BODY_DEPTH, json_depth
 
 # Past the limit we still drain (and drop) this much, so an honest client that is mid-upload reads
 # our 413 instead of a reset connection; beyond it we close the connection.
 DRAIN_BYTES = 8 * 1024 * 1024
+BODYLESS_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+class BodyTimeout(Exception):
+    pass
 
-    async def _reject(self, send: Send, receive: Receive, already: int = 0) -> None:
-        drained, more = already, True
-        while more and drained < DRAIN_BYTES:
-            message = await receive()
-            more = message["type"] == "http.request" and message.get("more_body", False)
-            drained += len(message.get("body", b""))
-        error = {"type": "PayloadTooLarge", "message": f"request body exceeds {self.max_bytes} bytes", "field": "body"}
-        body = json.dumps({"status": "error", "job_id": None, "error": error}).encode()
-        headers = [(b"content-type", b"application/json")] + ([(b"connection", b"close")] if more else [])
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+
+class BodyGuard:
+    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout_s: float = 10.0, api_key: SecretStr | None = None):
+        self.app, self.max_bytes, self.read_timeout_s, self.api_key = app, max_bytes, read_timeout_s, api_key
+
+    async def _answer(self, send: Send, status: int, body: dict, *, close: bool, headers: dict[str, str] | None = None) -> None:
+        raw = [(b"content-type", b"application/json")] + [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+        if close:
+            raw.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+
+    async def _too_large(self, send: Send, receive: Receive, already: int, more: bool) -> None:
+        drained = already
+        try:
+            async with asyncio.timeout(self.read_timeout_s):
+                while more and drained < DRAIN_BYTES:
+                    message = await receive()
+                    more = message["type"] == "http.request" and message.get("more_body", False)
+                    drained += len(message.get("body", b""))
+        except TimeoutError:
+            pass
+        body = error_body("PayloadTooLarge", f"request body exceeds {self.max_bytes} bytes", field="body")
+        await self._answer(send, 413, body, close=more)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in BODYLESS_METHODS:
             return await self.app(scope, receive, send)
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
-                return await self._reject(send, receive)
+        headers = dict(scope.get("headers", []))
+        refused = token_error_for_header(self.api_key, headers.get(b"authorization", b"").decode("latin-1") or None)
+        if refused is not None:
+            body = error_body(refused.error_type, refused.message, field=refused.field)
+            return await self._answer(send, refused.status, body, close=True, headers=refused.headers)
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            return await self._too_large(send, receive, 0, more=True)
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break  # client went away; let the app see the disconnect
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.max_bytes:
-                if not message.get("more_body", False):
-                    return await self._reject(send, _done, size)
-                return await self._reject(send, receive, size)
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(self.read_timeout_s):
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        return  # the client went away: nothing to answer
+                    chunks.append(message.get("body", b""))
+                    size += len(chunks[-1])
+                    more = message.get("more_body", False)
+                    if size > self.max_bytes:
+                        return await self._too_large(send, receive, size, more)
+                    if not more:
+                        break
+        except TimeoutError:
+            message = f"the request body did not arrive within {self.read_timeout_s:g} s"
+            return await self._answer(send, 408, error_body("RequestTimeout", message, field="body"), close=True)
+        raw = b"".join(chunks)
+        if (found := json_depth(raw)) > MAX_BODY_DEPTH:
+            message = f"body: JSON nests {found} levels deep; at most {MAX_BODY_DEPTH} are allowed"
+            return await self._answer(send, 422, error_body(ErrorType.VALIDATION, message, field="body"), close=False)
         replayed = False
 
         async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                return {"type": "http.request", "body": raw, "more_body": False}
             return await receive()
 
         await self.app(scope, replay, send)
-
-
-async def _done() -> Message:
-    return {"type": "http.request", "body": b"", "more_body": False}

@@ -33,6 +33,8 @@ class ErrorType(StrEnum):
     INVALID_DEFINITION = "InvalidWorkflowDefinition"  # a GPT workflow definition fails create-time checks
     TEMPORAL_UNAVAILABLE = "TemporalUnavailable"  # the gateway cannot reach Temporal (down, or no answer in time)
     MISCONFIGURED = "Misconfigured"  # a setting or config file the request needs is invalid; the operator must fix it
+    STEP_INPUT_TOO_LARGE = "StepInputTooLarge"  # a GPT step's templates rendered past the step-input cap
+    RESULT_TOO_LARGE = "ResultTooLarge"  # an activity returned more than the result cap
     INTERNAL = "InternalError"
 
 

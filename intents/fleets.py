@@ -17,7 +17,7 @@ class FleetRequest(BaseModel):
     objective: str = Field(min_length=1, max_length=20_000, description="What every agent in the fleet is asked.")
     parallel: bool = Field(default=True, description="true: all agents at once; false: one after another.")
     synthesize: str | None = Field(default=None, max_length=80, description="Agent that merges the outputs.")
-    timeout_s: float = Field(default=120, gt=0, le=3600, description="Per-agent time limit.")
+    timeout_s: float = Field(default=120, ge=1, le=3600, description="Per-agent time limit (seconds, 1 to 3600).")
 
 
 class FleetLookup(BaseModel):

@@ -43,8 +43,9 @@ def check_definition(defn: GptWorkflowDefinition, settings) -> list[str]:
 
 
 def check_step_params(defn: GptWorkflowDefinition) -> None:
-    """Steps of intents that ask for it (`check_step_params`, e.g. approval.request) get their params
-    validated now; a value that is a template is checked when it is rendered."""
+    """Every intent step's params are validated against the intent's input model now (unless the intent
+    opts out with `check_step_params=False`); a value that is a template is checked when it is rendered,
+    by the workflow (`steps.validate_step_params`)."""
     from intents import registry
 
     for i, step in enumerate(defn.steps):

@@ -33,18 +33,20 @@ class RetrySpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_attempts: int = Field(default=5, ge=1, le=100, description="Attempts in all, 1 = no retry.")
-    initial_interval_s: float = Field(default=0.5, gt=0, le=3600)
+    initial_interval_s: float = Field(default=0.5, ge=0.01, le=3600)
     backoff: float = Field(default=2.0, ge=1, le=10)
-    max_interval_s: float = Field(default=30, gt=0, le=86400)
+    max_interval_s: float = Field(default=30, ge=0.01, le=86400)
 
     def to_policy(self, non_retryable: list[str] | None = None):
         from temporalio.common import RetryPolicy
 
+        # Temporal refuses a maximum below the initial interval (the command fails, not the request):
+        # the maximum is never less than the initial interval.
         return RetryPolicy(
             maximum_attempts=self.max_attempts,
             initial_interval=timedelta(seconds=self.initial_interval_s),
             backoff_coefficient=self.backoff,
-            maximum_interval=timedelta(seconds=self.max_interval_s),
+            maximum_interval=timedelta(seconds=max(self.max_interval_s, self.initial_interval_s)),
             non_retryable_error_types=non_retryable or None,
         )
 
@@ -82,8 +84,9 @@ class IntentSpec(BaseModel):
     # human approval (update) before the handler runs; task_queue => the handler runs in that zone.
     preflight_activity: str | None = None
     # GPT workflow create-time check: a step calling this intent has its literal params validated
-    # against input_model (400 naming `steps[i].params.<field>`); templated values are checked when they run.
-    check_step_params: bool = False
+    # against input_model (400 naming `steps[i].params.<field>`); templated values are checked when they
+    # run (a failure fails that step with ValidationError). Every intent does this unless it opts out.
+    check_step_params: bool = True
     # Builds the handler activity's single argument from (intent, validated inputs as JSON, job_id).
     # Pure. None = the inputs themselves. Flow and MCP intents share one activity and need the name.
     build_call: Callable[[str, dict[str, Any], str], Any] | None = None

@@ -14,6 +14,7 @@ from intents import registry
 from worker import registration
 from worker.signals import wait_for_stop_signal
 from worker.log_context import JobLogContext
+from worker.payload_limits import ActivityResultCap
 
 log = logging.getLogger("gpt_orchestrator.worker")
 
@@ -36,14 +37,14 @@ def build_worker(
         workflows=list(registration.workflow_types() if workflows is None else workflows),
         activities=list(activities),
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=8),
-        interceptors=[JobLogContext(), *kwargs.pop("interceptors", ())],
+        interceptors=[JobLogContext(), ActivityResultCap(), *kwargs.pop("interceptors", ())],
         **kwargs,
     )
 
 
 def build_zone_worker(client: Client, settings: Settings, zone: str, **kwargs) -> Worker:
     """A worker for one zone: only the activities that must run inside it, on a queue named after it."""
-    interceptors = [JobLogContext(), *kwargs.pop("interceptors", ())]
+    interceptors = [JobLogContext(), ActivityResultCap(), *kwargs.pop("interceptors", ())]
     return Worker(client, task_queue=zone, activities=registration.zone_activities(settings), interceptors=interceptors, **kwargs)
 
 

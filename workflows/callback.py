@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+
+from workflows.failures import DATA_ERRORS
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -19,7 +21,7 @@ DELIVERY_TIMEOUT = timedelta(seconds=15)
 DELIVERY_RETRY = RetryPolicy(maximum_attempts=8, initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=60))
 
 
-@workflow.defn(name="CallbackWorkflow")
+@workflow.defn(name="CallbackWorkflow", failure_exception_types=DATA_ERRORS)
 class CallbackWorkflow:
     @workflow.run
     async def run(self, req: CallbackDelivery) -> CallbackReceipt:

@@ -25,10 +25,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from intents.approval import ApprovalRequest
 from intents.errors import ErrorType
+from intents.limits import MAX_VALUE_BYTES, MAX_VALUE_DEPTH, check_value
 from intents.spec import RequestRejected, RetrySpec
 from workflows.expressions import ExpressionError, evaluate, is_true, referenced_steps, render, templates_in
 
@@ -40,6 +41,10 @@ MAX_STEPS = 200
 # error_type of a step whose condition or template failed to evaluate at run time.
 EXPRESSION_ERROR = "ExpressionError"
 STEP_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$"
+# A step's time limit, in seconds: at least 1 (a smaller one rounds to a zero timeout, which Temporal
+# treats as "unset"/invalid), at most a day.
+MIN_STEP_TIMEOUT_S = 1
+MAX_STEP_TIMEOUT_S = 86_400
 
 
 def _alias(camel: str, snake: str) -> dict[str, Any]:
@@ -56,7 +61,9 @@ class GptStep(BaseModel):
         min_length=1, max_length=100, description="`message`, `query` (chat with memory hits) or an intent name."
     )
     params: dict[str, Any] = Field(
-        default_factory=dict, description="Action inputs; string values may hold `{{steps.<id>.output}}` templates."
+        default_factory=dict,
+        description="Action inputs; string values may hold `{{steps.<id>.output}}` templates. "
+        f"At most {MAX_VALUE_DEPTH} levels deep and {MAX_VALUE_BYTES} bytes of JSON.",
     )
     wait_for: list[str] = Field(
         default_factory=list, max_length=MAX_STEPS, description="Steps that must finish first.",
@@ -65,11 +72,18 @@ class GptStep(BaseModel):
     condition: str | None = Field(
         default=None, max_length=2000, description="JMESPath over earlier results, e.g. `steps.scan.output.findings > 0`."
     )
-    timeout: float | None = Field(default=None, gt=0, le=86_400, description="Seconds; the activity's start-to-close.")
+    timeout: float | None = Field(
+        default=None, ge=MIN_STEP_TIMEOUT_S, le=MAX_STEP_TIMEOUT_S, description="Seconds; the activity's start-to-close."
+    )
     retry: RetrySpec | None = Field(default=None, description="Retry policy of the step's activity.")
     run_if_skipped: bool = Field(
         default=False, description="Run even if a waitFor step was skipped.", **_alias("runIfSkipped", "run_if_skipped")
     )
+
+    @field_validator("params")
+    @classmethod
+    def _bounded(cls, params: dict[str, Any]) -> dict[str, Any]:
+        return check_value(params)
 
 
 class GptWorkflowDefinition(BaseModel):
@@ -426,9 +440,9 @@ class DagRun:
                 self._finish(sid, StepState.SKIPPED, now, reason=f"condition is false: {step.condition}")
                 return None
             params = render(step.params, context)
-        except ExpressionError as exc:
+        except ExpressionError as exc:  # RenderedTooLarge included, with its own error_type
             self.records[sid].started_at = now
-            self._fail(sid, now, str(exc), EXPRESSION_ERROR)
+            self._fail(sid, now, str(exc), exc.error_type)
             return None
         record = self.records[sid]
         record.state, record.started_at = StepState.RUNNING, now

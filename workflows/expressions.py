@@ -13,6 +13,11 @@ name a field in JMESPath). Truthiness is JMESPath's: null, false, '', [] and {} 
 Templates: a param value `"{{steps.content.output}}"` (the whole string) is replaced by the value with
 its JSON type; a template inside a longer string is replaced by text (strings as-is, null as '',
 anything else as JSON). The part between the braces is an expression like the ones above.
+
+Limits (every input is hostile until proven otherwise): templates are found by a single-pass scanner
+(no regex, so no backtracking: linear in the text), an expression is at most MAX_EXPRESSION_CHARS, and
+a rendered value is at most MAX_RENDERED_BYTES of JSON; rendering stops as soon as it would pass that
+(`RenderedTooLarge`), so repeating `{{steps.a.output}}` cannot amplify a small request into a huge one.
 """
 
 from __future__ import annotations
@@ -36,7 +41,10 @@ _HYPHENATED_STEP = re.compile(r"\bsteps\.([A-Za-z_][\w]*(?:-[\w]+)+)")
 # Quoted identifiers, raw strings and JSON literals: copied verbatim by the rewrite.
 _QUOTED = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"|`(?:\\.|[^`\\])*`")
 _KNOWN_FUNCTIONS = frozenset(jmespath.functions.Functions().FUNCTION_TABLE)
-TEMPLATE = re.compile(r"\{\{\s*((?:(?!\}\}).)+?)\s*\}\}", re.S)
+# An expression in a condition or template; longer ones are refused at create time.
+MAX_EXPRESSION_CHARS = 2000
+# The JSON size of one step's rendered params (Temporal refuses payloads over 2 MB; we stop far below).
+MAX_RENDERED_BYTES = 256 * 1024
 
 
 _REASONS = {
@@ -48,6 +56,14 @@ _REASONS = {
 
 class ExpressionError(ValueError):
     """An expression that does not compile, or that fails while evaluating."""
+
+    error_type = "ExpressionError"
+
+
+class RenderedTooLarge(ExpressionError):
+    """Rendering templates would produce more than MAX_RENDERED_BYTES."""
+
+    error_type = "StepInputTooLarge"  # intents.errors.ErrorType.STEP_INPUT_TOO_LARGE
 
 
 def _rewrite_plain(text: str) -> str:
@@ -72,6 +88,8 @@ def compile_expression(expression: str) -> ParsedResult:
     """Compile (friendly syntax accepted). Raises ExpressionError naming the column."""
     if not expression.strip():
         raise ExpressionError("expression is empty")
+    if len(expression) > MAX_EXPRESSION_CHARS:
+        raise ExpressionError(f"expression is longer than {MAX_EXPRESSION_CHARS} characters")
     try:
         compiled = jmespath.compile(to_jmespath(expression))
     except JMESPathError as exc:
@@ -150,11 +168,33 @@ def _field_name(node: dict[str, Any]) -> str | None:
 # --- templates ---------------------------------------------------------------------------
 
 
+def _scan(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, expression) of every `{{ expression }}` in text, left to right, in one pass.
+
+    The same matches the former regex found (an expression is at least one character, surrounding
+    whitespace stripped, and ends at the first `}}`), but linear: `str.find` never backtracks, and once
+    no `}}` follows, no later `{{` can match either.
+    """
+    pos = 0
+    while True:
+        start = text.find("{{", pos)
+        if start < 0:
+            return
+        if text.startswith("}}", start + 2):  # `{{}}`: empty, no match here
+            pos = start + 1
+            continue
+        end = text.find("}}", start + 3)
+        if end < 0:
+            return
+        yield start, end + 2, text[start + 2 : end].strip()
+        pos = end + 2
+
+
 def templates_in(value: Any, path: str = "params") -> Iterator[tuple[str, str]]:
     """(where, expression) for every `{{...}}` in string values, through dicts and lists."""
     if isinstance(value, str):
-        for match in TEMPLATE.finditer(value):
-            yield path, match.group(1)
+        for _, _, expression in _scan(value):
+            yield path, expression
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from templates_in(item, f"{path}.{key}")
@@ -167,22 +207,51 @@ def has_template(value: Any) -> bool:
     return next(templates_in(value), None) is not None
 
 
-def render(value: Any, context: dict[str, Any]) -> Any:
-    """Substitute templates (see the module docstring). Raises ExpressionError."""
+class _Budget:
+    """Counts the bytes a render has produced; raises RenderedTooLarge past the limit."""
+
+    def __init__(self, limit: int):
+        self.limit, self.used = limit, 0
+
+    def spend(self, size: int) -> None:
+        self.used += size
+        if self.used > self.limit:
+            raise RenderedTooLarge(f"rendered templates exceed {self.limit} bytes (templates repeat large outputs?)")
+
+    def value(self, value: Any) -> Any:
+        self.spend(len(value.encode()) if isinstance(value, str) else _json_size(value))
+        return value
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, default=str).encode())
+
+
+def render(value: Any, context: dict[str, Any], *, max_bytes: int = MAX_RENDERED_BYTES) -> Any:
+    """Substitute templates (see the module docstring). Raises ExpressionError (RenderedTooLarge when
+    the result would pass max_bytes; the count stops there, so nothing larger is ever built)."""
+    return _render(value, context, _Budget(max_bytes))
+
+
+def _render(value: Any, context: dict[str, Any], budget: _Budget) -> Any:
     if isinstance(value, str):
-        matches = list(TEMPLATE.finditer(value))
+        matches = list(_scan(value))
         if not matches:
-            return value
-        if len(matches) == 1 and matches[0].span() == (0, len(value)):
-            return evaluate(matches[0].group(1), context)
-        return TEMPLATE.sub(lambda m: as_text(evaluate(m.group(1), context)), value)
+            return budget.value(value)
+        if len(matches) == 1 and matches[0][:2] == (0, len(value)):
+            return budget.value(evaluate(matches[0][2], context))
+        out, pos = [], 0
+        for start, end, expression in matches:
+            out.append(budget.value(value[pos:start]))
+            out.append(budget.value(as_text(evaluate(expression, context))))
+            pos = end
+        out.append(budget.value(value[pos:]))
+        return "".join(out)
     if isinstance(value, dict):
-        return {key: render(item, context) for key, item in value.items()}
+        return {key: _render(item, context, budget) for key, item in value.items()}
     if isinstance(value, list):
-        return [render(item, context) for item in value]
+        return [_render(item, context, budget) for item in value]
     return value
-
-
 def as_text(value: Any) -> str:
     if value is None:
         return ""

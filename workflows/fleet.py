@@ -10,6 +10,8 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
+
+from workflows.failures import DATA_ERRORS
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, TimeoutError as TemporalTimeout, is_cancelled_exception
 
@@ -25,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
 SYNTHESIS_OUTPUT_CHARS = 4000  # per agent, so the lead's prompt stays bounded for big fleets
 
 
-@workflow.defn(name="FleetWorkflow")
+@workflow.defn(name="FleetWorkflow", failure_exception_types=DATA_ERRORS)
 class FleetWorkflow:
     def __init__(self) -> None:
         self._result: FleetResult | None = None

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows import steps
     from workflows.dag import CHAT_ACTIONS, DagRun, GptWorkflowDefinition, StepRecord, StepState, chat_text
+    from workflows.failures import DATA_ERRORS
 
 
 class GptRunState(StrEnum):
@@ -55,7 +56,7 @@ class GptWorkflowStatus(BaseModel):
     progress: str = ""
 
 
-@workflow.defn(name="GptWorkflow")
+@workflow.defn(name="GptWorkflow", failure_exception_types=DATA_ERRORS)
 class GptWorkflow:
     @workflow.init
     def __init__(self, inp: GptWorkflowInput) -> None:
@@ -142,6 +143,10 @@ class GptWorkflow:
                 error_type = getattr(cause, "type", None) or type(cause).__name__
                 message = getattr(cause, "message", None) or str(cause or err)
                 self._run.failed(step_id, message, error_type, now)
+        except ApplicationError as err:  # refused by the workflow itself (rendered params invalid)
+            self._run.failed(step_id, err.message, err.type, now)
+        except DATA_ERRORS as err:  # bad data met while starting the step: that step fails, typed
+            self._run.failed(step_id, f"{type(err).__name__}: {err}"[:2000], type(err).__name__, now)
 
     async def _step(self, step, params: dict[str, Any]) -> Any:
         if step.action in CHAT_ACTIONS:
@@ -154,6 +159,7 @@ class GptWorkflow:
                 retry=step.retry,
             )
             return result.content
+        steps.validate_step_params(step.action, params, where=f"steps.{step.step_id}.params")  # typed step failure
         job_id = steps.gated_job_id(step.action, step.step_id)
         if job_id is not None:
             self._run.record_job(step.step_id, job_id)

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+
+from workflows.failures import DATA_ERRORS
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, is_cancelled_exception
 from temporalio.workflow import ParentClosePolicy
@@ -52,7 +54,7 @@ def activity_failure(err: ActivityError | ChildWorkflowError) -> ApplicationErro
     return ApplicationError(str(cause or err), type=ErrorType.INTERNAL, non_retryable=True)
 
 
-@workflow.defn(name="IntentWorkflow")
+@workflow.defn(name="IntentWorkflow", failure_exception_types=DATA_ERRORS)
 class IntentWorkflow:
     def __init__(self) -> None:
         self._state: IntentState | None = None

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+
+from workflows.failures import DATA_ERRORS
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -22,7 +24,7 @@ LIST_HEARTBEAT = timedelta(seconds=30)
 LIST_RETRY = RetryPolicy(maximum_attempts=2, initial_interval=timedelta(seconds=1))
 
 
-@workflow.defn(name="McpCatalogWorkflow")
+@workflow.defn(name="McpCatalogWorkflow", failure_exception_types=DATA_ERRORS)
 class McpCatalogWorkflow:
     @workflow.run
     async def run(self, req: McpListRequest) -> McpCatalog:

@@ -11,10 +11,14 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
     from intents import registry
+    from intents.errors import ErrorType
     from intents.agents import CHAT_ACTIVITY, ChatRequest, ChatResult
     from intents.spec import RetrySpec, truncate_utf8
     from workflows import search_attributes as sa
@@ -74,6 +78,25 @@ def _summary(spec, inputs: dict[str, Any]) -> str:
         return spec.summary_for(spec.input_model.model_validate(inputs))
     except Exception:  # invalid inputs fail in the child's activities, with a typed error; never here
         return spec.name
+
+
+def validate_step_params(intent: str, params: dict[str, Any], *, where: str = "params") -> None:
+    """A step's rendered params against its intent's input model. Invalid ones fail the step (a
+    non-retryable ValidationError naming the field), never the workflow task."""
+    spec = registry.for_workflow(intent)
+    if not spec.check_step_params:
+        return
+    try:
+        spec.input_model.model_validate(params)
+    except ValidationError as exc:
+        err = exc.errors()[0] if exc.errors() else {}
+        field = where + "".join(f".{p}" for p in err.get("loc", ()))
+        raise ApplicationError(
+            f"{field}: {err.get('msg', 'invalid')} (after rendering templates)",
+            {"field": field},
+            type=ErrorType.VALIDATION,
+            non_retryable=True,
+        ) from None
 
 
 def gated_job_id(intent: str, label: str) -> str | None:

@@ -9,12 +9,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.client import (
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
@@ -32,6 +38,7 @@ from workflows.gpt import GptRunState, GptWorkflow, GptWorkflowInput, GptWorkflo
 
 router = APIRouter(tags=["gpt"], dependencies=[Depends(require_token)])
 WorkflowId = Path(description="The workflow_id returned by create.")
+EXECUTE_RPC_TIMEOUT = timedelta(seconds=10)
 Wait = Query(default=None, ge=0, le=60, description="Seconds to wait for the result (default: SYNC_TIMEOUT_S).")
 
 
@@ -54,7 +61,7 @@ class FleetOrchestrateBody(BaseModel):
     objective: str = Field(min_length=1, max_length=20_000)
     parallel: bool = True
     synthesize: str | None = Field(default=None, max_length=80, description="Lead agent that merges the outputs.")
-    timeout_s: float = Field(default=120, gt=0, le=3600, description="Per-agent time limit.")
+    timeout_s: float = Field(default=120, ge=1, le=3600, description="Per-agent time limit (seconds, 1 to 3600).")
 
 
 def _rejected(exc: RequestRejected, prefix: str = "") -> ApiError:
@@ -127,6 +134,7 @@ async def create_workflow(
         job_id=workflow_id,
         keyed_fingerprint=jobs.sha256(jobs.canonical_json(definition.model_dump(mode="json"))) if idempotency_key else None,
         task_queue=settings.task_queue,
+        execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
         search_attributes=TypedSearchAttributes(
             [SearchAttributePair(sa.GPT_WORKFLOW_NAME, definition.name[:200]), SearchAttributePair(sa.INTENT, "gpt.workflow")]
         ),
@@ -151,13 +159,22 @@ async def execute_workflow(request: Request, workflow_id: str = WorkflowId, wait
     if desc.workflow_type != "GptWorkflow":
         raise ApiError(404, "NotFound", f"no GPT workflow {workflow_id!r}", field="workflow_id")
     try:
-        await handle.execute_update(GptWorkflow.execute)
+        # A healthy run takes the update in well under a second; one that cannot (no worker, a failing
+        # workflow task) gets a 503 after this long instead of holding the request.
+        await handle.execute_update(GptWorkflow.execute, rpc_timeout=EXECUTE_RPC_TIMEOUT)
     except WorkflowUpdateFailedError as exc:
         raise ApiError(409, "AlreadyExecuted", getattr(exc.cause, "message", str(exc)), field="workflow_id") from None
-    except RPCError as exc:
-        if exc.status in OUTAGE_STATUSES:
+    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+        if isinstance(exc, RPCError) and exc.status in OUTAGE_STATUSES:
             raise
-        raise ApiError(409, "WorkflowClosed", f"the workflow is closed ({exc.message})", field="workflow_id") from None
+        _, now = await jobs.describe(client, workflow_id)
+        if now.status != WorkflowExecutionStatus.RUNNING:
+            state = _CLOSED_STATE.get(now.status, "closed")
+            raise ApiError(409, "WorkflowClosed", f"the workflow is already {state}", field="workflow_id") from None
+        raise ApiError(
+            503, "WorkflowUnresponsive", f"the workflow is open but did not take the execute request ({getattr(exc, 'message', None) or exc})",
+            field="workflow_id",
+        ) from None
     seconds = request.app.state.settings.sync_timeout_s if wait is None else wait
     kind, _ = await _wait(handle, seconds)
     status = await _status(request, workflow_id)
@@ -243,11 +260,15 @@ def _quote(value: str) -> str:
     openapi_extra={"x-openai-isConsequential": True},
 )
 async def cancel_workflow(request: Request, workflow_id: str = WorkflowId) -> dict:
-    status = await _status(request, workflow_id)
-    if status.state not in (GptRunState.CREATED, GptRunState.RUNNING):
-        raise ApiError(409, "WorkflowClosed", f"the workflow is already {status.state}", field="workflow_id")
+    # Read from Temporal, not the status query: a run that cannot answer queries must still be cancellable.
     client = await request.app.state.temporal.client()
-    await client.get_workflow_handle(workflow_id).cancel()
+    _, desc = await jobs.describe(client, workflow_id)
+    if desc.workflow_type != "GptWorkflow":
+        raise ApiError(404, "NotFound", f"no GPT workflow {workflow_id!r}", field="workflow_id")
+    if desc.status != WorkflowExecutionStatus.RUNNING:
+        state = _CLOSED_STATE.get(desc.status, "closed")
+        raise ApiError(409, "WorkflowClosed", f"the workflow is already {state}", field="workflow_id")
+    await jobs.cancel_job(client, workflow_id, request.app.state.settings.cancel_grace_s)
     return {"workflow_id": workflow_id, "state": "cancelling"}
 
 
@@ -304,6 +325,7 @@ async def orchestrate_fleet(
         job_id=workflow_id,
         keyed_fingerprint=jobs.sha256(material) if idempotency_key else None,
         task_queue=settings.task_queue,
+        execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
         search_attributes=TypedSearchAttributes(
             [SearchAttributePair(sa.FLEET, canonical), SearchAttributePair(sa.INTENT, "fleet.orchestrate")]
         ),

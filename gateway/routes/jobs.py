@@ -104,7 +104,7 @@ async def reject_job(request: Request, job_id: str = JobId, decision: DecisionRe
 @router.post(
     "/jobs/{job_id}/cancel",
     operation_id="cancelJob",
-    summary="Cancel a running job (its activities see the cancellation)",
+    summary="Cancel a running job (its activities see the cancellation; one that cannot take it is terminated)",
     response_model=JobView,
     response_model_exclude_none=True,
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
@@ -115,5 +115,5 @@ async def cancel_job(request: Request, job_id: str = JobId) -> JobView:
     view = await jobs.job_view(client, job_id)
     if view.status not in (JobStatus.RUNNING, JobStatus.AWAITING_APPROVAL):
         raise ApiError(409, "JobClosed", f"the job is already {view.status}", field="job_id", job_id=job_id)
-    await client.get_workflow_handle(job_id).cancel()
+    await jobs.cancel_job(client, job_id, request.app.state.settings.cancel_grace_s)
     return view.model_copy(update={"status": JobStatus.RUNNING})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -191,6 +192,7 @@ async def orchestrate(
         job_id=job_id,
         fresh_after_close=spec.read_only and idempotency_key is None,
         task_queue=settings.task_queue,
+        execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
         search_attributes=TypedSearchAttributes([SearchAttributePair(sa.INTENT, spec.name), SearchAttributePair(sa.MODE, str(mode))]),
         static_summary=spec.summary_for(validated),
         static_details=jobs.details_markdown(spec.name, str(mode), inputs),
