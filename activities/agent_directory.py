@@ -12,7 +12,7 @@ from temporalio import activity
 from config.agents import AgentRegistry
 from intents.errors import ErrorType, app_error
 from intents.fleets import FLEET_ACTIVITY, FleetLookup, FleetMembers
-from intents.spec import RequestRejected
+from config.errors import NotConfigured
 
 
 class AgentDirectoryActivities:
@@ -26,6 +26,6 @@ class AgentDirectoryActivities:
     async def fleet(self, req: FleetLookup) -> FleetMembers:
         try:
             members = self._agents.fleet(req.category)
-        except RequestRejected as exc:
+        except NotConfigured as exc:
             raise app_error(ErrorType.UNKNOWN_AGENT, str(exc)) from None
         return FleetMembers(category=members[0].category if members else req.category, agents=[a.name for a in members])

@@ -24,10 +24,10 @@ from activities.heartbeat import with_heartbeats
 from activities.http_errors import status_failure, transport_failure
 from activities.redaction import errors_scrubbed, peer_scrubber
 from config.agents import Agent, AgentConfigError, AgentRegistry, Endpoint, resolve_endpoint
+from config.errors import NotConfigured
 from config.settings import Settings
 from intents.agents import CHAT_ACTIVITY, ChatRequest, ChatResult
 from intents.errors import ErrorType, app_error
-from intents.spec import RequestRejected
 from policies.redact import Scrubber
 
 # A peer asking us to wait longer than this is treated as "retry with the policy's backoff".
@@ -61,7 +61,7 @@ class LlmActivities:
     async def chat(self, req: ChatRequest) -> ChatResult:
         try:
             agent = self._agents.get(req.agent)
-        except RequestRejected as exc:
+        except NotConfigured as exc:
             raise app_error(ErrorType.UNKNOWN_AGENT, str(exc)) from None
         endpoint = self._endpoints.get(agent.name)
         if endpoint is None:  # registry and endpoints are built together; guard against drift anyway

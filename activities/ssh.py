@@ -17,11 +17,12 @@ from policies.refusal import Refusal
 from policies.ssh_exec import HostRules, review_command
 from policies.ssh_peek import check_peek
 from config import Settings
+from config.errors import NotConfigured
 from config.hosts import Inventory, SshHost, load_inventory
 from intents.approval import Approval, DecisionKind, Preflight, Review
 from intents.canonical import fingerprint
 from intents.errors import ErrorType, app_error
-from intents.spec import RequestRejected
+from intents.spec import RequestRejected, rejected_lookup
 from intents.ssh import SshExecInput, SshPeekInput, SshResult
 
 log = logging.getLogger("gpt_orchestrator.ssh")
@@ -108,8 +109,8 @@ class SshActivities:
     def _host(self, name: str) -> SshHost:
         try:
             return self.inventory.get(name)
-        except RequestRejected as err:
-            raise _as_app_error(err) from None
+        except NotConfigured as err:
+            raise _as_app_error(rejected_lookup(err)) from None
 
     def _options(self, *, idempotent: bool) -> RunOptions:
         return RunOptions(

@@ -1,6 +1,6 @@
 """The GPT agent registry: named agents (one fleet per category) loaded from a YAML file.
 
-Names and categories resolve case-insensitively; an unknown one is a `RequestRejected` naming it and
+Names and categories resolve case-insensitively; an unknown one is a `config.errors.NotConfigured` naming it and
 suggesting close matches, so the gateway can answer 400 before anything starts.
 """
 
@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from intents.errors import ErrorType
-from intents.spec import RequestRejected
+from config.errors import NotConfigured
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -140,18 +139,13 @@ def _suggest(wanted: str, known: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(ordered))[:3]
 
 
-def _unknown(kind: str, wanted: str, known: list[str], field: str) -> RequestRejected:
+def _unknown(kind: str, wanted: str, known: list[str], field: str) -> NotConfigured:
     suggestions = _suggest(wanted, known)
     if suggestions:
         hint = "did you mean " + " or ".join(repr(s) for s in suggestions) + "?"
     else:
         hint = f"known {kind}s: " + ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
-    return RequestRejected(
-        ErrorType.UNKNOWN_AGENT,
-        f"unknown {kind} {wanted!r}; {hint}",
-        field=field,
-        details={"suggestions": suggestions},
-    )
+    return NotConfigured(kind, wanted, f"unknown {kind} {wanted!r}; {hint}", field=field, known=known, suggestions=suggestions)
 
 
 class AgentRegistry:

@@ -27,8 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from config.settings import Settings
-from intents.errors import ErrorType
-from intents.spec import RequestRejected
+from config.errors import NotConfigured
 
 DEFAULT_INVENTORY_FILE = Path(__file__).with_name("ssh_hosts.yaml")
 
@@ -113,12 +112,7 @@ class Inventory:
         except KeyError:
             known = self.names()
             listing = ", ".join(known) if known else "none are configured (see SSH_HOSTS_FILE)"
-            raise RequestRejected(
-                ErrorType.UNKNOWN_HOST,
-                f"unknown host {name!r}; known hosts: {listing}",
-                field="inputs.host",
-                details={"known_hosts": known},
-            ) from None
+            raise NotConfigured("host", name, f"unknown host {name!r}; known hosts: {listing}", field="inputs.host", known=known) from None
 
     def __iter__(self) -> Iterator[SshHost]:
         return iter(self._hosts[n] for n in self.names())

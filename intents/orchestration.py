@@ -11,9 +11,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from config.agents import AgentRegistry
+from config.errors import NotConfigured
 from intents.fleets import FleetRequest
 from intents.errors import ErrorType
-from intents.spec import IntentSpec, Mode, RequestRejected, quote_short
+from intents.spec import IntentSpec, Mode, RequestRejected, quote_short, rejected_lookup
 from workflows.dag import CHAT_ACTIONS, DefinitionError, GptWorkflowDefinition, validate_definition
 from workflows.expressions import templates_in
 
@@ -21,9 +23,7 @@ from workflows.expressions import templates_in
 NOT_A_STEP = ("gpt.workflow", "fleet.orchestrate")
 
 
-def agents_for(settings):
-    from config.agents import AgentRegistry
-
+def agents_for(settings) -> AgentRegistry:
     return AgentRegistry.from_settings(settings)
 
 
@@ -67,9 +67,12 @@ def check_step_params(defn: GptWorkflowDefinition) -> None:
 
 def check_fleet(req: FleetRequest, settings) -> None:
     agents = agents_for(settings)
-    agents.fleet(req.category, field="inputs.category")
-    if req.synthesize:
-        agents.get(req.synthesize, field="inputs.synthesize")
+    try:
+        agents.fleet(req.category, field="inputs.category")
+        if req.synthesize:
+            agents.get(req.synthesize, field="inputs.synthesize")
+    except NotConfigured as err:
+        raise rejected_lookup(err) from None
 
 
 def _gpt_call(intent: str, inputs: dict[str, Any], job_id: str) -> dict[str, Any]:

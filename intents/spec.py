@@ -13,6 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from config.errors import NotConfigured
+from intents.errors import ErrorType
+
 
 class Mode(StrEnum):
     AGENT = "agent"  # local activities (Chroma, asyncssh, LLM)
@@ -125,6 +128,16 @@ class RequestRejected(ValueError):
         self.field = field
         self.details = details
         super().__init__(message)
+
+
+# What each kind of missing configuration is called when a request names it.
+_LOOKUP_ERRORS = {"host": ErrorType.UNKNOWN_HOST, "agent": ErrorType.UNKNOWN_AGENT, "category": ErrorType.UNKNOWN_AGENT}
+
+
+def rejected_lookup(err: NotConfigured) -> RequestRejected:
+    """A request named a host, agent or fleet the configuration lacks: a 400 naming the field."""
+    details = {"known_hosts": err.known} if err.kind == "host" else {"suggestions": err.suggestions}
+    return RequestRejected(_LOOKUP_ERRORS.get(err.kind, ErrorType.NOT_FOUND), str(err), field=err.field, details=details)
 
 
 def truncate_utf8(text: str, max_bytes: int) -> str:

@@ -15,9 +15,10 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from config.errors import NotConfigured
 from config.hosts import inventory_for
 from config.settings import Settings
-from intents.spec import IntentSpec, Mode, RequestRejected, RetrySpec, quote_short
+from intents.spec import IntentSpec, Mode, RequestRejected, RetrySpec, quote_short, rejected_lookup
 from intents.errors import ErrorType
 from policies.refusal import Refusal
 from policies.ssh_peek import check_peek
@@ -73,7 +74,10 @@ class SshResult(BaseModel):
 
 
 def check_host(inputs: SshPeekInput, settings: Settings) -> None:
-    inventory_for(settings).get(inputs.host)
+    try:
+        inventory_for(settings).get(inputs.host)
+    except NotConfigured as err:
+        raise rejected_lookup(err) from None
 
 
 def unsafe(err: Refusal) -> RequestRejected:

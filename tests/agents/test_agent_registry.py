@@ -9,7 +9,8 @@ from pydantic import SecretStr
 
 from config.agents import SHIPPED_AGENTS_FILE, Agent, AgentConfigError, AgentRegistry, resolve_endpoint
 from intents.errors import ErrorType
-from intents.spec import RequestRejected
+from config.errors import NotConfigured
+from intents.spec import rejected_lookup
 from tests.agents.conftest import llm_settings
 
 SEED_FLEETS = {
@@ -33,9 +34,9 @@ def test_names_and_categories_resolve_ignoring_case_and_spacing(agents):
 
 
 def test_a_typo_in_an_agent_name_is_rejected_with_a_suggestion(agents):
-    with pytest.raises(RequestRejected) as caught:
+    with pytest.raises(NotConfigured) as caught:
         agents.get("Wanderweve", field="steps[0].gpt")
-    err = caught.value
+    err = rejected_lookup(caught.value)
     assert err.error_type == ErrorType.UNKNOWN_AGENT
     assert err.field == "steps[0].gpt"
     assert "'Wanderweve'" in str(err) and "did you mean 'Wanderweave'" in str(err)
@@ -43,14 +44,14 @@ def test_a_typo_in_an_agent_name_is_rejected_with_a_suggestion(agents):
 
 
 def test_an_unknown_category_names_itself_and_the_close_ones(agents):
-    with pytest.raises(RequestRejected) as caught:
+    with pytest.raises(NotConfigured) as caught:
         agents.fleet("creatve")
     assert caught.value.field == "category"
     assert "unknown category 'creatve'; did you mean 'Creative'?" == str(caught.value)
 
 
 def test_a_name_nothing_like_any_agent_lists_the_known_ones(agents):
-    with pytest.raises(RequestRejected, match="known agents: Wanderweave, Design Studio Pro"):
+    with pytest.raises(NotConfigured, match="known agents: Wanderweave, Design Studio Pro"):
         agents.get("zzz")
 
 

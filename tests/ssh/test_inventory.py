@@ -9,7 +9,8 @@ import pytest
 from config import Settings
 from config.hosts import DEFAULT_INVENTORY_FILE, InventoryError, load_inventory
 from intents.errors import ErrorType
-from intents.spec import RequestRejected
+from config.errors import NotConfigured
+from intents.spec import rejected_lookup
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "ssh_hosts.example.yaml"
 
@@ -50,12 +51,12 @@ hosts:
 
 def test_an_unknown_host_is_refused_with_the_known_names(tmp_path):
     path = write(tmp_path, "hosts:\n  web-1: {address: 10.0.0.5, user: deploy, key_file: k}\n")
-    with pytest.raises(RequestRejected) as caught:
+    with pytest.raises(NotConfigured) as caught:
         load_inventory(Settings(ssh_hosts_file=path)).get("10.0.0.9")
-    assert caught.value.error_type == ErrorType.UNKNOWN_HOST
+    assert rejected_lookup(caught.value).error_type == ErrorType.UNKNOWN_HOST
     assert caught.value.field == "inputs.host"
     assert "web-1" in str(caught.value)
-    assert caught.value.details == {"known_hosts": ["web-1"]}
+    assert rejected_lookup(caught.value).details == {"known_hosts": ["web-1"]}
 
 
 def test_without_a_file_there_are_no_hosts_and_the_answer_says_how_to_add_them(monkeypatch):
@@ -63,7 +64,7 @@ def test_without_a_file_there_are_no_hosts_and_the_answer_says_how_to_add_them(m
         monkeypatch.setattr("config.hosts.DEFAULT_INVENTORY_FILE", Path("/nonexistent/ssh_hosts.yaml"))
     inventory = load_inventory(Settings(ssh_hosts_file=None))
     assert len(inventory) == 0
-    with pytest.raises(RequestRejected, match="SSH_HOSTS_FILE"):
+    with pytest.raises(NotConfigured, match="SSH_HOSTS_FILE"):
         inventory.get("web-1")
 
 
