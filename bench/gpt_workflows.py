@@ -19,7 +19,7 @@ from bench.common import bench_platform, report, summarize
 from bench.raw_workflows import LATENCY_S, RawFanOut, RawFanOutUnsandboxed, RawSequence, RawSequenceUnsandboxed, raw_sleep
 from intents.fleets import FleetMembers, FleetRequest, FleetRun
 from worker.run import build_worker
-from workflows.dag import GptWorkflowDefinition
+from intents.gpt_definitions import GptWorkflowDefinition
 from workflows.fleet import FleetWorkflow
 from workflows.gpt import GptWorkflow, GptWorkflowInput
 

@@ -16,8 +16,8 @@ from config.errors import NotConfigured
 from intents.fleets import FleetRequest
 from intents.errors import ErrorType
 from intents.spec import IntentSpec, Mode, RequestRejected, quote_short, rejected_lookup
-from workflows.dag import CHAT_ACTIONS, DefinitionError, GptWorkflowDefinition, validate_definition
-from workflows.expressions import templates_in
+from intents.gpt_definitions import CHAT_ACTIONS, DefinitionError, GptWorkflowDefinition, validate_definition
+from intents.expressions import templates_in
 
 # Intents a GPT workflow step may not call: they would nest whole workflows inside a step.
 NOT_A_STEP = ("gpt.workflow", "fleet.orchestrate")

@@ -4,7 +4,7 @@ Temporal refuses a payload over 2 MB; a result that large would fail in the serv
 and a workflow that stores it (a GPT step's output, read by later templates) grows with it. Every
 activity result is measured as JSON; one over MAX_ACTIVITY_RESULT_BYTES fails the activity with a
 non-retryable `ResultTooLarge` naming the activity, so the step fails typed and the run goes on.
-Activity *inputs* are capped where they are built: a GPT step's rendered params (workflows/expressions.py,
+Activity *inputs* are capped where they are built: a GPT step's rendered params (intents/expressions.py,
 StepInputTooLarge) and the gateway's body limit for everything else.
 """
 

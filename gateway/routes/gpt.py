@@ -32,7 +32,7 @@ from intents.fleets import FleetMembers, FleetRequest, FleetResult, FleetRun
 from intents.orchestration import agents_for, check_definition, check_fleet
 from intents.spec import RequestRejected, quote_short, truncate_utf8
 from workflows import search_attributes as sa
-from workflows.dag import GptWorkflowDefinition
+from intents.gpt_definitions import GptWorkflowDefinition
 from workflows.fleet import FleetWorkflow
 from workflows.gpt import GptRunState, GptWorkflow, GptWorkflowInput, GptWorkflowStatus
 

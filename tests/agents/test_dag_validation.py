@@ -11,7 +11,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from config.agents import AgentRegistry
 from intents import registry as intent_registry
 from intents.errors import ErrorType
-from workflows.dag import DefinitionError, GptWorkflowDefinition, topological_order, validate_definition
+from intents.gpt_definitions import DefinitionError, GptWorkflowDefinition, topological_order, validate_definition
 
 TRAVEL_BLOG = {
     "name": "Travel Blog Creation",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workflows.expressions import ExpressionError, evaluate, has_template, is_true, referenced_steps, render, to_jmespath
+from intents.expressions import ExpressionError, evaluate, has_template, is_true, referenced_steps, render, to_jmespath
 
 CONTEXT = {
     "steps": {

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 from tests.gpt.helpers import wait_for
 from tests.support.stack import isolated_stack
 from tests.wedge.corpus import chat, defn
-from workflows.dag import GptWorkflowDefinition, validate_definition
-from workflows.expressions import RenderedTooLarge, render, templates_in
+from intents.gpt_definitions import GptWorkflowDefinition, validate_definition
+from intents.expressions import RenderedTooLarge, render, templates_in
 
 
 def rss_mb() -> float:
