@@ -122,7 +122,7 @@ class RealN8n:
             "N8N_RUNNERS_MODE": "internal",
             "EXECUTIONS_MODE": "regular",
             "N8N_LOG_LEVEL": "warn",
-            "N8N_LOG_OUTPUT": "file",
+            "N8N_LOG_OUTPUT": "console,file",
             "N8N_LOG_FILE_LOCATION": str(self.folder / "n8n.log"),
             "N8N_NO_BROWSER": "true",
             # Anything that still tries the internet (Gmail, Slack, OAuth refresh) meets a closed port.
@@ -152,11 +152,11 @@ class RealN8n:
         flows = self.flows()
         for flow in flows:
             (staging / f"{flow['id']}.json").write_text(json.dumps(flow))
-        creds = staging / "credentials.json"
+        creds = self.folder / "credentials.json"
         creds.write_text(json.dumps(dummy_credentials(self.secret)))
         self.cli("import:credentials", f"--input={creds}")
-        self.cli("import:workflow", "--separate", f"--input={staging}")
         creds.unlink()
+        self.cli("import:workflow", "--separate", f"--input={staging}")
         # n8n 1.x (the pinned line); 2.x dropped `--all` and activates with `publish:workflow --id=...`.
         self.cli("update:workflow", "--all", "--active=true")
 
