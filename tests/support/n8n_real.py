@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import shutil
 import socket
 import subprocess
 import time
@@ -205,7 +204,3 @@ class RealN8n:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-
-
-def available() -> bool:
-    return shutil.which("npm") is not None or os.environ.get("N8N_CACHE_DIR") is not None
