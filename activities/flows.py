@@ -2,9 +2,13 @@
 
 Error policy (why each is or is not retried):
 - connect errors, timeouts, 5xx, 408, 429: n8n or Gmail is having a moment -> retryable UpstreamUnavailable;
-- 401/403: the shared secret is wrong -> UpstreamAuthError, retrying cannot fix it;
+- 401/403: the shared secret is wrong (real n8n answers 403 with or without the header) -> UpstreamAuthError,
+  retrying cannot fix it;
+- a 5xx carrying `WWW-Authenticate`: n8n's Webhook node has no header-auth credential ("No authentication
+  data defined on node!") -> UpstreamAuthError, not retried: it is configuration, not an outage;
 - other 4xx (404 = workflow not active) -> UpstreamBadRequest;
-- `{"ok": false, "error": {type, message}}`: the flow ran and said no -> ToolError carrying n8n's words;
+- `{"ok": false, "error": {type, message}}`: the flow ran and said no -> ToolError carrying n8n's words, or
+  UpstreamAuthError when the flow says its own credentials (Gmail, Slack) are unusable (type UpstreamAuthError);
 - 2xx that is not the envelope -> UpstreamProtocolError (usually a Webhook node not set to responseNode).
 
 n8n's words reach errors and results only after our configured secrets are scrubbed out of them: a flow
@@ -63,6 +67,12 @@ def _read_envelope(intent: str, response: httpx.Response, scrub: Scrubber) -> di
             ErrorType.UPSTREAM_BAD_REQUEST,
             f"{where} not found (404): is the workflow imported and active at {response.request.url.path}?",
         )
+    if response.status_code >= 500 and "www-authenticate" in response.headers:
+        raise app_error(
+            ErrorType.UPSTREAM_AUTH,
+            f"{where} answered {response.status_code} while checking the header secret: {body_snippet(response, scrub)}; "
+            "its Webhook node has no usable header-auth credential (create it and select it in the Webhook node)",
+        )
     failure = status_failure(
         response.status_code, where, detail=body_snippet(response, scrub), auth_hint="; check N8N_WEBHOOK_SECRET and the header-auth credential"
     )
@@ -88,6 +98,12 @@ def _read_envelope(intent: str, response: httpx.Response, scrub: Scrubber) -> di
         raise app_error(ErrorType.UPSTREAM_PROTOCOL, f"{where} said ok=false without an error object")
     kind = str(error.get("type") or "FlowError")
     message = str(error.get("message") or "no message")
+    if kind == ErrorType.UPSTREAM_AUTH:
+        raise app_error(
+            ErrorType.UPSTREAM_AUTH,
+            f"{intent} failed in n8n: a credential was refused or is missing: {message}; check the flow's credentials in n8n",
+            details={"type": kind, "message": message},
+        )
     raise app_error(ErrorType.TOOL_ERROR, f"{intent} failed in n8n: {kind}: {message}", details={"type": kind, "message": message})
 
 

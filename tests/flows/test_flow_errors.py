@@ -8,7 +8,7 @@ from temporalio.exceptions import ApplicationError
 from activities.flows import FlowActivities
 from config import Settings
 from intents.flows import FlowCall
-from tests.support.n8n_fake import Scripted
+from tests.support.n8n_fake import CHALLENGE, Scripted
 
 SEARCH = FlowCall(intent="gmail.search", inputs={"query": "invoice"}, job_id="orch-search")
 
@@ -46,6 +46,21 @@ async def test_a_wrong_secret_is_an_auth_error_and_the_secret_is_not_echoed(env,
     err = await failure(env, flows)
     assert err.type == "UpstreamAuthError" and err.non_retryable and "403" in err.message
     assert "wrong-secret-value" not in err.message
+
+
+async def test_a_webhook_without_its_header_credential_is_an_auth_error_not_an_outage(env, flows, n8n):
+    # Real n8n 1.x: the Webhook node cannot load its credential, so it answers this plain-text 500.
+    n8n.script("gmail-search", Scripted(500, text="No authentication data defined on node!", content_type="text/plain", headers=CHALLENGE))
+    err = await failure(env, flows)
+    assert err.type == "UpstreamAuthError" and err.non_retryable
+    assert "No authentication data defined on node!" in err.message and "header-auth credential" in err.message
+
+
+async def test_a_flow_whose_gmail_credential_is_refused_is_an_auth_error(env, flows, n8n):
+    refused = {"ok": False, "error": {"type": "UpstreamAuthError", "message": "Authorization failed - please check your credentials"}}
+    n8n.script("gmail-search", Scripted(200, refused))
+    err = await failure(env, flows)
+    assert err.type == "UpstreamAuthError" and err.non_retryable and "check your credentials" in err.message
 
 
 async def test_ok_false_is_a_tool_error(env, flows, n8n):

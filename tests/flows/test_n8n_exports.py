@@ -92,3 +92,44 @@ def test_gmail_triage_previews_or_labels_in_batches():
     assert by_name["Add label"]["parameters"]["operation"] == "addLabels"
     assert ("Loop over batches", 1, "Add label") in graph and ("Add label", 0, "Loop over batches") in graph
     assert ("Build labeled result", 0, "Respond labeled") in graph
+
+
+def success_responders(flow: dict) -> set[str]:
+    return {n["name"] for n in flow["nodes"] if n["type"] == RESPOND and n["name"] != "Respond error"}
+
+
+def is_gate(node: dict) -> bool:
+    """A Code node that fails on items carrying `error` and routes its own failure to the error branch."""
+    code = node["parameters"].get("jsCode", "")
+    return node["type"] == "n8n-nodes-base.code" and node.get("onError") == "continueErrorOutput" and ".error !== undefined" in code
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_a_failing_step_can_never_reach_a_success_response(path: Path):
+    """Real n8n, "continue (using error output)" plus "always output data": the failure goes to the error
+    output *and* an empty item to the success output, which answers first ({"ok": true, "found": 0})."""
+    flow = load(path)
+    graph = edges(flow)
+    by_name = {n["name"]: n for n in flow["nodes"]}
+    for node in flow["nodes"]:
+        assert not (node.get("alwaysOutputData") and node.get("onError") == "continueErrorOutput"), node["name"]
+        assert node.get("onError") in (None, "continueErrorOutput", "continueRegularOutput"), node["name"]
+        if node.get("onError") == "continueErrorOutput":
+            assert {t for s, i, t in graph if (s, i) == (node["name"], 1)} == {"Build error"}, node["name"]
+        if node.get("onError") != "continueRegularOutput":
+            continue
+        # Its error items travel on the success output: every way to a success response passes a gate.
+        seen, frontier = set(), [node["name"]]
+        while frontier:
+            current = frontier.pop()
+            for source, _, target in graph:
+                if source == current and target not in seen and not is_gate(by_name[target]):
+                    seen.add(target)
+                    frontier.append(target)
+        assert not seen & success_responders(flow), f"{node['name']} reaches {seen & success_responders(flow)} without a gate"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_build_error_types_credential_failures_as_configuration_errors(path: Path):
+    code = {n["name"]: n for n in load(path)["nodes"]}["Build error"]["parameters"]["jsCode"]
+    assert "UpstreamAuthError" in code

@@ -1,6 +1,6 @@
 """A small stand-in for n8n that speaks the same contract as the shipped flows in n8n_workflows/.
 
-It checks the header-auth secret (401 missing / 403 wrong, like n8n) and the canonical envelope,
+It checks the header-auth secret (403 missing or wrong, plain text, like n8n 1.x) and the canonical envelope,
 keeps a fake Gmail mailbox (gmail-triage previews, then labels, idempotently; gmail-search lists),
 answers slack-summarize and digest-daily from canned data, records every request, and can be
 scripted to misbehave: `fake.script("gmail-search", Scripted(500), Scripted(200, {...}))`.
@@ -25,6 +25,8 @@ from tests.support.asgi_server import BackgroundServer
 
 INTENT_BY_PATH = {path: intent for intent, path in FLOW_WEBHOOK_PATHS.items()}
 PREVIEW_SIZE = 10
+# n8n's Webhook node answers auth failures with this challenge (403, or 500 when it has no credential).
+CHALLENGE = {"WWW-Authenticate": 'Basic realm="Webhook"'}
 
 
 @dataclass
@@ -87,6 +89,7 @@ class Scripted:
     body: Any = None
     text: str | None = None
     content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
 
 
@@ -137,11 +140,8 @@ class FakeN8n:
         if path not in INTENT_BY_PATH:
             return JSONResponse({"code": 404, "message": f'The requested webhook "POST {path}" is not registered.'}, 404)
         # Header auth is checked before the workflow runs, exactly like n8n's Webhook node.
-        given = request.headers.get(self.header)
-        if given is None:
-            return JSONResponse({"message": "Authorization is required!"}, 401)
-        if given != self.secret:
-            return JSONResponse({"message": "Authorization data is wrong!"}, 403)
+        if request.headers.get(self.header) != self.secret:
+            return Response("Authorization data is wrong!", 403, media_type="text/plain", headers=CHALLENGE)
         if self._scripts.get(path):
             return await self._scripted(self._scripts[path].pop(0))
         problem = envelope_problem(body, INTENT_BY_PATH[path])
@@ -158,8 +158,8 @@ class FakeN8n:
         if answer.delay_s:
             await asyncio.sleep(answer.delay_s)
         if answer.text is not None:
-            return Response(answer.text, answer.status, media_type=answer.content_type)
-        return JSONResponse(answer.body, answer.status)
+            return Response(answer.text, answer.status, media_type=answer.content_type, headers=answer.headers)
+        return JSONResponse(answer.body, answer.status, headers=answer.headers)
 
     # --- the flows, as the shipped n8n workflows behave ---------------------------------------
     def _gmail_triage(self, inputs: dict[str, Any], dry_run: bool) -> dict[str, Any]:
