@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from config import Settings
-from config.temporal import connect
+from infra.temporal import connect
 from worker.devserver import DevServer
 
 

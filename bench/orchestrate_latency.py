@@ -15,7 +15,7 @@ import uuid
 import httpx
 
 from bench.common import bench_platform, report, summarize
-from config.temporal import connect
+from infra.temporal import connect
 from gateway.app import create_app
 from intents.spec import Mode
 from tests.support.gateway import LiveServer

@@ -8,7 +8,8 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
-from config import Settings, get_settings, tracing
+from config import Settings, get_settings
+from infra import tracing
 from gateway import errors, telemetry
 from gateway.limits import BodyGuard
 from gateway.mcp_catalog import McpCatalogCache

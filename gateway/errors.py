@@ -17,7 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from config.agents import AgentConfigError
 from config.hosts import InventoryError
-from config.logs import bind, current
+from infra.logs import bind, current
 from intents.errors import ErrorType
 
 log = logging.getLogger("gpt_orchestrator.gateway")

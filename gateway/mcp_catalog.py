@@ -20,7 +20,8 @@ from temporalio.common import WorkflowIDConflictPolicy
 from config import Settings
 from gateway.errors import ApiError
 from gateway.temporal import TemporalLink
-from intents.mcp import INTENT_PREFIX, CatalogChange, McpCatalog, McpListRequest, apply_catalog
+from intents.mcp import INTENT_PREFIX, CatalogChange, McpCatalog, McpListRequest
+from intents.registry import apply_catalog
 from workflows.mcp_catalog import McpCatalogWorkflow
 
 log = logging.getLogger("gpt_orchestrator.gateway")

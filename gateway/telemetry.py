@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from config.logs import log_context
+from infra.logs import log_context
 from gateway import metrics
 
 SERVICE_NAME = "gpt-orchestrator-gateway"

@@ -19,7 +19,7 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from temporalio.service import RetryConfig, ServiceClient
 
 from config import Settings
-from config.temporal import connect
+from infra.temporal import connect
 from gateway.errors import ApiError, status_for
 from intents.errors import ErrorType
 

@@ -220,23 +220,3 @@ def catalog_to_specs(catalog: McpCatalog, servers: Mapping[str, McpServerConfig]
 class CatalogChange(BaseModel):
     added: list[str] = Field(default_factory=list)
     removed: list[str] = Field(default_factory=list)
-
-
-def apply_catalog(catalog: McpCatalog, servers: Mapping[str, McpServerConfig] | None = None) -> CatalogChange:
-    """Make the registry's `mcp.*` intents match a freshly read catalog.
-
-    Tools of servers that listed are replaced by what they listed now (gone tools are unregistered);
-    tools of a server that failed to list are kept (a blip must not make intents vanish; calling them
-    fails with a clear error while it is down); servers no longer in the catalog lose their tools.
-    """
-    from intents import registry
-
-    fresh = {spec.name: spec for spec in catalog_to_specs(catalog, servers)}
-    failed = {entry.server for entry in catalog.servers if entry.error is not None}
-    before = {name for name in registry.names() if name.startswith(INTENT_PREFIX)}
-    gone = sorted(name for name in before - set(fresh) if parse_intent_name(name)[0] not in failed)
-    for name in gone:
-        registry.unregister(name)
-    for spec in fresh.values():
-        registry.register(spec, replace=True)
-    return CatalogChange(added=sorted(set(fresh) - before), removed=gone)

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from config.agents import AgentRegistry
 from config.errors import NotConfigured
+from intents import registry
 from intents.fleets import FleetRequest
 from intents.errors import ErrorType
 from intents.spec import IntentSpec, Mode, RequestRejected, quote_short, rejected_lookup
@@ -28,8 +29,6 @@ def agents_for(settings) -> AgentRegistry:
 
 
 def check_step_intent(name: str) -> None:
-    from intents import registry
-
     if name in NOT_A_STEP:
         raise RequestRejected(ErrorType.UNKNOWN_INTENT, f"{name} cannot be a step of a GPT workflow (it is a whole workflow)")
     registry.get(name)
@@ -46,8 +45,6 @@ def check_step_params(defn: GptWorkflowDefinition) -> None:
     """Every intent step's params are validated against the intent's input model now (unless the intent
     opts out with `check_step_params=False`); a value that is a template is checked when it is rendered,
     by the workflow (`steps.validate_step_params`)."""
-    from intents import registry
-
     for i, step in enumerate(defn.steps):
         if step.action in CHAT_ACTIONS or not registry.get(step.action).check_step_params:
             continue

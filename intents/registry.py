@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from intents import approval, flows, memory, orchestration, routing, ssh
+from config.mcp_servers import McpServerConfig
+from intents import routing
+from intents.mcp import (
+    INTENT_PREFIX,
+    CatalogChange,
+    McpCatalog,
+    catalog_to_specs,
+    generic_spec,
+    parse_intent_name,
+)
 from intents.spec import IntentSpec
 
 # Family modules; a new family is one line here.
-_FAMILIES = [memory, flows, ssh, orchestration, approval]
-
 _INTENTS: dict[str, IntentSpec] = {}
 
 
@@ -58,19 +65,12 @@ def for_workflow(name: str) -> IntentSpec:
         return get(name)
     except UnknownIntentError:
         if name.startswith("mcp."):
-            from intents.mcp import generic_spec
-
             return generic_spec(name)
         raise
 
 
 def all_intents() -> list[IntentSpec]:
     return [_INTENTS[n] for n in sorted(_INTENTS)]
-
-
-def shipped_intents() -> list[IntentSpec]:
-    """The intents declared in this repository's families (not extra modules, not MCP tools)."""
-    return [spec for family in _FAMILIES for spec in family.INTENTS]
 
 
 def names() -> list[str]:
@@ -88,12 +88,27 @@ def load_extra_modules(modules: Iterable[str]) -> None:
         importlib.import_module(mod)
 
 
-for _family in _FAMILIES:
-    for _spec in _family.INTENTS:
-        register(_spec)
+def apply_catalog(catalog: McpCatalog, servers: Mapping[str, McpServerConfig] | None = None) -> CatalogChange:
+    """Make the registry's `mcp.*` intents match a freshly read catalog.
+
+    Tools of servers that listed are replaced by what they listed now (gone tools are unregistered);
+    tools of a server that failed to list are kept (a blip must not make intents vanish; calling them
+    fails with a clear error while it is down); servers no longer in the catalog lose their tools.
+    """
+    fresh = {spec.name: spec for spec in catalog_to_specs(catalog, servers)}
+    failed = {entry.server for entry in catalog.servers if entry.error is not None}
+    before = {name for name in names() if name.startswith(INTENT_PREFIX)}
+    gone = sorted(name for name in before - set(fresh) if parse_intent_name(name)[0] not in failed)
+    for name in gone:
+        unregister(name)
+    for spec in fresh.values():
+        register(spec, replace=True)
+    return CatalogChange(added=sorted(set(fresh) - before), removed=gone)
+
 
 __all__ = [
     "IntentSpec",
+    "apply_catalog",
     "UnknownIntentError",
     "ValidationError",
     "all_intents",

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from config import Settings
-from config.temporal import connect
+from infra.temporal import connect
 from gateway.app import create_app
 from tests.support.gateway import LiveServer, api_client
 from tests.support.openai_server import OpenAIServer

@@ -9,7 +9,7 @@ import sys
 from pydantic import ValidationError
 
 from config import get_settings
-from worker import logs
+from worker import logging_setup as logs
 
 
 def _dev(args: argparse.Namespace) -> None:

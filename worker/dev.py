@@ -15,7 +15,8 @@ from pathlib import Path
 import uvicorn
 from pydantic import SecretStr
 
-from config import Settings, tracing
+from config import Settings
+from infra import tracing
 from worker.check_config import check_settings
 from gateway.app import create_app
 from worker.devserver import DevServer

@@ -23,7 +23,7 @@ from temporalio.worker import (
     WorkflowOutboundInterceptor,
 )
 
-from config.logs import log_context
+from infra.logs import log_context
 from workflows import search_attributes as sa
 
 INTENT_HEADER = "gpt-orchestrator-intent"

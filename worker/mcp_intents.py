@@ -12,7 +12,8 @@ import logging
 
 from activities.mcp import McpActivities
 from config import Settings
-from intents.mcp import McpCatalog, McpListRequest, apply_catalog
+from intents.mcp import McpCatalog, McpListRequest
+from intents.registry import apply_catalog
 
 log = logging.getLogger("gpt_orchestrator.worker")
 

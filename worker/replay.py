@@ -24,7 +24,7 @@ from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
 from config import Settings
-from config.temporal import connect
+from infra.temporal import connect
 from intents import registry
 from worker import registration
 from worker.log_context import JobLogContext

@@ -7,7 +7,7 @@ serves them itself on http://WORKER_METRICS_ADDRESS/metrics. Its log lines (task
 nondeterminism) go straight to the console; in JSON they keep a log pipeline's one-object-per-line
 contract. (Forwarding them into Python logging instead crashes the interpreter at exit in temporalio
 1.35 once a line was forwarded, so we do not.) A runtime belongs to the client it is given to
-(config.temporal.connect(..., runtime=...)), and every worker on that client reports through it.
+(infra.temporal.connect(..., runtime=...)), and every worker on that client reports through it.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.runtime import LoggingConfig, LoggingFormat, PrometheusConfig, Runtime, TelemetryConfig
 
-from config import Settings, tracing
-from config.temporal import connect
+from config import Settings
+from infra import tracing
+from infra.temporal import connect
 
 
 def worker_runtime(settings: Settings, *, log_format: str = "text") -> Runtime | None:

@@ -22,6 +22,9 @@ with workflow.unsafe.imports_passed_through():
     from intents.agents import CHAT_ACTIVITY, ChatRequest, ChatResult
     from intents.spec import RetrySpec, truncate_utf8
     from workflows import search_attributes as sa
+    from workflows.models import IntentRequest
+
+from workflows.intent import IntentWorkflow
 
 CHAT_TIMEOUT = timedelta(seconds=120)
 CHAT_RETRY = RetrySpec(max_attempts=3, initial_interval_s=1)
@@ -121,9 +124,6 @@ async def run_intent(
     spec = registry.for_workflow(intent)
     job_id = gated_job_id(intent, label)
     if job_id is not None:
-        from workflows.intent import IntentWorkflow
-        from workflows.models import IntentRequest
-
         child = await workflow.execute_child_workflow(
             IntentWorkflow.run,
             IntentRequest(intent=intent, inputs=inputs, mode=spec.mode, requested_by=requested_by),

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from config import logs
+from infra import logs
 from gateway import jobs
 from gateway.auth import principal, require_token
 from gateway.errors import ApiError, status_for, validation_details

@@ -7,7 +7,7 @@ import os
 import signal
 import time
 
-from config.logs import formatter
+from infra.logs import formatter
 from gateway.app import create_app
 from tests.conftest import make_settings
 from tests.support.gateway import LiveServer, api_client

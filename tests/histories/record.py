@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from config import Settings
-from config.temporal import connect
+from infra.temporal import connect
 from gateway.app import create_app
 from tests.support.gateway import LiveServer
 from tests.support.sshd import RealSshd

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from intents import registry
-from intents.mcp import McpCatalog, McpServerTools, McpToolInfo, apply_catalog
+from intents.mcp import McpCatalog, McpServerTools, McpToolInfo
+from intents.registry import apply_catalog
 
 
 def catalog(**servers: list[str] | str) -> McpCatalog:

@@ -11,9 +11,9 @@ import logging
 from pydantic import SecretStr
 
 from config import Settings
-from config.logs import JsonFormatter, TextFormatter, bind, log_context
+from infra.logs import JsonFormatter, TextFormatter, bind, log_context
 from tests.support.stack import isolated_stack
-from worker.logs import redaction
+from worker.logging_setup import redaction
 
 
 @contextlib.contextmanager
@@ -49,7 +49,7 @@ async def test_the_gateway_access_line_names_the_job_and_intent(client, settings
 
 
 def test_secrets_are_masked_in_json_and_text_lines():
-    clean = redaction(Settings(n8n_webhook_secret=SecretStr("n8n-shared-secret")))  # what worker/logs.py installs
+    clean = redaction(Settings(n8n_webhook_secret=SecretStr("n8n-shared-secret")))  # what worker/logging_setup.py installs
     with captured("gpt_orchestrator.test", JsonFormatter(clean)) as as_json, log_context(job_id="orch-1"):
         bind(intent="memory.write")
         logging.getLogger("gpt_orchestrator.test").info(

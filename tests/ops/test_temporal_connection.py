@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from config.temporal import connect, connect_config
+from infra.temporal import connect, connect_config
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from config import tracing
-from config.temporal import connect
+from infra import tracing
+from infra.temporal import connect
 from tests.support.stack import isolated_stack
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from temporalio.client import Client
 
-from config.logs import JsonFormatter, Redaction
+from infra.logs import JsonFormatter, Redaction
 from policies.redact import encodings
 
 

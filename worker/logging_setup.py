@@ -1,4 +1,4 @@
-"""Process-wide logging set-up for the CLI entry points (the formatters live in config/logs.py).
+"""Process-wide logging set-up for the CLI entry points (the formatters live in infra/logs.py).
 
 The redaction rules live in policies/redact.py, which config/ may not import: they are installed into
 the formatters here, at start-up, with the configured secrets of this process.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from activities.redaction import configured_secrets
 from config import Settings
-from config import logs
+from infra import logs
 from policies.redact import redact_keys, scrubber
 
 # Long-running services feed log pipelines (one JSON object per line); a person reads the others.
