@@ -203,10 +203,6 @@ def templates_in(value: Any, path: str = "params") -> Iterator[tuple[str, str]]:
             yield from templates_in(item, f"{path}[{i}]")
 
 
-def has_template(value: Any) -> bool:
-    return next(templates_in(value), None) is not None
-
-
 class _Budget:
     """Counts the bytes a render has produced; raises RenderedTooLarge past the limit."""
 

@@ -78,10 +78,6 @@ class RoutingTable:
     def route_for(self, intent: str) -> Route | None:
         return next((r for r in self.routes if r.matches(intent)), None)
 
-    def mode_for(self, intent: str) -> Mode | None:
-        route = self.route_for(intent)
-        return route.mode if route else None
-
     def conflict(self, spec: IntentSpec) -> str | None:
         """Why this spec cannot be routed by this table, or None."""
         route = self.route_for(spec.name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
 from pydantic import ValidationError
@@ -56,16 +57,25 @@ def _gateway(args: argparse.Namespace) -> None:
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower(), log_config=None, access_log=False)
 
 
+def _exit_now(code: int) -> int:
+    """Leave without interpreter finalization. After a one-shot replay or query the SDK's core threads
+    can still be winding down, and tearing them down at exit has crashed the process (PyGILState_Release)
+    after the answer was printed, turning a success into a failure. The answer is flushed first."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def _replay(args: argparse.Namespace) -> int:
     from worker.replay import run_replay
 
-    return run_replay(get_settings(), files=args.files, query=args.query, limit=args.limit)
+    return _exit_now(run_replay(get_settings(), files=args.files, query=args.query, limit=args.limit))
 
 
 def _reset_point(args: argparse.Namespace) -> int:
     from worker.reset import run_reset_point
 
-    return run_reset_point(get_settings(), args.job_id)
+    return _exit_now(run_reset_point(get_settings(), args.job_id))
 
 
 def _actions_schema(args: argparse.Namespace) -> None:

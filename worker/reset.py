@@ -17,9 +17,6 @@ from temporalio.client import Client
 from config import Settings
 from infra.temporal import connect
 
-_FAILED = (EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED, EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT)
-
-
 async def reset_point(client: Client, workflow_id: str) -> int:
     events = [e async for e in client.get_workflow_handle(workflow_id).fetch_history_events()]
     by_id = {e.event_id: e for e in events}

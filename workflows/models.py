@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from intents.approval import Approval, ApprovalRequest
-from intents.spec import Mode, RequestedMode
+from intents.spec import Mode
 
 
 class IntentRequest(BaseModel):
@@ -18,7 +18,6 @@ class IntentRequest(BaseModel):
     intent: str
     inputs: dict[str, Any]
     mode: Mode
-    requested_mode: RequestedMode = RequestedMode.AUTO
     callback_url: str | None = None
     requested_by: str | None = None  # the gateway's principal (gateway/auth.py), shown to the approver
 

@@ -181,7 +181,7 @@ async def orchestrate(
     logs.bind(job_id=job_id, workflow_id=job_id, intent=spec.name)
     client = await request.app.state.temporal.client()
     req = IntentRequest(
-        intent=spec.name, inputs=inputs, mode=mode, requested_mode=body.mode, callback_url=body.callback_url,
+        intent=spec.name, inputs=inputs, mode=mode, callback_url=body.callback_url,
         requested_by=principal(request),
     )  # fmt: skip
     fingerprint = canonical.fingerprint(spec.name, inputs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intents.expressions import ExpressionError, evaluate, has_template, is_true, referenced_steps, render, to_jmespath
+from intents.expressions import ExpressionError, evaluate, is_true, referenced_steps, render, templates_in, to_jmespath
 
 CONTEXT = {
     "steps": {
@@ -70,4 +70,4 @@ def test_a_whole_string_template_keeps_its_json_type_and_embedded_ones_become_te
         "text": "Write about Paris in spring",
         "untouched": 3,
     }
-    assert has_template(params) and not has_template({"a": ["plain {text}"]})
+    assert list(templates_in(params)) and not list(templates_in({"a": ["plain {text}"]}))

@@ -26,7 +26,7 @@ def spec(name: str, mode: Mode) -> IntentSpec:
 def test_the_shipped_table_routes_every_shipped_intent_to_the_engine_that_handles_it():
     expected = {"memory.write": Mode.AGENT, "ssh.exec": Mode.AGENT, "gmail.triage": Mode.FLOW, "slack.summarize": Mode.FLOW,
                 "digest.daily": Mode.FLOW, "mcp.files.read": Mode.MCP}  # fmt: skip
-    assert {name: DEFAULT_TABLE.mode_for(name) for name in expected} == expected
+    assert {name: DEFAULT_TABLE.route_for(name).mode for name in expected} == expected
     for intent in (spec for family in intents.SHIPPED_FAMILIES for spec in family.INTENTS):
         route = DEFAULT_TABLE.route_for(intent.name)
         assert route is not None, f"{intent.name} has no route: add its family to intents/routing.py"
@@ -41,7 +41,7 @@ def test_a_spec_that_contradicts_its_route_cannot_be_registered():
 
 def test_an_override_may_route_a_new_family_but_not_move_an_intent_off_its_handler(settings):
     table = RoutingTable.with_overrides({"crm.*": "mcp", "gmail.search": "flow"})
-    assert table.mode_for("crm.lookup") == Mode.MCP and table.route_for("gmail.search").source == "override"
+    assert table.route_for("crm.lookup").mode == Mode.MCP and table.route_for("gmail.search").source == "override"
 
     with pytest.raises(RoutingConflict, match="memory.write.*agent.*memory"):
         create_app(settings.model_copy(update={"intent_routes": {"memory.*": "flow"}}))
