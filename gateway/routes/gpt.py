@@ -21,6 +21,7 @@ from temporalio.service import RPCError
 from gateway import jobs
 from gateway.auth import principal, require_token
 from gateway.errors import ApiError
+from gateway.openapi import ContractRoute
 from gateway.schemas import ErrorResponse
 from intents.fleets import FleetMembers, FleetRequest, FleetResult, FleetRun
 from intents.orchestration import agents_for, check_definition, check_fleet
@@ -30,7 +31,7 @@ from workflows.dag import GptWorkflowDefinition
 from workflows.fleet import FleetWorkflow
 from workflows.gpt import GptRunState, GptWorkflow, GptWorkflowInput, GptWorkflowStatus
 
-router = APIRouter(tags=["gpt"], dependencies=[Depends(require_token)])
+router = APIRouter(route_class=ContractRoute, tags=["gpt"], dependencies=[Depends(require_token)])
 WorkflowId = Path(description="The workflow_id returned by create.")
 Wait = Query(default=None, ge=0, le=60, description="Seconds to wait for the result (default: SYNC_TIMEOUT_S).")
 
@@ -82,7 +83,7 @@ async def _status(request: Request, workflow_id: str) -> GptWorkflowStatus:
     client = await request.app.state.temporal.client()
     handle, desc = await jobs.describe(client, workflow_id)
     if desc.workflow_type != "GptWorkflow":
-        raise ApiError(404, "NotFound", f"no GPT workflow {workflow_id!r}", field="workflow_id")
+        raise ApiError(404, "NotFound", "no such GPT workflow", field="workflow_id")
     try:
         status = await handle.query(GptWorkflow.status)
     except Exception as exc:  # no worker to answer: say so rather than guess
@@ -147,7 +148,7 @@ async def execute_workflow(request: Request, workflow_id: str = WorkflowId, wait
     client = await request.app.state.temporal.client()
     handle, desc = await jobs.describe(client, workflow_id)
     if desc.workflow_type != "GptWorkflow":
-        raise ApiError(404, "NotFound", f"no GPT workflow {workflow_id!r}", field="workflow_id")
+        raise ApiError(404, "NotFound", "no such GPT workflow", field="workflow_id")
     try:
         await handle.execute_update(GptWorkflow.execute)
     except WorkflowUpdateFailedError as exc:
