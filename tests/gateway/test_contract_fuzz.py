@@ -17,7 +17,7 @@ from tests.support.stack import isolated_stack
 from worker.devserver import free_port
 
 CASES = int(os.environ.get("CONTRACT_FUZZ_CASES", "5000"))
-TIME_CAP_S = float(os.environ.get("CONTRACT_FUZZ_SECONDS", "480"))
+TIME_CAP_S = float(os.environ.get("CONTRACT_FUZZ_SECONDS", "360"))
 SEED = int(os.environ.get("CONTRACT_FUZZ_SEED", "20261129"))
 SETTLE_S = 60
 
