@@ -148,7 +148,7 @@ def _unknown(kind: str, wanted: str, known: list[str], field: str) -> RequestRej
         hint = f"known {kind}s: " + ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
     return RequestRejected(
         ErrorType.UNKNOWN_AGENT,
-        f"unknown {kind} {wanted!r}; {hint}",
+        f"unknown {kind}; {hint}",  # the name sent is not repeated: nothing a client sends is echoed
         field=field,
         details={"suggestions": suggestions},
     )

@@ -115,7 +115,7 @@ class Inventory:
             listing = ", ".join(known) if known else "none are configured (see SSH_HOSTS_FILE)"
             raise RequestRejected(
                 ErrorType.UNKNOWN_HOST,
-                f"unknown host {name!r}; known hosts: {listing}",
+                f"unknown host; known hosts: {listing}",  # the name sent is not repeated (no echo)
                 field="inputs.host",
                 details={"known_hosts": known},
             ) from None

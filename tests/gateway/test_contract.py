@@ -121,9 +121,15 @@ async def test_no_error_echoes_what_was_sent_path_parameters_included(api):
         assert resp.status_code == 404, (resp.request.url, resp.text)
         assert resp.json()["error"]["type"] == "NotFound"
         assert "img" not in resp.text and "f" * 64 not in resp.text, resp.text
-    unknown = await api.post("/orchestrate", json={"intent": MARKER, "inputs": {}})
-    assert unknown.status_code == 400 and unknown.json()["error"]["type"] == "UnknownIntent"
-    assert "img" not in unknown.text
+    refused = [
+        await api.post("/orchestrate", json={"intent": MARKER, "inputs": {}}),
+        await api.post(f"/api/gpt-fleets/{MARKER}/orchestrate", json={"objective": "x"}),
+        await api.post("/orchestrate", json={"intent": "ssh.exec.peek", "inputs": {"host": MARKER, "command": "uptime"}}),
+    ]
+    for resp in refused:
+        assert resp.status_code == 400, resp.text
+        assert resp.json()["error"]["type"] in ("UnknownIntent", "UnknownAgent", "UnknownHost")
+        assert "img" not in resp.text, resp.text
 
 
 async def test_a_fleet_given_a_timeout_under_a_millisecond_ends_instead_of_hanging(api, unique):
