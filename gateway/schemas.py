@@ -127,6 +127,14 @@ class JobView(BaseModel):
     duration_ms: int | None = Field(default=None, description="Only once the job has ended.")
 
 
+class FleetAccepted(BaseModel):
+    """A fleet run still going after `wait`: poll GET /jobs/{workflow_id}."""
+
+    status: Literal["accepted"] = "accepted"
+    workflow_id: str
+    category: str
+
+
 class TemporalHealth(BaseModel):
     ok: bool
     address: str

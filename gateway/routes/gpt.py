@@ -22,7 +22,7 @@ from gateway import jobs
 from gateway.auth import principal, require_token
 from gateway.errors import ApiError
 from gateway.openapi import ContractRoute
-from gateway.schemas import ErrorResponse
+from gateway.schemas import ErrorResponse, FleetAccepted
 from intents.fleets import FleetMembers, FleetRequest, FleetResult, FleetRun
 from intents.orchestration import agents_for, check_definition, check_fleet
 from intents.spec import RequestRejected, quote_short, truncate_utf8
@@ -265,7 +265,7 @@ async def list_fleets(request: Request) -> dict:
     summary="Give one objective to every agent of a fleet; results per agent, optional synthesis",
     response_model=FleetResult,
     responses={
-        202: {"description": "Still running: poll GET /jobs/{workflow_id}."},
+        202: {"model": FleetAccepted, "description": "Still running: poll GET /jobs/{workflow_id}."},
         400: {"model": ErrorResponse},
         409: {"model": ErrorResponse, "description": "IdempotencyKeyReused: the key already names another request; or it failed."},
     },

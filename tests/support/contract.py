@@ -89,8 +89,14 @@ def with_known_names(doc: dict[str, Any], agents: list[str], fleets: list[str]) 
             props["waitFor"] = {"type": "array", "maxItems": 0}
             props["condition"] = {"type": "null"}
             schema["required"] = sorted({*schema.get("required", []), "gpt"})
+        if name == "GptWorkflowDefinition":
+            schema["properties"]["steps"]["maxItems"] = 1  # step ids must be unique, which a schema cannot say
         if name == "FleetRequest" or name.endswith("__FleetRequest"):
             schema["properties"]["category"] = {"enum": fleets}
+    body = doc["paths"][ORCHESTRATE]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    for variant in body.get("oneOf", []):
+        if variant["properties"]["intent"]["const"] == "gpt.workflow":
+            variant["properties"]["inputs"]["properties"]["steps"]["maxItems"] = 1
     for param in doc["paths"]["/api/gpt-fleets/{category}/orchestrate"]["post"]["parameters"]:
         if param["name"] == "category":
             param["schema"] = {"type": "string", "enum": fleets}
@@ -104,9 +110,11 @@ class FuzzReport:
     per_operation: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, dict[int, int]] = field(default_factory=dict)
     failures: dict[tuple[str, str], str] = field(default_factory=dict)
+    job_ids: set[str] = field(default_factory=set)
+    workflow_ids: set[str] = field(default_factory=set)
 
     def summary(self) -> str:
-        lines = [f"{self.cases} cases in {self.seconds:.0f} s"]
+        lines = [f"{self.cases} cases in {self.seconds:.0f} s ({len(self.job_ids)} job ids, {len(self.workflow_ids)} workflow ids reused)"]
         lines += [f"  {op}: {n} cases, statuses {dict(sorted(self.statuses.get(op, {}).items()))}" for op, n in self.per_operation.items()]
         lines += [f"FAIL {op} [{kind}]: {text}" for (op, kind), text in self.failures.items()]
         return "\n".join(lines)
@@ -121,24 +129,65 @@ def budget_for(labels: list[str], total: int, *, orchestrate_share: float = 0.5)
     return {label: (main if label == orchestrate else each) for label in labels}
 
 
+# Operations that start jobs run first; the ids they answer with are then offered to the operations
+# that read, approve, reject, execute or cancel (next to random ids), so those meet real jobs in every state.
+STARTERS = ("POST /orchestrate", "POST /api/gpt-workflows/create", "POST /api/gpt-fleets/{category}/orchestrate")
+ID_KEYS = {"job_id": ("job_id", "workflow_id"), "workflow_id": ("workflow_id",)}
+
+
+def with_ids(doc: dict[str, Any], job_ids: set[str], workflow_ids: set[str]) -> dict[str, Any]:
+    doc = copy.deepcopy(doc)
+    known = {"job_id": sorted(job_ids | workflow_ids), "workflow_id": sorted(workflow_ids)}
+    for item in doc["paths"].values():
+        for op in item.values():
+            for param in op.get("parameters", []) if isinstance(op, dict) else []:
+                if param["in"] == "path" and known.get(param["name"]):
+                    # enum alone: next to the id pattern, hypothesis-jsonschema would fold it into the pattern
+                    param["schema"] = {"type": "string", "enum": known[param["name"]]}
+    return doc
+
+
 def fuzz(doc: dict[str, Any], base_url: str, token: str, *, total: int, seed_value: int, time_cap_s: float) -> FuzzReport:
-    """Synchronous (run it in a thread: the gateway and worker live on the test's event loop)."""
-    schema = schemathesis.openapi.from_dict(doc)
-    operations = [result.ok() for result in schema.get_all_operations()]
-    budget = budget_for([op.label for op in operations], total)
-    report = FuzzReport()
+    """Synchronous (run it in a thread: the gateway and worker live on the test's event loop).
+
+    `total` cases: each operation its budget (hypothesis may stop an operation early once it has seen all
+    it can generate), then POST /orchestrate tops the count up to `total`, with the next seeds, while the
+    time cap allows."""
+    labels = [result.ok().label for result in schemathesis.openapi.from_dict(doc).get_all_operations()]
+    budget = budget_for(labels, total)
+    report = FuzzReport(per_operation=dict.fromkeys(labels, 0))
     started = time.monotonic()
     deadline = started + time_cap_s
     session = requests.Session()
     headers = {"Authorization": f"Bearer {token}"}
     left = sum(budget.values())
-    for operation in operations:
-        report.per_operation[operation.label] = 0
-        # Each operation gets its budget, and no more than its share (by budget) of the time left.
-        share = budget[operation.label] / max(left, 1)
-        left -= budget[operation.label]
-        op_deadline = min(deadline, time.monotonic() + (deadline - time.monotonic()) * share)
-        _run_operation(operation, budget[operation.label], seed_value, op_deadline, report, base_url, session, headers)
+
+    def run(document: dict[str, Any], wanted: list[str], examples: dict[str, int], seed_offset: int = 0) -> None:
+        nonlocal left
+        schema = schemathesis.openapi.from_dict(document)
+        for operation in (result.ok() for result in schema.get_all_operations()):
+            if operation.label not in wanted:
+                continue
+            # No operation takes more than its share (by budget) of the time left.
+            share = examples[operation.label] / max(left, 1)
+            left = max(left - examples[operation.label], 0)
+            op_deadline = min(deadline, time.monotonic() + (deadline - time.monotonic()) * share)
+            _run_operation(operation, examples[operation.label], seed_value + seed_offset, op_deadline, report, base_url, session, headers)
+
+    run(doc, [label for label in labels if label in STARTERS], budget)
+    readers = [label for label in labels if label not in STARTERS]
+    by_id = [label for label in readers if "{job_id}" in label or "{workflow_id}" in label]
+    # Operations on an id: half their budget on random ids (404), half on the ids the starters answered with.
+    half = {label: (n // 2 if label in by_id else n) for label, n in budget.items()}
+    run(doc, readers, half)
+    run(with_ids(doc, report.job_ids, report.workflow_ids), by_id, {label: budget[label] - half[label] for label in by_id}, seed_offset=1)
+    orchestrate = f"POST {ORCHESTRATE}"
+    for offset in range(1, 4):
+        missing = total - report.cases
+        if missing <= 0 or time.monotonic() >= deadline:
+            break
+        left = missing
+        run(doc, [orchestrate], {orchestrate: missing}, seed_offset=1 + offset)
     report.seconds = time.monotonic() - started
     return report
 
@@ -161,6 +210,7 @@ def _run_operation(operation, examples: int, seed_value: int, op_deadline: float
         response = case.call(base_url=base_url, session=session, headers=headers, timeout=90)
         report.cases += 1
         report.per_operation[label] += 1
+        _collect_ids(response, report)
         codes = report.statuses.setdefault(label, {})
         codes[response.status_code] = codes.get(response.status_code, 0) + 1
         try:
@@ -170,6 +220,20 @@ def _run_operation(operation, examples: int, seed_value: int, op_deadline: float
             report.failures.setdefault((label, kind), _describe(exc, response))
 
     run()
+
+
+def _collect_ids(response, report: FuzzReport) -> None:
+    if response.status_code >= 300:
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        return
+    if isinstance(body, dict):
+        if isinstance(body.get("job_id"), str):
+            report.job_ids.add(body["job_id"])
+        if isinstance(body.get("workflow_id"), str):
+            report.workflow_ids.add(body["workflow_id"])
 
 
 def _describe(exc: Exception, response) -> str:
