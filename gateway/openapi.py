@@ -26,6 +26,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from gateway.auth import bearer, require_token
 from gateway.errors import ApiError
 from gateway.jobs import JOB_ID_PATTERN
 from intents.errors import ErrorType
@@ -141,9 +142,13 @@ class ContractRoute(APIRoute):
         if self.body_field is None:
             return handler
 
+        authenticated = any(dep.call is require_token for dep in self.dependant.dependencies)
+
         async def checked(request: Request) -> Response:
             body = await request.body()
             if body and (problem := body_problem(body)) is not None:
+                if authenticated:  # a caller without the key learns 401, not what is wrong with its body
+                    require_token(request, await bearer(request))
                 raise ApiError(422, ErrorType.VALIDATION, f"body: {problem}", field="body", details=[{"field": "body", "reason": problem}])
             return await handler(request)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from tests.support.gateway import api_client
 from tests.support.stack import poll_job
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
@@ -101,6 +102,12 @@ async def test_a_body_that_is_not_utf8_json_is_422_naming_body_with_its_position
     assert error["message"].startswith(f"body: {reason}")
     assert re.search(r"position \d+", error["message"])
     assert "caf" not in resp.text and "memory.write" not in resp.text
+
+
+async def test_a_caller_without_the_key_hears_401_whatever_its_body(gateway):
+    async with api_client(gateway, token=None) as anon:
+        resp = await anon.post("/orchestrate", content=b"\xff{", headers={"Content-Type": "application/json"})
+    assert resp.status_code == 401 and resp.json()["error"]["type"] == "Unauthorized"
 
 
 MARKER = "abc<img src=x>"

@@ -15,6 +15,7 @@ import os
 from tests.support.contract import fuzz, per_intent_openapi, with_known_names
 from tests.support.stack import isolated_stack
 from worker.devserver import free_port
+from workflows import search_attributes as sa
 
 CASES = int(os.environ.get("CONTRACT_FUZZ_CASES", "5000"))
 TIME_CAP_S = float(os.environ.get("CONTRACT_FUZZ_SECONDS", "360"))
@@ -26,9 +27,11 @@ async def _settle(client, task_queue: str, timeout: float) -> list[str]:
     """Cancel what waits for a human, then wait for every job on the queue to close. Returns the stragglers."""
     deadline = asyncio.get_running_loop().time() + timeout
     cancelled: set[str] = set()
+    quiet = 0  # visibility lags a little: two empty listings in a row mean nothing runs
     while True:
         running = [wf async for wf in client.list_workflows(f"TaskQueue='{task_queue}' AND ExecutionStatus='Running'")]
-        if not running:
+        quiet = 0 if running else quiet + 1
+        if quiet >= 2:
             return []
         if asyncio.get_running_loop().time() > deadline:
             return [f"{wf.id} ({wf.workflow_type})" for wf in running]
@@ -41,8 +44,6 @@ async def _settle(client, task_queue: str, timeout: float) -> list[str]:
 
 
 def _approval_pending(wf) -> bool:
-    from workflows import search_attributes as sa
-
     return wf.typed_search_attributes.get(sa.APPROVAL) == "pending"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,6 +154,7 @@ def fuzz(doc: dict[str, Any], base_url: str, token: str, *, total: int, seed_val
     `total` cases: each operation its budget (hypothesis may stop an operation early once it has seen all
     it can generate), then POST /orchestrate tops the count up to `total`, with the next seeds, while the
     time cap allows."""
+    _parse_lambda_sources_early()
     labels = [result.ok().label for result in schemathesis.openapi.from_dict(doc).get_all_operations()]
     budget = budget_for(labels, total)
     report = FuzzReport(per_operation=dict.fromkeys(labels, 0))
@@ -220,6 +222,23 @@ def _run_operation(operation, examples: int, seed_value: int, op_deadline: float
             report.failures.setdefault((label, kind), _describe(exc, response))
 
     run()
+
+
+def _parse_lambda_sources_early() -> None:
+    """hypothesis names a strategy's lambdas by parsing their module's source (cached per module). Done deep in
+    a draw, CPython 3.11's ast.parse can fail with "AST constructor recursion depth mismatch", which aborts
+    generation; parsing the generator modules here, at a shallow stack, fills the cache first."""
+    import types
+
+    from hypothesis.internal.reflection import get_pretty_function_description
+
+    for name, module in list(sys.modules.items()):
+        if not name.startswith(("schemathesis.generation", "schemathesis.specs.openapi", "hypothesis.strategies")):
+            continue
+        values = [v for value in vars(module).values() for v in (value.values() if isinstance(value, dict) else [value])]
+        lambdas = [v for v in values if isinstance(v, types.LambdaType) and v.__name__ == "<lambda>" and v.__module__ == name]
+        if lambdas:
+            get_pretty_function_description(lambdas[0])
 
 
 def _collect_ids(response, report: FuzzReport) -> None:
