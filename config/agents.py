@@ -145,7 +145,8 @@ def _unknown(kind: str, wanted: str, known: list[str], field: str) -> NotConfigu
         hint = "did you mean " + " or ".join(repr(s) for s in suggestions) + "?"
     else:
         hint = f"known {kind}s: " + ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
-    return NotConfigured(kind, wanted, f"unknown {kind} {wanted!r}; {hint}", field=field, known=known, suggestions=suggestions)
+    # The name sent is not repeated: nothing a client sends is echoed.
+    return NotConfigured(kind, wanted, f"unknown {kind}; {hint}", field=field, known=known, suggestions=suggestions)
 
 
 class AgentRegistry:

@@ -112,7 +112,8 @@ class Inventory:
         except KeyError:
             known = self.names()
             listing = ", ".join(known) if known else "none are configured (see SSH_HOSTS_FILE)"
-            raise NotConfigured("host", name, f"unknown host {name!r}; known hosts: {listing}", field="inputs.host", known=known) from None
+            # The name sent is not repeated: nothing a client sends is echoed.
+            raise NotConfigured("host", name, f"unknown host; known hosts: {listing}", field="inputs.host", known=known) from None
 
     def __iter__(self) -> Iterator[SshHost]:
         return iter(self._hosts[n] for n in self.names())

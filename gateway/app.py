@@ -9,9 +9,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from config import Settings, get_settings
-from infra import tracing
-from gateway import errors, telemetry
+from gateway import errors, openapi, telemetry
 from gateway.limits import BodyGuard
+from infra import tracing
 from gateway.mcp_catalog import McpCatalogCache
 from gateway.routes import gpt, health, intents, jobs, orchestrate
 from gateway.temporal import TemporalLink
@@ -45,6 +45,7 @@ def create_app(
     app.state.routes.check_intents(registry.all_intents())  # an INTENT_ROUTES contradiction stops start-up
     app.state.mcp_catalog = McpCatalogCache(settings, app.state.temporal)
     errors.install(app)
+    openapi.install(app)
     for module in (orchestrate, jobs, gpt, intents, health):
         app.include_router(module.router)
     app.add_middleware(

@@ -41,9 +41,13 @@ def job_id_for(intent: str, inputs: dict[str, Any], idempotency_key: str | None 
     return "orch-" + hashlib.sha256(material.encode()).hexdigest()
 
 
+# Not-found messages never repeat the id: it is whatever the client put in the path.
+NOT_FOUND = "no such job (unknown, or older than the namespace retention)"
+
+
 def check_job_id(job_id: str) -> None:
     if not JOB_ID_PATTERN.match(job_id):
-        raise ApiError(404, "NotFound", f"no job {job_id[:80]!r}", field="job_id")
+        raise ApiError(404, "NotFound", NOT_FOUND, field="job_id")
 
 
 
@@ -171,9 +175,9 @@ async def describe(client: Client, job_id: str) -> tuple[WorkflowHandle, Workflo
         return handle, await handle.describe()
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise ApiError(404, "NotFound", f"no job {job_id!r} (unknown, or older than the namespace retention)", field="job_id") from None
+            raise ApiError(404, "NotFound", NOT_FOUND, field="job_id") from None
         if exc.status == RPCStatusCode.INVALID_ARGUMENT:
-            raise ApiError(404, "NotFound", f"no job {job_id[:80]!r}", field="job_id") from None
+            raise ApiError(404, "NotFound", NOT_FOUND, field="job_id") from None
         raise
 
 

@@ -98,12 +98,18 @@ class ErrorResponse(BaseModel):
     status: Literal["error"] = "error"
     job_id: str | None = None
     error: ErrorInfo
+    job_status: JobStatus | None = Field(
+        default=None, description="When a job's own failure is the answer: how it ended (error, rejected, cancelled, ...)."
+    )
+    approval: Approval | None = Field(default=None, description="After POST /jobs/{id}/approve: the recorded decision.")
 
 
 class JobView(BaseModel):
+    """Fields without a value are left out (a running job has no `closed_at` or `duration_ms`)."""
+
     job_id: str
-    intent: str | None
-    mode: str | None
+    intent: str | None = None
+    mode: str | None = None
     status: JobStatus
     result: Any = None
     error: ErrorInfo | None = None
@@ -116,6 +122,33 @@ class JobView(BaseModel):
     steps_awaiting_approval: list[StepAwaitingApproval] | None = Field(
         default=None, description="GPT workflow jobs: steps whose own job awaits a human decision."
     )
-    started_at: datetime | None
-    closed_at: datetime | None
-    duration_ms: int | None
+    started_at: datetime | None = None
+    closed_at: datetime | None = Field(default=None, description="Only once the job has ended.")
+    duration_ms: int | None = Field(default=None, description="Only once the job has ended.")
+
+
+class FleetAccepted(BaseModel):
+    """A fleet run still going after `wait`: poll GET /jobs/{workflow_id}."""
+
+    status: Literal["accepted"] = "accepted"
+    workflow_id: str
+    category: str
+
+
+class TemporalHealth(BaseModel):
+    ok: bool
+    address: str
+    namespace: str
+
+
+class WorkerHealth(BaseModel):
+    polling: bool
+    task_queue: str
+    pollers: int | None = Field(default=None, description="Pollers seen within the last long-poll (only when Temporal answered).")
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded", "unavailable"]
+    gateway: Literal["ok"] = "ok"
+    temporal: TemporalHealth
+    worker: WorkerHealth

@@ -36,8 +36,13 @@ MEMORY_CONTEXT_HITS = 3
 CANCEL = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
 
 
+# Temporal keeps timeouts in whole milliseconds, and a timeout that rounds to zero is "no timeout", which
+# an activity may not have (the workflow task would fail forever). A client may ask for 1e-9 s: that is 1 ms.
+MIN_TIMEOUT = timedelta(milliseconds=1)
+
+
 def _timeout(seconds: float | None, default: timedelta) -> timedelta:
-    return timedelta(seconds=seconds) if seconds else default
+    return max(timedelta(seconds=seconds), MIN_TIMEOUT) if seconds else default
 
 
 def _retry(spec: RetrySpec | None, default: RetrySpec) -> RetryPolicy:

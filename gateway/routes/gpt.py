@@ -27,7 +27,8 @@ from temporalio.service import RPCError
 from gateway import jobs
 from gateway.auth import principal, require_token
 from gateway.errors import OUTAGE_STATUSES, ApiError
-from gateway.schemas import ErrorResponse
+from gateway.openapi import ContractRoute
+from gateway.schemas import ErrorResponse, FleetAccepted
 from intents.fleets import FleetMembers, FleetRequest, FleetResult, FleetRun
 from intents.orchestration import agents_for, check_definition, check_fleet
 from intents.spec import RequestRejected, quote_short, truncate_utf8
@@ -36,7 +37,7 @@ from intents.gpt_definitions import GptWorkflowDefinition
 from workflows.fleet import FleetWorkflow
 from workflows.gpt import GptRunState, GptWorkflow, GptWorkflowInput, GptWorkflowStatus
 
-router = APIRouter(tags=["gpt"], dependencies=[Depends(require_token)])
+router = APIRouter(route_class=ContractRoute, tags=["gpt"], dependencies=[Depends(require_token)])
 WorkflowId = Path(description="The workflow_id returned by create.")
 EXECUTE_RPC_TIMEOUT = timedelta(seconds=10)
 Wait = Query(default=None, ge=0, le=60, description="Seconds to wait for the result (default: SYNC_TIMEOUT_S).")
@@ -89,7 +90,7 @@ async def _status(request: Request, workflow_id: str) -> GptWorkflowStatus:
     client = await request.app.state.temporal.client()
     handle, desc = await jobs.describe(client, workflow_id)
     if desc.workflow_type != "GptWorkflow":
-        raise ApiError(404, "NotFound", f"no GPT workflow {workflow_id!r}", field="workflow_id")
+        raise ApiError(404, "NotFound", "no such GPT workflow", field="workflow_id")
     try:
         status = await handle.query(GptWorkflow.status)
     except Exception as exc:  # no worker to answer: say so rather than guess
@@ -157,7 +158,7 @@ async def execute_workflow(request: Request, workflow_id: str = WorkflowId, wait
     client = await request.app.state.temporal.client()
     handle, desc = await jobs.describe(client, workflow_id)
     if desc.workflow_type != "GptWorkflow":
-        raise ApiError(404, "NotFound", f"no GPT workflow {workflow_id!r}", field="workflow_id")
+        raise ApiError(404, "NotFound", "no such GPT workflow", field="workflow_id")
     try:
         # A healthy run takes the update in well under a second; one that cannot (no worker, a failing
         # workflow task) gets a 503 after this long instead of holding the request.
@@ -289,7 +290,7 @@ async def list_fleets(request: Request) -> dict:
     summary="Give one objective to every agent of a fleet; results per agent, optional synthesis",
     response_model=FleetResult,
     responses={
-        202: {"description": "Still running: poll GET /jobs/{workflow_id}."},
+        202: {"model": FleetAccepted, "description": "Still running: poll GET /jobs/{workflow_id}."},
         400: {"model": ErrorResponse},
         409: {"model": ErrorResponse, "description": "IdempotencyKeyReused: the key already names another request; or it failed."},
     },

@@ -12,13 +12,23 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
 from gateway.errors import ApiError
+from gateway.openapi import ContractRoute
+from gateway.schemas import Health
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=ContractRoute, tags=["health"])
 # A poller is listed for minutes after it goes away; one seen within a long-poll is really there.
 POLLER_FRESHNESS = timedelta(seconds=75)
 
 
-@router.get("/health", operation_id="health", summary="Liveness of the gateway, Temporal and the worker")
+@router.get(
+    "/health",
+    operation_id="health",
+    summary="Liveness of the gateway, Temporal and the worker",
+    responses={
+        200: {"model": Health, "description": "ok, or degraded: no worker polls the task queue."},
+        503: {"model": Health, "description": "unavailable: Temporal does not answer."},
+    },
+)
 async def health(request: Request):
     settings = request.app.state.settings
     body = {

@@ -12,9 +12,10 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from gateway.auth import require_token
 from gateway.jobs import canonical_json
+from gateway.openapi import ContractRoute
 from intents import registry
 
-router = APIRouter(tags=["intents"], dependencies=[Depends(require_token)])
+router = APIRouter(route_class=ContractRoute, tags=["intents"], dependencies=[Depends(require_token)])
 
 
 def fit(body: dict[str, Any], limit: int) -> dict[str, Any]:

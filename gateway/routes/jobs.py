@@ -10,12 +10,13 @@ from temporalio.service import RPCError
 from gateway import jobs
 from gateway.auth import require_token
 from gateway.errors import OUTAGE_STATUSES, ApiError, status_for
+from gateway.openapi import JOB_OUTCOME, ContractRoute
 from gateway.routes.orchestrate import answer, resolve_spec
 from gateway.schemas import DecisionRecorded, ErrorResponse, JobStatus, JobView, OrchestrateAccepted, OrchestrateSuccess
 from intents.approval import Approval, DecisionRequest
 from intents.errors import ErrorType
 
-router = APIRouter(tags=["jobs"], dependencies=[Depends(require_token)])
+router = APIRouter(route_class=ContractRoute, tags=["jobs"], dependencies=[Depends(require_token)])
 JobId = Path(description="The job_id returned by POST /orchestrate.")
 
 
@@ -25,7 +26,6 @@ JobId = Path(description="The job_id returned by POST /orchestrate.")
     summary="Read a job's status and result",
     response_model=JobView,
     response_model_exclude_none=True,
-    responses={404: {"model": ErrorResponse}},
 )
 async def get_job(request: Request, job_id: str = JobId) -> JobView:
     client = await request.app.state.temporal.client()
@@ -80,10 +80,9 @@ _MISMATCH = (
     responses={
         200: {"model": OrchestrateSuccess, "description": "Approved and finished: its result and the recorded `approval`."},
         202: {"model": OrchestrateAccepted, "description": "Approved and still running: the recorded `approval`; poll GET /jobs/{job_id}."},
-        404: {"model": ErrorResponse},
         409: {"model": ErrorResponse, "description": _MISMATCH},
     },
-    openapi_extra={"x-openai-isConsequential": True},
+    openapi_extra={"x-openai-isConsequential": True, JOB_OUTCOME: True},
 )
 async def approve_job(request: Request, job_id: str = JobId, decision: DecisionRequest = Body(default_factory=DecisionRequest)):
     return await _decide(request, job_id, "approve", decision)
@@ -94,7 +93,7 @@ async def approve_job(request: Request, job_id: str = JobId, decision: DecisionR
     operation_id="rejectJob",
     summary="Reject a job that awaits a human decision; nothing runs",
     response_model=DecisionRecorded,
-    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse, "description": _MISMATCH}},
+    responses={409: {"model": ErrorResponse, "description": _MISMATCH}},
     openapi_extra={"x-openai-isConsequential": True},
 )
 async def reject_job(request: Request, job_id: str = JobId, decision: DecisionRequest = Body(default_factory=DecisionRequest)):
@@ -107,7 +106,7 @@ async def reject_job(request: Request, job_id: str = JobId, decision: DecisionRe
     summary="Cancel a running job (its activities see the cancellation; one that cannot take it is terminated)",
     response_model=JobView,
     response_model_exclude_none=True,
-    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+    responses={409: {"model": ErrorResponse, "description": "JobClosed: the job has already ended."}},
     openapi_extra={"x-openai-isConsequential": True},
 )
 async def cancel_job(request: Request, job_id: str = JobId) -> JobView:

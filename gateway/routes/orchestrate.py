@@ -15,6 +15,7 @@ from gateway import jobs
 from gateway.auth import principal, require_token
 from gateway.errors import ApiError, status_for, validation_details
 from gateway.metrics import count_job_started
+from gateway.openapi import JOB_OUTCOME, ContractRoute
 from gateway.schemas import (
     AwaitingApproval,
     ErrorResponse,
@@ -33,7 +34,7 @@ from workflows import search_attributes as sa
 from workflows.intent import IntentWorkflow
 from workflows.models import IntentRequest
 
-router = APIRouter(tags=["orchestrate"], dependencies=[Depends(require_token)])
+router = APIRouter(route_class=ContractRoute, tags=["orchestrate"], dependencies=[Depends(require_token)])
 
 
 def resolve_spec(intent: str) -> IntentSpec:
@@ -44,7 +45,8 @@ def resolve_spec(intent: str) -> IntentSpec:
         raise ApiError(
             400,
             ErrorType.UNKNOWN_INTENT,
-            f"unknown intent {intent!r}.{hint} Known intents: {', '.join(exc.known)}",
+            # The name sent is not repeated (nothing a client sends is echoed); the suggestions are registry names.
+            f"unknown intent.{hint} Known intents: {', '.join(exc.known)}",
             field="intent",
             details={"known": exc.known, "did_you_mean": exc.suggestions},
         ) from None
@@ -153,17 +155,19 @@ async def answer(
     summary="Run an intent (memory.write, gmail.triage, mcp.<server>.<tool>, ...) durably",
     # Not consequential as an operation: consequential intents preview first (dry runs) and risky
     # ones wait for a human approval (approveJob, which is consequential).
-    openapi_extra={"x-openai-isConsequential": False},
+    # x-job-outcome: the answer may be the job's own failure (gateway/openapi.py documents those statuses).
+    openapi_extra={"x-openai-isConsequential": False, JOB_OUTCOME: True},
     responses={
         200: {"model": OrchestrateSuccess, "description": "Finished within the sync timeout."},
-        202: {"model": OrchestrateAccepted,
+        202: {"model": OrchestrateAccepted | AwaitingApproval,
               "description": "Still running, or awaiting approval (then `approval_request` says exactly what to approve): "
                              "poll GET /jobs/{job_id}."},
-        400: {"model": ErrorResponse}, 401: {"model": ErrorResponse},
+        400: {"model": ErrorResponse,
+              "description": "UnknownIntent (lists the known ones), ModeMismatch, InvalidIdempotencyKey, a request that is "
+                             "well-formed but not allowed (UnknownHost, UnsafeCommand, CallbackUrlRejected)."},
         409: {"model": ErrorResponse,
               "description": "IdempotencyKeyReused: the Idempotency-Key already names a job with other inputs "
                              "(whatever that job's state); or the job ended rejected/expired/cancelled."},
-        413: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
     },
 )  # fmt: skip
 async def orchestrate(

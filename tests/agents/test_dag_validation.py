@@ -92,7 +92,7 @@ def test_chat_steps_need_an_agent_and_their_text():
 def test_an_unknown_agent_is_a_400_with_a_suggestion(agents):
     err = rejected(defn([step("a", gpt="Aegis Sentinal")]), agents)
     assert err.field == "steps[0].gpt" and err.error_type == ErrorType.UNKNOWN_AGENT
-    assert "unknown agent 'Aegis Sentinal'; did you mean 'Aegis Sentinel'?" in str(err)
+    assert "unknown agent; did you mean 'Aegis Sentinel'?" in str(err)
 
 
 def test_an_unknown_intent_is_a_400_with_a_suggestion():

@@ -63,5 +63,6 @@ async def test_an_unknown_host_is_a_400_listing_the_known_ones(ssh_stack, client
     error = resp.json()["error"]
     assert error["type"] == "UnknownHost" and error["field"] == "inputs.host"
     assert "known hosts: impostor, quick, recorder, trap, web-1, web-1-zoned" in error["message"]
+    assert "10.0.0.5" not in resp.text  # what was sent is not echoed
     assert error["details"]["known_hosts"] == ["impostor", "quick", "recorder", "trap", "web-1", "web-1-zoned"]
     await assert_never_started(client, intent, inputs)
