@@ -12,12 +12,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
 from temporalio.service import RPCError, RPCStatusCode
 
 from config.agents import AgentConfigError
 from config.hosts import InventoryError
 from infra.logs import bind, current
+from intents.canonical import JOB_ID_PATTERN
 from intents.errors import ErrorType
 
 log = logging.getLogger("gpt_orchestrator.gateway")
@@ -109,7 +109,10 @@ def validation_details(errors: list[dict[str, Any]], prefix: str = "") -> list[d
 def _job_id(request: Request) -> str | None:
     """The job the failed request was about: from the path, or bound by the route once it knew it."""
     params = request.path_params or {}
-    return params.get("job_id") or params.get("workflow_id") or current().get("job_id")
+    sent = params.get("job_id") or params.get("workflow_id")
+    if sent is not None and not JOB_ID_PATTERN.match(sent):
+        sent = None  # not an id at all: nothing submitted is echoed back
+    return sent or current().get("job_id")
 
 
 def _api_error_response(request: Request, exc: ApiError) -> JSONResponse:
@@ -118,7 +121,8 @@ def _api_error_response(request: Request, exc: ApiError) -> JSONResponse:
         headers.setdefault("Retry-After", str(RETRY_AFTER_S[exc.error_type]))
         # Said once, on the request's access line (gateway/telemetry.py): no traceback, no second line.
         bind(error_type=exc.error_type, error=exc.message)
-    job_id = exc.job_id or _job_id(request)
+    # A 404 names no job: the id it was asked for does not exist, and nothing submitted is echoed.
+    job_id = exc.job_id or (None if exc.status == 404 else _job_id(request))
     body = error_body(exc.error_type, exc.message, field=exc.field, details=exc.details, job_id=job_id)
     return JSONResponse(body, status_code=exc.status, headers=headers or None)
 

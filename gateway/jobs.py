@@ -18,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from gateway.errors import ApiError
 from gateway.schemas import ErrorInfo, JobStatus, JobView, StepAwaitingApproval
-from intents.canonical import canonical_json, sha256
+from intents.canonical import JOB_ID_PATTERN, canonical_json, sha256
 from intents.errors import ErrorType
 from policies.redact import redact_keys
 from workflows import search_attributes as sa
@@ -26,7 +26,6 @@ from workflows.dag import StepState
 from workflows.gpt import GptWorkflowStatus
 from workflows.models import IntentState, Stage
 
-JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,199}$")
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 

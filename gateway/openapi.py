@@ -7,7 +7,7 @@ shares is added here, from what the route *is*, so no route documents it by hand
   `WorkerUnavailable`, `McpCatalogUnavailable`: the gateway cannot reach what it needs);
 - an id in the path: 404 (an unknown id, or one that is not an id at all: nothing is echoed); every
   path parameter is documented as one path segment (its pattern);
-- a request body: 413 `PayloadTooLarge` and 422 (the body is not UTF-8 JSON, or fails the model);
+- a request body: 408 `RequestTimeout`, 413 `PayloadTooLarge` and 422 (the body is not UTF-8 JSON, or fails the model);
 - any parameter: 422 with the gateway's own error body (not FastAPI's `HTTPValidationError`);
 - an operation that answers with a job's outcome (`x-job-outcome`): that job's error statuses.
 
@@ -41,6 +41,7 @@ SEGMENT_PATTERN = r"^[^/.][^/]*$"
 STANDARD: dict[int, str] = {
     401: "Unauthorized: missing or wrong bearer token (compared in constant time). Header WWW-Authenticate: Bearer.",
     404: "NotFound: no such job or workflow (unknown, older than the namespace retention, or not an id).",
+    408: "RequestTimeout: the body did not arrive within BODY_READ_TIMEOUT_S; the connection is closed.",
     413: "PayloadTooLarge: the body is over MAX_BODY_BYTES, declared or streamed.",
     422: "ValidationError: the body is not UTF-8 JSON, or a parameter or field fails its model; "
     "error.field names it (`body` for the body itself, with the byte position), details lists every problem.",
@@ -88,6 +89,7 @@ def complete_operation(op: dict[str, Any]) -> None:
             if p["name"] in ID_PARAMS:
                 _add(responses, 404, STANDARD[404])
     if "requestBody" in op:
+        _add(responses, 408, STANDARD[408])
         _add(responses, 413, STANDARD[413])
     if "requestBody" in op or params:
         _add(responses, 422, STANDARD[422])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 
@@ -23,3 +24,7 @@ def sha256(text: str) -> str:
 def fingerprint(intent: str, inputs: dict[str, Any]) -> str:
     """SHA-256 (hex) of the canonical JSON of `[intent, inputs]`, inputs validated with defaults filled in."""
     return sha256(canonical_json([intent, inputs]))
+
+
+# What a job (workflow) id looks like; anything else is not an id, and is never echoed back.
+JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,199}$")

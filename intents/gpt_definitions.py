@@ -168,7 +168,7 @@ def _run_check(check: Callable[[str], object], name: str, field: str, step_id: s
         kind = "action" if default_type == ErrorType.UNKNOWN_INTENT else "agent"
         raise DefinitionError(
             field,
-            f"step {step_id!r}: unknown {kind} {name!r}" + (
+            f"step {step_id!r}: unknown {kind}" + (
                 " (not 'message', 'query' or a registered intent)" if kind == "action" else ""
             ) + hint,
             error_type=default_type,

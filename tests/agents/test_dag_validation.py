@@ -98,7 +98,7 @@ def test_an_unknown_agent_is_a_400_with_a_suggestion(agents):
 def test_an_unknown_intent_is_a_400_with_a_suggestion():
     err = rejected(defn([{"stepId": "save", "action": "memory.wrte", "params": {"text": "x"}}]))
     assert err.field == "steps[0].action" and err.error_type == ErrorType.UNKNOWN_INTENT
-    assert "unknown action 'memory.wrte'" in str(err) and "did you mean 'memory.write'" in str(err)
+    assert "unknown action" in str(err) and "'memory.wrte'" not in str(err) and "did you mean 'memory.write'" in str(err)
 
 
 def test_intent_steps_mix_with_agent_steps_but_take_no_agent():
