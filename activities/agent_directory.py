@@ -10,9 +10,9 @@ from __future__ import annotations
 from temporalio import activity
 
 from config.agents import AgentRegistry
+from config.errors import NotConfigured
 from intents.errors import ErrorType, app_error
 from intents.fleets import FLEET_ACTIVITY, FleetLookup, FleetMembers
-from config.errors import NotConfigured
 
 
 class AgentDirectoryActivities:

@@ -21,7 +21,14 @@ from temporalio import activity
 from activities.http_errors import body_snippet, status_failure, transport_failure
 from activities.redaction import errors_scrubbed, peer_scrubber
 from config import Settings
-from intents.callbacks import ATTEMPT_HEADER, CALLBACK_ACTIVITY, CallbackDelivery, CallbackReceipt, callback_body, signed_headers
+from intents.callbacks import (
+    ATTEMPT_HEADER,
+    CALLBACK_ACTIVITY,
+    CallbackDelivery,
+    CallbackReceipt,
+    callback_body,
+    signed_headers,
+)
 from intents.errors import ErrorType, app_error
 from policies.refusal import Refusal
 from policies.url import CallbackTarget, IPAddress, check_callback_url, check_resolved

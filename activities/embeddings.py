@@ -80,7 +80,7 @@ class OpenAIEmbedder:
         try:
             resp = await self._client.post(self._url, json={"model": self._model, "input": texts}, headers=self._headers)
         except httpx.HTTPError as exc:
-            raise app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"embeddings endpoint unreachable: {exc}", retryable=True)
+            raise app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"embeddings endpoint unreachable: {exc}", retryable=True) from None
         if resp.status_code == 429 or resp.status_code >= 500:
             raise app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"embeddings endpoint answered {resp.status_code}", retryable=True)
         if resp.status_code in (401, 403):

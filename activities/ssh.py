@@ -13,9 +13,6 @@ from temporalio import activity
 
 from activities.redaction import peer_scrubber
 from activities.ssh_client import RunOptions, run_command
-from policies.refusal import Refusal
-from policies.ssh_exec import HostRules, review_command
-from policies.ssh_peek import check_peek
 from config import Settings
 from config.errors import NotConfigured
 from config.hosts import Inventory, SshHost, load_inventory
@@ -24,6 +21,9 @@ from intents.canonical import fingerprint
 from intents.errors import ErrorType, app_error
 from intents.spec import RequestRejected, rejected_lookup
 from intents.ssh import SshExecInput, SshPeekInput, SshResult
+from policies.refusal import Refusal
+from policies.ssh_exec import HostRules, review_command
+from policies.ssh_peek import check_peek
 
 log = logging.getLogger("gpt_orchestrator.ssh")
 

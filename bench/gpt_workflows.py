@@ -16,10 +16,17 @@ from pathlib import Path
 from temporalio.worker import Worker
 
 from bench.common import bench_platform, report, summarize
-from bench.raw_workflows import LATENCY_S, RawFanOut, RawFanOutUnsandboxed, RawSequence, RawSequenceUnsandboxed, raw_sleep
+from bench.raw_workflows import (
+    LATENCY_S,
+    RawFanOut,
+    RawFanOutUnsandboxed,
+    RawSequence,
+    RawSequenceUnsandboxed,
+    raw_sleep,
+)
 from intents.fleets import FleetMembers, FleetRequest, FleetRun
-from worker.run import build_worker
 from intents.gpt_definitions import GptWorkflowDefinition
+from worker.run import build_worker
 from workflows.fleet import FleetWorkflow
 from workflows.gpt import GptWorkflow, GptWorkflowInput
 

@@ -15,8 +15,8 @@ import uuid
 import httpx
 
 from bench.common import bench_platform, report, summarize
-from infra.temporal import connect
 from gateway.app import create_app
+from infra.temporal import connect
 from intents.spec import Mode
 from tests.support.gateway import LiveServer
 from worker.run import build_worker

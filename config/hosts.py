@@ -26,8 +26,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from config.settings import Settings
 from config.errors import NotConfigured
+from config.settings import Settings
 
 DEFAULT_INVENTORY_FILE = Path(__file__).with_name("ssh_hosts.yaml")
 

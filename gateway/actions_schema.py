@@ -170,7 +170,7 @@ def actions_schema(app: FastAPI, server_url: str) -> dict[str, Any]:
         BEARER: {"type": "http", "scheme": "bearer", "description": "The gateway's API_KEY, sent as Authorization: Bearer <key>."}
     }
     doc["security"] = [{BEARER: []}]
-    for path, method, op in _operations(doc):
+    for _path, method, op in _operations(doc):
         _fit_operation(method, op)
     orchestrate = doc.get("paths", {}).get(ORCHESTRATE_PATH, {}).get("post")
     if orchestrate is not None:

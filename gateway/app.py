@@ -11,10 +11,10 @@ from temporalio.client import Client
 from config import Settings, get_settings
 from gateway import errors, openapi, telemetry
 from gateway.limits import BodyGuard
-from infra import tracing
 from gateway.mcp_catalog import McpCatalogCache
 from gateway.routes import gpt, health, intents, jobs, orchestrate
 from gateway.temporal import TemporalLink
+from infra import tracing
 from intents import registry
 from intents.routing import RoutingTable
 from policies.url import check_callback_url

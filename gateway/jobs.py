@@ -12,13 +12,13 @@ from typing import Any
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import Client, WorkflowExecutionDescription, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, CancelledError, TerminatedError, TimeoutError as TemporalTimeout
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, CancelledError, TerminatedError, WorkflowAlreadyStartedError
+from temporalio.exceptions import TimeoutError as TemporalTimeout
 from temporalio.service import RPCError, RPCStatusCode
 
 from gateway.errors import ApiError
 from gateway.schemas import ErrorInfo, JobStatus, JobView, StepAwaitingApproval
-from intents.canonical import JOB_ID_PATTERN, canonical_json, sha256
+from intents.canonical import JOB_ID_PATTERN, canonical_json
 from intents.errors import ErrorType
 from policies.redact import redact_keys
 from workflows import search_attributes as sa
@@ -256,7 +256,7 @@ async def with_step_approvals(client: Client, status: GptWorkflowStatus) -> GptW
     `state` query says whether it waits (the parent only knows the step is running)."""
     running = [s for s in status.steps if s.state == StepState.RUNNING and s.job_id]
     states = await asyncio.gather(*(intent_state(client.get_workflow_handle(s.job_id)) for s in running))
-    for step, state in zip(running, states):
+    for step, state in zip(running, states, strict=True):
         if state is not None and state.stage == Stage.AWAITING_APPROVAL:
             step.state, step.approval = StepState.AWAITING_APPROVAL, state.approval_request
     return status

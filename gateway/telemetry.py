@@ -17,8 +17,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from infra.logs import log_context
 from gateway import metrics
+from infra.logs import log_context
 
 SERVICE_NAME = "gpt-orchestrator-gateway"
 UNMATCHED = "<unmatched>"  # one label for every unknown path, so scanners cannot explode the series

@@ -19,8 +19,8 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from temporalio.service import RetryConfig, ServiceClient
 
 from config import Settings
-from infra.temporal import connect
 from gateway.errors import ApiError, status_for
+from infra.temporal import connect
 from intents.errors import ErrorType
 
 # The gateway's own connection gives up on an unreachable Temporal after ~1 s of retries (the client is

@@ -10,7 +10,6 @@ Each intent's webhook path is declared once, in FLOW_WEBHOOK_PATHS; the URL is a
 
 from __future__ import annotations
 
-
 import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any

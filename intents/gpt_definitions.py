@@ -17,9 +17,9 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from intents.errors import ErrorType
+from intents.expressions import ExpressionError, referenced_steps, templates_in
 from intents.limits import MAX_VALUE_BYTES, MAX_VALUE_DEPTH, check_value
 from intents.spec import RequestRejected, RetrySpec
-from intents.expressions import ExpressionError, referenced_steps, templates_in
 
 # Chat actions (a turn with `gpt`); any other action names a registered intent.
 CHAT_ACTIONS = ("message", "query")

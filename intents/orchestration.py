@@ -14,11 +14,11 @@ from pydantic import ValidationError
 from config.agents import AgentRegistry
 from config.errors import NotConfigured
 from intents import registry
-from intents.fleets import FleetRequest
 from intents.errors import ErrorType
-from intents.spec import IntentSpec, Mode, RequestRejected, quote_short, rejected_lookup
-from intents.gpt_definitions import CHAT_ACTIONS, DefinitionError, GptWorkflowDefinition, validate_definition
 from intents.expressions import templates_in
+from intents.fleets import FleetRequest
+from intents.gpt_definitions import CHAT_ACTIONS, DefinitionError, GptWorkflowDefinition, validate_definition
+from intents.spec import IntentSpec, Mode, RequestRejected, quote_short, rejected_lookup
 
 # Intents a GPT workflow step may not call: they would nest whole workflows inside a step.
 NOT_A_STEP = ("gpt.workflow", "fleet.orchestrate")

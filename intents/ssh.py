@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from config.errors import NotConfigured
 from config.hosts import inventory_for
 from config.settings import Settings
-from intents.spec import IntentSpec, Mode, RequestRejected, RetrySpec, quote_short, rejected_lookup
 from intents.errors import ErrorType
+from intents.spec import IntentSpec, Mode, RequestRejected, RetrySpec, quote_short, rejected_lookup
 from policies.refusal import Refusal
 from policies.ssh_peek import check_peek
 

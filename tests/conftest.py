@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from config import Settings
-from infra.temporal import connect
 from gateway.app import create_app
+from infra.temporal import connect
 from tests.support.gateway import LiveServer, api_client
 from tests.support.openai_server import OpenAIServer
 from worker.devserver import DevServer

@@ -16,14 +16,14 @@ import uvicorn
 from pydantic import SecretStr
 
 from config import Settings
+from gateway.app import create_app
 from infra import tracing
 from worker.check_config import check_settings
-from gateway.app import create_app
 from worker.devserver import DevServer
-from worker.signals import serve_until_stopped
 from worker.mcp_intents import load_mcp_intents
 from worker.run import build_worker
 from worker.runtime import worker_client
+from worker.signals import serve_until_stopped
 
 
 def ensure_api_key(settings: Settings) -> tuple[Settings, str]:

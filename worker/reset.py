@@ -17,6 +17,7 @@ from temporalio.client import Client
 from config import Settings
 from infra.temporal import connect
 
+
 async def reset_point(client: Client, workflow_id: str) -> int:
     events = [e async for e in client.get_workflow_handle(workflow_id).fetch_history_events()]
     by_id = {e.event_id: e for e in events}

@@ -12,9 +12,9 @@ from temporalio.worker import Worker
 from config import Settings
 from intents import registry
 from worker import registration
-from worker.signals import wait_for_stop_signal
 from worker.log_context import JobLogContext
 from worker.payload_limits import ActivityResultCap
+from worker.signals import wait_for_stop_signal
 
 log = logging.getLogger("gpt_orchestrator.worker")
 

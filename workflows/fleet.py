@@ -10,19 +10,26 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, is_cancelled_exception
+from temporalio.exceptions import TimeoutError as TemporalTimeout
 
 from workflows.failures import DATA_ERRORS
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, TimeoutError as TemporalTimeout, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from intents.fleets import (
-        FLEET_ACTIVITY, AgentOutcome, AgentOutcomeStatus, FleetLookup, FleetMembers, FleetRequest, FleetResult, FleetRun,
+        FLEET_ACTIVITY,
+        AgentOutcome,
+        AgentOutcomeStatus,
+        FleetLookup,
+        FleetMembers,
+        FleetRequest,
+        FleetResult,
+        FleetRun,
     )  # fmt: skip
     from intents.spec import RetrySpec
-    from workflows import details
+    from workflows import details, steps
     from workflows import search_attributes as sa
-    from workflows import steps
 
 SYNTHESIS_OUTPUT_CHARS = 4000  # per agent, so the lead's prompt stays bounded for big fleets
 

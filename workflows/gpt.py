@@ -18,9 +18,8 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import details
+    from workflows import details, steps
     from workflows import search_attributes as sa
-    from workflows import steps
     from workflows.dag import CHAT_ACTIONS, DagRun, GptWorkflowDefinition, StepRecord, StepState, chat_text
     from workflows.failures import DATA_ERRORS
 

@@ -11,20 +11,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-
-from workflows.failures import DATA_ERRORS
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, is_cancelled_exception
 from temporalio.workflow import ParentClosePolicy
 
 from workflows import details
 from workflows.callback import CallbackWorkflow
+from workflows.failures import DATA_ERRORS
 
 with workflow.unsafe.imports_passed_through():
     from intents import registry
     from intents.approval import Approval, ApprovalRequest, DecisionKind, DecisionRequest, Preflight
-    from intents.canonical import fingerprint
     from intents.callbacks import CallbackDelivery
+    from intents.canonical import fingerprint
     from intents.errors import ErrorType
     from intents.spec import IntentSpec
     from workflows import search_attributes as sa

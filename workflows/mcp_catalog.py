@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 
 from workflows.failures import DATA_ERRORS
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from intents.mcp import MCP_LIST_ACTIVITY, McpCatalog, McpListRequest

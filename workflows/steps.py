@@ -18,8 +18,8 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
     from intents import registry
-    from intents.errors import ErrorType
     from intents.agents import CHAT_ACTIVITY, ChatRequest, ChatResult
+    from intents.errors import ErrorType
     from intents.spec import RetrySpec, truncate_utf8
     from workflows import search_attributes as sa
     from workflows.models import IntentRequest

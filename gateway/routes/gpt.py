@@ -30,10 +30,10 @@ from gateway.errors import OUTAGE_STATUSES, ApiError
 from gateway.openapi import ContractRoute
 from gateway.schemas import ErrorResponse, FleetAccepted
 from intents.fleets import FleetMembers, FleetRequest, FleetResult, FleetRun
+from intents.gpt_definitions import GptWorkflowDefinition
 from intents.orchestration import agents_for, check_definition, check_fleet
 from intents.spec import RequestRejected, quote_short, truncate_utf8
 from workflows import search_attributes as sa
-from intents.gpt_definitions import GptWorkflowDefinition
 from workflows.fleet import FleetWorkflow
 from workflows.gpt import GptRunState, GptWorkflow, GptWorkflowInput, GptWorkflowStatus
 

@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from infra import logs
 from gateway import jobs
 from gateway.auth import principal, require_token
 from gateway.errors import ApiError, status_for, validation_details
@@ -24,6 +23,7 @@ from gateway.schemas import (
     OrchestrateRequest,
     OrchestrateSuccess,
 )
+from infra import logs
 from intents import canonical, registry
 from intents.approval import Approval
 from intents.errors import ErrorType

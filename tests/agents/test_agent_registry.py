@@ -8,8 +8,8 @@ import pytest
 from pydantic import SecretStr
 
 from config.agents import SHIPPED_AGENTS_FILE, Agent, AgentConfigError, AgentRegistry, resolve_endpoint
-from intents.errors import ErrorType
 from config.errors import NotConfigured
+from intents.errors import ErrorType
 from intents.spec import rejected_lookup
 from tests.agents.conftest import llm_settings
 

@@ -46,7 +46,7 @@ def test_export_is_structurally_valid(path: Path):
         assert isinstance(node["typeVersion"], (int, float)), node["name"]
         assert len(node["position"]) == 2 and all(isinstance(c, (int, float)) for c in node["position"]), node["name"]
         assert isinstance(node["parameters"], dict), node["name"]
-    for source, index, target in edges(flow):
+    for source, _index, target in edges(flow):
         assert source in names and target in names, f"{source} -> {target}"
     # Nodes that route failures to their error output must have that output wired somewhere.
     wired = {(s, i) for s, i, _ in edges(flow)}

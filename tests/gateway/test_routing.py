@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from pydantic import BaseModel
 
-from gateway.app import create_app
 import intents
+from gateway.app import create_app
 from intents import registry
 from intents.routing import DEFAULT_TABLE, RoutingConflict, RoutingTable
 from intents.spec import IntentSpec, Mode

@@ -7,8 +7,8 @@ import os
 import signal
 import time
 
-from infra.logs import formatter
 from gateway.app import create_app
+from infra.logs import formatter
 from tests.conftest import make_settings
 from tests.support.gateway import LiveServer, api_client
 from worker.devserver import DevServer

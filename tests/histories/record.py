@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 
 from config import Settings
-from infra.temporal import connect
 from gateway.app import create_app
+from infra.temporal import connect
 from tests.support.gateway import LiveServer
 from tests.support.sshd import RealSshd
 from worker.devserver import DevServer

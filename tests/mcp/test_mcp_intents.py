@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from intents.mcp import McpCatalog, McpListRequest, McpServerTools, McpToolInfo, catalog_to_specs, spec_for_tool, tool_call_for
+from intents.mcp import (
+    McpCatalog,
+    McpListRequest,
+    McpServerTools,
+    McpToolInfo,
+    catalog_to_specs,
+    spec_for_tool,
+    tool_call_for,
+)
 from intents.spec import Mode
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from intents import registry
-from worker.mcp_intents import load_mcp_intents
 from tests.support.stack import isolated_stack
+from worker.mcp_intents import load_mcp_intents
 
 TOOLS = {"add", "echo", "fail", "slow", "slow_lookup"}
 

@@ -4,7 +4,6 @@ OpenAI-compatible /v1/embeddings endpoint (EMBEDDER=openai): both are a setting 
 import hashlib
 
 from pydantic import SecretStr
-
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse

@@ -5,7 +5,6 @@ gateway the way clients see it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest

@@ -21,7 +21,6 @@ import yaml
 from temporalio.common import SearchAttributeIndexedValueType
 
 from config.settings import Settings
-from worker.devserver import temporal_binary
 from tests.support.compose import (
     MissingVariable,
     environment,
@@ -32,6 +31,7 @@ from tests.support.compose import (
     job_script,
     referenced_variables,
 )
+from worker.devserver import temporal_binary
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 REPO = Path(__file__).resolve().parents[2]

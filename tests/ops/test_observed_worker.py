@@ -12,9 +12,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from infra import tracing
 from gateway import telemetry
 from gateway.app import create_app
+from infra import tracing
 from tests.support import slow_intent  # noqa: F401 - registers test.slow in this (gateway) process too
 from tests.support.gateway import LiveServer, api_client
 

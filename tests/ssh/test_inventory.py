@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from config import Settings
+from config.errors import NotConfigured
 from config.hosts import DEFAULT_INVENTORY_FILE, InventoryError, load_inventory
 from intents.errors import ErrorType
-from config.errors import NotConfigured
 from intents.spec import rejected_lookup
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "ssh_hosts.example.yaml"

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 import os
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from intents.errors import ErrorType
 from intents.approval import Approval, DecisionKind
+from intents.errors import ErrorType
 from intents.ssh import SshExecInput
 
 

@@ -6,10 +6,9 @@ import shlex
 
 import pytest
 
+from policies.refusal import Refusal
 from policies.ssh_exec import classify_danger
 from policies.ssh_peek import PEEK_COMMANDS, check_peek
-from intents.errors import ErrorType
-from policies.refusal import Refusal
 from tests.ssh.corpus import INJECTIONS
 
 EVERYDAY_PEEKS = [

@@ -20,7 +20,11 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import given as hypothesis_given
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 # A peer that failed for good, is unavailable, or timed out is a documented 502/503/504 with the error
 # body (status_code_conformance and response_schema_conformance hold it to that); any other 5xx is a bug.

@@ -81,5 +81,5 @@ def captured_logs() -> Iterator[io.StringIO]:
         yield stream
     finally:
         root.removeHandler(handler)
-        for logger, level in zip(loggers, levels):
+        for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)

@@ -6,11 +6,11 @@ import asyncio
 import time
 from urllib.parse import urlsplit
 
+from intents.expressions import RenderedTooLarge, render, templates_in
+from intents.gpt_definitions import GptWorkflowDefinition, validate_definition
 from tests.gpt.helpers import wait_for
 from tests.support.stack import isolated_stack
 from tests.wedge.corpus import chat, defn
-from intents.gpt_definitions import GptWorkflowDefinition, validate_definition
-from intents.expressions import RenderedTooLarge, render, templates_in
 
 
 def rss_mb() -> float:
