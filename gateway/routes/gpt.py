@@ -29,6 +29,7 @@ from gateway.auth import principal, require_token
 from gateway.errors import OUTAGE_STATUSES, ApiError
 from gateway.openapi import ContractRoute
 from gateway.schemas import ErrorResponse, FleetAccepted
+from intents.canonical import canonical_json, sha256
 from intents.fleets import FleetMembers, FleetRequest, FleetResult, FleetRun
 from intents.gpt_definitions import GptWorkflowDefinition
 from intents.orchestration import agents_for, check_definition, check_fleet
@@ -133,7 +134,7 @@ async def create_workflow(
         GptWorkflow.run,
         GptWorkflowInput(definition=definition, requested_by=principal(request)),
         job_id=workflow_id,
-        keyed_fingerprint=jobs.sha256(jobs.canonical_json(definition.model_dump(mode="json"))) if idempotency_key else None,
+        keyed_fingerprint=sha256(canonical_json(definition.model_dump(mode="json"))) if idempotency_key else None,
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
         search_attributes=TypedSearchAttributes(
@@ -313,7 +314,7 @@ async def orchestrate_fleet(
     members = agents_for(settings).fleet(category)
     canonical = members[0].category
     req = req.model_copy(update={"category": canonical})
-    material = jobs.canonical_json(req.model_dump(mode="json"))
+    material = canonical_json(req.model_dump(mode="json"))
     workflow_id = (
         _workflow_id("fleet", idempotency_key) if idempotency_key else "fleet-" + hashlib.sha256(material.encode()).hexdigest()[:40]
     )
@@ -324,7 +325,7 @@ async def orchestrate_fleet(
         # Members resolved here travel in the input (so in history): the run needs no lookup of its own.
         FleetRun(request=req, members=FleetMembers(category=canonical, agents=[a.name for a in members])),
         job_id=workflow_id,
-        keyed_fingerprint=jobs.sha256(material) if idempotency_key else None,
+        keyed_fingerprint=sha256(material) if idempotency_key else None,
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
         search_attributes=TypedSearchAttributes(
