@@ -11,7 +11,7 @@ from temporalio.client import Client
 from config import Settings, get_settings
 from gateway import errors, openapi, telemetry
 from gateway.limits import BodyGuard
-from gateway.mcp_catalog import McpCatalogCache
+from gateway.mcp_catalog_cache import McpCatalogCache
 from gateway.routes import gpt, health, intents, jobs, orchestrate
 from gateway.temporal import TemporalLink
 from infra import tracing

@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
 from gateway.errors import ApiError
+from intents.errors import ErrorType
 
 bearer = HTTPBearer(auto_error=False, description="The gateway's API_KEY.")
 
@@ -18,11 +19,11 @@ def token_error(expected: SecretStr | None, scheme: str | None, credentials: str
     body guard (gateway/limits.py), which checks it before reading any body."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if expected is None:
-        return ApiError(503, "AuthNotConfigured", "the gateway has no API_KEY configured", headers=challenge)
+        return ApiError(ErrorType.AUTH_NOT_CONFIGURED, "the gateway has no API_KEY configured", headers=challenge)
     if not credentials or (scheme or "").lower() != "bearer":
-        return ApiError(401, "Unauthorized", "missing bearer token (Authorization: Bearer <API_KEY>)", field="Authorization", headers=challenge)
+        return ApiError(ErrorType.UNAUTHORIZED, "missing bearer token (Authorization: Bearer <API_KEY>)", field="Authorization", headers=challenge)
     if not hmac.compare_digest(credentials.encode(), expected.get_secret_value().encode()):
-        return ApiError(401, "Unauthorized", "invalid bearer token", field="Authorization", headers=challenge)
+        return ApiError(ErrorType.UNAUTHORIZED, "invalid bearer token", field="Authorization", headers=challenge)
     return None
 
 

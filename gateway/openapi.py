@@ -28,7 +28,7 @@ from fastapi.routing import APIRoute
 
 from gateway.auth import bearer, require_token
 from gateway.errors import ApiError
-from gateway.jobs import JOB_ID_PATTERN
+from intents.canonical import JOB_ID_PATTERN
 from intents.errors import ErrorType
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
@@ -151,7 +151,7 @@ class ContractRoute(APIRoute):
             if body and (problem := body_problem(body)) is not None:
                 if authenticated:  # a caller without the key learns 401, not what is wrong with its body
                     require_token(request, await bearer(request))
-                raise ApiError(422, ErrorType.VALIDATION, f"body: {problem}", field="body", details=[{"field": "body", "reason": problem}])
+                raise ApiError(ErrorType.VALIDATION, f"body: {problem}", field="body", details=[{"field": "body", "reason": problem}])
             return await handler(request)
 
         return checked

@@ -11,7 +11,7 @@ APPROVAL = SearchAttributeKey.for_keyword("Approval")  # pending | approved | re
 APPROVER = SearchAttributeKey.for_keyword("Approver")
 GPT_WORKFLOW_NAME = SearchAttributeKey.for_keyword("GptWorkflowName")
 
-ALL = [INTENT, MODE, FLEET, AGENT, APPROVAL, APPROVER, GPT_WORKFLOW_NAME]
+ALL: list[SearchAttributeKey] = [INTENT, MODE, FLEET, AGENT, APPROVAL, APPROVER, GPT_WORKFLOW_NAME]
 
 
 def cli_type(key: SearchAttributeKey) -> str:

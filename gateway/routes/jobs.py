@@ -7,14 +7,17 @@ from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from gateway import jobs
+from gateway import lifecycle
+from gateway.answers import cap_result, intent_job_response
 from gateway.auth import require_token
-from gateway.errors import OUTAGE_STATUSES, ApiError, status_for
+from gateway.errors import OUTAGE_STATUSES, ApiError
+from gateway.job_view import job_view
 from gateway.openapi import JOB_OUTCOME, ContractRoute
-from gateway.routes.orchestrate import answer, resolve_spec
+from gateway.routes.orchestrate import resolve_spec
 from gateway.schemas import DecisionRecorded, ErrorResponse, JobStatus, JobView, OrchestrateAccepted, OrchestrateSuccess
 from intents.approval import Approval, DecisionRequest
 from intents.errors import ErrorType
+from workflows import search_attributes as sa
 
 router = APIRouter(route_class=ContractRoute, tags=["jobs"], dependencies=[Depends(require_token)])
 JobId = Path(description="The job_id returned by POST /orchestrate.")
@@ -29,42 +32,45 @@ JobId = Path(description="The job_id returned by POST /orchestrate.")
 )
 async def get_job(request: Request, job_id: str = JobId) -> JobView:
     client = await request.app.state.temporal.client()
-    view = await jobs.job_view(client, job_id)
-    view.result = jobs.cap_result(view.result, request.app.state.settings.max_result_chars)
+    view = await job_view(client, job_id)
+    view.result = cap_result(view.result, request.app.state.settings.max_result_chars)
     return view
 
 
 async def _decide(request: Request, job_id: str, update: str, decision: DecisionRequest):
     client = await request.app.state.temporal.client()
-    handle, desc = await jobs.describe(client, job_id)
+    handle, desc = await lifecycle.describe(client, job_id)
     if desc.workflow_type != "IntentWorkflow":
-        raise ApiError(409, "NotAwaitingApproval", "this job does not take approvals", field="job_id", job_id=job_id)
+        raise ApiError(ErrorType.NOT_AWAITING_APPROVAL, "this job does not take approvals", field="job_id", job_id=job_id)
     # Top-level jobs and GPT workflow steps carry `Intent`; a step started before it did answers its state query.
-    intent = desc.typed_search_attributes.get(jobs.sa.INTENT)
-    if intent is None and (state := await jobs.intent_state(handle)) is not None:
+    intent = desc.typed_search_attributes.get(sa.INTENT)
+    if intent is None and (state := await lifecycle.intent_state(handle)) is not None:
         intent = state.intent
     if intent is None:
-        raise ApiError(409, "NotAwaitingApproval", "this job does not take approvals", field="job_id", job_id=job_id)
+        raise ApiError(ErrorType.NOT_AWAITING_APPROVAL, "this job does not take approvals", field="job_id", job_id=job_id)
     try:
         recorded = await handle.execute_update(update, decision, result_type=Approval)
     except WorkflowUpdateFailedError as exc:
         reason = getattr(exc.cause, "message", None) or str(exc.cause or exc)
         if getattr(exc.cause, "type", None) == ErrorType.APPROVAL_MISMATCH:
-            raise ApiError(
-                status_for(ErrorType.APPROVAL_MISMATCH), ErrorType.APPROVAL_MISMATCH, reason, field="fingerprint", job_id=job_id
+            raise ApiError(ErrorType.APPROVAL_MISMATCH, reason, field="fingerprint", job_id=job_id
             ) from None
-        raise ApiError(409, "NotAwaitingApproval", reason, field="job_id", job_id=job_id) from None
+        raise ApiError(ErrorType.NOT_AWAITING_APPROVAL, reason, field="job_id", job_id=job_id) from None
     except RPCError as exc:
         if exc.status in OUTAGE_STATUSES:
             raise
-        raise ApiError(409, "NotAwaitingApproval", f"this job is not awaiting approval ({exc.message})", field="job_id", job_id=job_id) from None
+        raise ApiError(ErrorType.NOT_AWAITING_APPROVAL, f"this job is not awaiting approval ({exc.message})", field="job_id", job_id=job_id) from None
     spec = resolve_spec(intent)
     settings = request.app.state.settings
-    mode = desc.typed_search_attributes.get(jobs.sa.MODE) or str(spec.mode)
+    mode = desc.typed_search_attributes.get(sa.MODE) or str(spec.mode)
     if update == "reject":
         body = DecisionRecorded(job_id=job_id, intent=intent, mode=mode, approval=recorded)
         return JSONResponse(body.model_dump(mode="json"), headers={"Location": f"/jobs/{job_id}"})
-    return await answer(request, handle, spec, mode, {}, wait=settings.sync_timeout_s, replayed=False, decision=recorded)
+    outcome = await lifecycle.wait_for_outcome(handle, settings.sync_timeout_s, watch_approval=bool(spec.preflight_activity))
+    return intent_job_response(
+        outcome, job_id=job_id, intent=intent, mode=mode, inputs={}, replayed=False,
+        max_result_chars=settings.max_result_chars, decision=recorded,
+    )  # fmt: skip
 
 
 _MISMATCH = (
@@ -111,8 +117,8 @@ async def reject_job(request: Request, job_id: str = JobId, decision: DecisionRe
 )
 async def cancel_job(request: Request, job_id: str = JobId) -> JobView:
     client = await request.app.state.temporal.client()
-    view = await jobs.job_view(client, job_id)
+    view = await job_view(client, job_id)
     if view.status not in (JobStatus.RUNNING, JobStatus.AWAITING_APPROVAL):
-        raise ApiError(409, "JobClosed", f"the job is already {view.status}", field="job_id", job_id=job_id)
-    await jobs.cancel_job(client, job_id, request.app.state.settings.cancel_grace_s)
+        raise ApiError(ErrorType.JOB_CLOSED, f"the job is already {view.status}", field="job_id", job_id=job_id)
+    await lifecycle.cancel_job(client, job_id, request.app.state.settings.cancel_grace_s)
     return view.model_copy(update={"status": JobStatus.RUNNING})
