@@ -12,7 +12,8 @@ from config import Settings, get_settings
 from gateway import errors, openapi, telemetry
 from gateway.limits import BodyGuard
 from gateway.mcp_catalog_cache import McpCatalogCache
-from gateway.routes import gpt, health, intents, jobs, orchestrate
+from gateway.routes import events, gpt, health, intents, jobs, orchestrate
+from gateway.streams import Watches
 from gateway.temporal import TemporalLink
 from infra import tracing
 from intents import registry
@@ -44,9 +45,10 @@ def create_app(
     app.state.routes = RoutingTable.with_overrides(settings.intent_routes)
     app.state.routes.check_intents(registry.all_intents())  # an INTENT_ROUTES contradiction stops start-up
     app.state.mcp_catalog = McpCatalogCache(settings, app.state.temporal)
+    app.state.watches = Watches(app.state.temporal.client, settings.stream_max_concurrent, settings.max_result_chars)
     errors.install(app)
     openapi.install(app)
-    for module in (orchestrate, jobs, gpt, intents, health):
+    for module in (orchestrate, jobs, events, gpt, intents, health):
         app.include_router(module.router)
     app.add_middleware(
         BodyGuard, max_bytes=settings.max_body_bytes, read_timeout_s=settings.body_read_timeout_s, api_key=settings.api_key

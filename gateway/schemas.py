@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from intents.approval import Approval, ApprovalRequest
 from intents.spec import RequestedMode
+from intents.usage import Usage
 
 
 class OrchestrateRequest(BaseModel):
@@ -125,6 +126,36 @@ class JobView(BaseModel):
     started_at: datetime | None = None
     closed_at: datetime | None = Field(default=None, description="Only once the job has ended.")
     duration_ms: int | None = Field(default=None, description="Only once the job has ended.")
+    usage: Usage | None = Field(
+        default=None, description="GPT workflow and fleet jobs: tokens and cost of every LLM call, added up (prices: PRICES_FILE)."
+    )
+
+
+class JobKindName(StrEnum):
+    INTENT = "intent"
+    GPT_WORKFLOW = "gpt_workflow"
+    FLEET = "fleet"
+
+
+class JobListItem(BaseModel):
+    """One job as GET /jobs lists it: read from Temporal visibility, without asking any worker."""
+
+    job_id: str
+    kind: JobKindName
+    intent: str | None = None
+    status: JobStatus
+    summary: str = Field(description="The one-line summary the Web UI shows for the run.")
+    requested_by: str | None = None
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
+    duration_ms: int | None = None
+
+
+class JobList(BaseModel):
+    jobs: list[JobListItem] = Field(description="Newest first: running jobs, then closed ones by close time.")
+    next_page_token: str | None = Field(
+        default=None, description="Pass as `page_token` (with the same filters) for the next page; absent on the last page."
+    )
 
 
 class FleetAccepted(BaseModel):

@@ -35,6 +35,7 @@ from intents.gpt_definitions import (
     topological_order,
     validate_definition,
 )
+from intents.usage import Usage
 
 __all__ = ["CHAT_ACTIONS", "DagRun", "DefinitionError", "GptStep", "GptWorkflowDefinition", "ReadyStep", "RunStatus",
            "StepRecord", "StepState", "chat_text", "topological_order", "validate_definition"]  # fmt: skip
@@ -85,6 +86,9 @@ class StepRecord(BaseModel):
     approval: ApprovalRequest | None = Field(
         default=None, description="While the step awaits approval: what POST /jobs/{job_id}/approve decides."
     )
+    usage: Usage | None = Field(default=None, description="Tokens and cost of a message/query step's LLM call.")
+    memory_id: str | None = Field(default=None, description="remember: the memory its output was stored as.")
+    memory_error: str | None = Field(default=None, description="remember: why its output could not be stored.")
 
 
 @dataclass(frozen=True)

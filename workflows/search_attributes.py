@@ -10,8 +10,11 @@ AGENT = SearchAttributeKey.for_keyword_list("Agent")  # every agent a run involv
 APPROVAL = SearchAttributeKey.for_keyword("Approval")  # pending | approved | rejected | expired
 APPROVER = SearchAttributeKey.for_keyword("Approver")
 GPT_WORKFLOW_NAME = SearchAttributeKey.for_keyword("GptWorkflowName")
+REQUESTED_BY = SearchAttributeKey.for_keyword("RequestedBy")  # the name of the key that started the job
+TENANT = SearchAttributeKey.for_keyword("Tenant")  # the requesting key's tenant; none = the default tenant
 
-ALL: list[SearchAttributeKey] = [INTENT, MODE, FLEET, AGENT, APPROVAL, APPROVER, GPT_WORKFLOW_NAME]
+ALL: list[SearchAttributeKey] = [INTENT, MODE, FLEET, AGENT, APPROVAL, APPROVER, GPT_WORKFLOW_NAME, REQUESTED_BY, TENANT]
+DEFAULT_TENANT = "default"  # a job without a Tenant attribute (no tenants configured, or started around the gateway)
 
 
 def cli_type(key: SearchAttributeKey) -> str:
