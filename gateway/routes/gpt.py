@@ -61,6 +61,9 @@ class FleetOrchestrateBody(BaseModel):
     parallel: bool = True
     synthesize: str | None = Field(default=None, max_length=80, description="Lead agent that merges the outputs.")
     timeout_s: float = Field(default=120, ge=1, le=3600, description="Per-agent time limit (seconds, 1 to 3600).")
+    remember: bool = Field(
+        default=False, description="Store each agent's answer as a memory (tags `fleet:<workflow_id>`, `agent:<name>`)."
+    )
 
 
 # A GPT workflow's state once Temporal has closed it (also when it was stopped from outside and never said so).
@@ -123,6 +126,7 @@ async def create_workflow(
     client = await request.app.state.temporal.client()
     workflow_id = lifecycle.job_id_for(JobKind.GPT_WORKFLOW, "gpt.workflow", None, idempotency_key)
     kind = "parallel" if definition.parallel else "sequential"
+    summary = truncate_utf8(f"GPT workflow {quote_short(definition.name)}: {len(definition.steps)} steps, {kind}", 200)
     # The workflow upserts its name (and agents) itself, for runs started as children; setting the name
     # at start too keeps a created workflow listable by name before any worker has picked it up.
     await lifecycle.start_or_attach(
@@ -133,12 +137,13 @@ async def create_workflow(
         keyed_fingerprint=sha256(canonical_json(definition.model_dump(mode="json"))) if idempotency_key else None,
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
-        search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(sa.GPT_WORKFLOW_NAME, definition.name[:200]), SearchAttributePair(sa.INTENT, "gpt.workflow")]
-        ),
-        static_summary=truncate_utf8(f"GPT workflow {quote_short(definition.name)}: {len(definition.steps)} steps, {kind}", 200),
+        search_attributes=TypedSearchAttributes([
+            SearchAttributePair(sa.GPT_WORKFLOW_NAME, definition.name[:200]), SearchAttributePair(sa.INTENT, "gpt.workflow"),
+            SearchAttributePair(sa.REQUESTED_BY, principal(request)),
+        ]),  # fmt: skip
+        static_summary=summary,
         static_details=lifecycle.details_markdown("gpt.workflow", "agent", definition.model_dump(mode="json")),
-        memo={"state": "created"},
+        memo={"state": "created", "summary": summary},
     )
     return CreatedWorkflow(workflow_id=workflow_id, name=definition.name, state=GptRunState.CREATED, steps=order)
 
@@ -308,11 +313,13 @@ async def orchestrate_fleet(
         keyed_fingerprint=sha256(material) if idempotency_key else None,
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
-        search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(sa.FLEET, canonical), SearchAttributePair(sa.INTENT, "fleet.orchestrate")]
-        ),
+        search_attributes=TypedSearchAttributes([
+            SearchAttributePair(sa.FLEET, canonical), SearchAttributePair(sa.INTENT, "fleet.orchestrate"),
+            SearchAttributePair(sa.REQUESTED_BY, principal(request)),
+        ]),  # fmt: skip
         static_summary=truncate_utf8(f"Fleet {canonical}: {req.objective}", 200),
         static_details=lifecycle.details_markdown("fleet.orchestrate", "agent", req.model_dump(mode="json")),
+        memo={"summary": truncate_utf8(f"Fleet {canonical}: {req.objective}", 200)},
     )
     seconds = settings.sync_timeout_s if wait is None else wait
     outcome = await lifecycle.wait_for_outcome(handle, seconds)

@@ -1,8 +1,9 @@
-"""GET /jobs/{id} (read from Temporal), approvals (workflow updates) and cancel."""
+"""GET /jobs (search through Temporal visibility), GET /jobs/{id} (read from Temporal), approvals
+(workflow updates) and cancel."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
@@ -14,13 +15,57 @@ from gateway.errors import OUTAGE_STATUSES, ApiError
 from gateway.job_view import job_view
 from gateway.openapi import JOB_OUTCOME, ContractRoute
 from gateway.routes.orchestrate import resolve_spec
-from gateway.schemas import DecisionRecorded, ErrorResponse, JobStatus, JobView, OrchestrateAccepted, OrchestrateSuccess
+from gateway.schemas import (
+    DecisionRecorded,
+    ErrorResponse,
+    JobList,
+    JobStatus,
+    JobView,
+    OrchestrateAccepted,
+    OrchestrateSuccess,
+)
+from gateway.search import MAX_LIMIT, list_item, parse_filters, seal, token_key, unseal, visibility_query
 from intents.approval import Approval, DecisionRequest
 from intents.errors import ErrorType
 from workflows import search_attributes as sa
 
 router = APIRouter(route_class=ContractRoute, tags=["jobs"], dependencies=[Depends(require_token)])
 JobId = Path(description="The job_id returned by POST /orchestrate.")
+
+
+def search_scope(request: Request) -> str | None:
+    """The visibility clause that limits a search to what the caller may see (None: everything).
+    One place: tenant scoping ANDs its clause here."""
+    return None
+
+
+@router.get(
+    "/jobs",
+    operation_id="listJobs",
+    summary="Find jobs by intent, status, who asked and when; newest first, a page at a time",
+    response_model=JobList,
+    response_model_exclude_none=True,
+)
+async def list_jobs(
+    request: Request,
+    intent: str | None = Query(default=None, max_length=200, description="Exact intent, e.g. `memory.write`, `gpt.workflow`."),
+    status: str | None = Query(default=None, max_length=40, description="One of " + ", ".join(s.value for s in JobStatus) + "."),
+    requested_by: str | None = Query(default=None, max_length=128, description="Who started it (the `RequestedBy` search attribute)."),
+    since: str | None = Query(default=None, max_length=64, description="Started at or after (ISO 8601; UTC without an offset)."),
+    until: str | None = Query(default=None, max_length=64, description="Started at or before (ISO 8601)."),
+    limit: int = Query(default=50, ge=1, le=MAX_LIMIT, description=f"Jobs per page (1 to {MAX_LIMIT})."),
+    page_token: str | None = Query(default=None, max_length=4096, description="`next_page_token` of the previous page."),
+) -> JobList:
+    filters = parse_filters(intent, status, requested_by, since, until)
+    query = visibility_query(filters, scope=search_scope(request))
+    api_key = request.app.state.settings.api_key
+    key = token_key(api_key.get_secret_value() if api_key is not None else None)
+    position = unseal(page_token, query, key) if page_token else None
+    client = await request.app.state.temporal.client()
+    page = client.list_workflows(query, page_size=limit, next_page_token=position)
+    await page.fetch_next_page()
+    jobs = [await list_item(wf) for wf in page.current_page or []]
+    return JobList(jobs=jobs, next_page_token=seal(page.next_page_token, query, key) if page.next_page_token else None)
 
 
 @router.get(

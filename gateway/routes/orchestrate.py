@@ -144,10 +144,13 @@ async def orchestrate(
         fresh_after_close=spec.read_only and idempotency_key is None,
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
-        search_attributes=TypedSearchAttributes([SearchAttributePair(sa.INTENT, spec.name), SearchAttributePair(sa.MODE, str(mode))]),
+        search_attributes=TypedSearchAttributes([
+            SearchAttributePair(sa.INTENT, spec.name), SearchAttributePair(sa.MODE, str(mode)),
+            SearchAttributePair(sa.REQUESTED_BY, req.requested_by or ""),
+        ]),  # fmt: skip
         static_summary=spec.summary_for(validated),
         static_details=lifecycle.details_markdown(spec.name, str(mode), inputs),
-        memo={"fingerprint": fingerprint},
+        memo={"fingerprint": fingerprint, "summary": spec.summary_for(validated)},  # summary: GET /jobs lists it
         keyed_fingerprint=fingerprint if idempotency_key is not None else None,
         request_eager_start=request.app.state.eager_start,
     )
