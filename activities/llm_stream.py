@@ -29,7 +29,7 @@ from policies.redact import Scrubber
 
 T = TypeVar("T")
 
-BEAT_S = 0.5  # how often partial text reaches Temporal (the worker's heartbeat throttle is set to match)
+BEAT_S = 0.3  # how often partial text reaches Temporal (the worker's heartbeat throttle is set to match)
 KEEPALIVE_S = 1.0  # a beat at least this often while waiting for the peer
 MAX_LINE_BYTES = 1_000_000
 MAX_ANSWER_CHARS = 1_000_000

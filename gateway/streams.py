@@ -28,6 +28,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
@@ -48,10 +49,11 @@ from workflows.progress import EventType, ProgressEvent, ProgressPage, ProgressQ
 log = logging.getLogger("gpt_orchestrator.gateway.streams")
 
 KEEPALIVE_S = 15.0  # a comment line this often keeps proxies and clients from timing the stream out
-OUTPUT_POLL_S = 0.5  # how often a running chat's heartbeat details are read
+OUTPUT_POLL_S = 0.3  # how often a running chat's heartbeat details are read
 LINGER_S = 10.0  # a watch outlives its last stream this long, so a reconnect finds it warm
 RETRY_MS = 1000  # `retry:` sent with the snapshot: how soon EventSource reconnects
-REFRESH_RETRY_S = 1.0  # a failed query (no worker yet) is tried again this often
+REFRESH_RETRY_S = (0.05, 0.1, 0.2, 0.5, 1.0)  # a failed query (no worker yet, a dropped query) is asked again
+QUERY_TIMEOUT = timedelta(seconds=2)  # a query the worker dropped (it can, as a run is evicted) fails fast
 GIVE_UP_AFTER_CLOSE = 15  # failed reads of a closed job's log before its stream ends with what it has
 MAX_BUFFERED = 2000  # durable events a watch keeps for late joiners; older ones are read again by query
 CURSOR_PATTERN = re.compile(r"^(\d{1,12})(?:\.(\d{1,12}))?$")
@@ -181,7 +183,8 @@ class JobWatch:
 
     async def query(self, after: int, *, with_state: bool = False) -> ProgressPage:
         handle = self.client.get_workflow_handle(self.job.source_id)
-        return await handle.query("progress", ProgressQuery(after=after, with_state=with_state), result_type=ProgressPage)
+        query = ProgressQuery(after=after, with_state=with_state)
+        return await handle.query("progress", query, result_type=ProgressPage, rpc_timeout=QUERY_TIMEOUT)
 
     def take(self, page: ProgressPage) -> None:
         """Add a page's new events (any page, from any query: events are immutable once logged)."""
@@ -230,24 +233,24 @@ class JobWatch:
 
     async def _refresher(self) -> None:
         """Re-read the log whenever the history says it may have changed; retry while no worker answers."""
-        failing, failures_after_close = False, 0
+        failures, failures_after_close = 0, 0
         while True:
-            if failing:
+            if failures:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._dirty.wait(), REFRESH_RETRY_S)
+                    await asyncio.wait_for(self._dirty.wait(), REFRESH_RETRY_S[min(failures, len(REFRESH_RETRY_S)) - 1])
             else:
                 await self._dirty.wait()
             self._dirty.clear()
             try:
                 await self.refresh()
-                failing = False
+                failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - no worker, Temporal down: try again shortly
-                failing = True
+                failures += 1
                 failures_after_close += self._source_closed.is_set()
                 log.debug("progress query of %s failed: %s", self.job.source_id, exc)
-            if self._source_closed.is_set() and (not failing or failures_after_close >= GIVE_UP_AFTER_CLOSE):
+            if self._source_closed.is_set() and (not failures or failures_after_close >= GIVE_UP_AFTER_CLOSE):
                 # Closed and read (or unreadable: no worker replays it): the stream ends with the job document.
                 await self._finish()
                 self.ready.set()

@@ -20,8 +20,8 @@ from worker.signals import wait_for_stop_signal
 log = logging.getLogger("gpt_orchestrator.worker")
 
 # Heartbeats reach Temporal at most this far apart (the SDK's default is 80% of the heartbeat timeout,
-# up to 60 s): a chat's partial text must reach watchers about twice a second (activities/llm_stream.py).
-HEARTBEAT_THROTTLE = timedelta(seconds=0.5)
+# up to 60 s): a chat's partial text must reach watchers about three times a second (activities/llm_stream.py).
+HEARTBEAT_THROTTLE = timedelta(seconds=0.3)
 
 
 def build_worker(
