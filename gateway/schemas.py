@@ -126,9 +126,7 @@ class JobView(BaseModel):
     started_at: datetime | None = None
     closed_at: datetime | None = Field(default=None, description="Only once the job has ended.")
     duration_ms: int | None = Field(default=None, description="Only once the job has ended.")
-    usage: Usage | None = Field(
-        default=None, description="GPT workflow and fleet jobs: tokens and cost of every LLM call, added up (prices: PRICES_FILE)."
-    )
+    usage: Usage | None = Field(default=None, description="GPT workflow and fleet jobs: tokens and cost, added up.")
 
 
 class JobKindName(StrEnum):
@@ -144,7 +142,7 @@ class JobListItem(BaseModel):
     kind: JobKindName
     intent: str | None = None
     status: JobStatus
-    summary: str = Field(description="The one-line summary the Web UI shows for the run.")
+    summary: str = Field(description="The run's one-line summary.")
     requested_by: str | None = None
     started_at: datetime | None = None
     closed_at: datetime | None = None
@@ -152,10 +150,8 @@ class JobListItem(BaseModel):
 
 
 class JobList(BaseModel):
-    jobs: list[JobListItem] = Field(description="Newest first: running jobs, then closed ones by close time.")
-    next_page_token: str | None = Field(
-        default=None, description="Pass as `page_token` (with the same filters) for the next page; absent on the last page."
-    )
+    jobs: list[JobListItem] = Field(description="Newest first.")
+    next_page_token: str | None = Field(default=None, description="`page_token` of the next page (same filters).")
 
 
 class FleetAccepted(BaseModel):

@@ -72,11 +72,7 @@ class GptStep(BaseModel):
     run_if_skipped: bool = Field(
         default=False, description="Run even if a waitFor step was skipped.", **_alias("runIfSkipped", "run_if_skipped")
     )
-    remember: bool | None = Field(
-        default=None,
-        description="Store this step's output as a memory when it succeeds (tags `gpt-workflow:<id>`, `step:<stepId>`, "
-        "`agent:<name>`); unset = the workflow's `remember`.",
-    )
+    remember: bool | None = Field(default=None, description="Store its output as a memory; unset = the workflow's.")
 
     @field_validator("params")
     @classmethod
@@ -95,9 +91,7 @@ class GptWorkflowDefinition(BaseModel):
         description="true: the first failure cancels running steps and the rest do not run.",
         validation_alias=AliasChoices("fail_fast", "failFast"),
     )
-    remember: bool = Field(
-        default=False, description="Store every succeeded step's output as a memory (a step's own `remember` wins)."
-    )
+    remember: bool = Field(default=False, description="Store each succeeded step's output as a memory.")
     steps: list[GptStep] = Field(min_length=1, max_length=MAX_STEPS)
 
 

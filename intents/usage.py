@@ -22,8 +22,8 @@ class Usage(BaseModel):
     prompt_tokens: int = Field(default=0, ge=0)
     completion_tokens: int = Field(default=0, ge=0)
     total_tokens: int = Field(default=0, ge=0)
-    cost_usd: float = Field(default=0.0, ge=0, description="From the prices file (PRICES_FILE); 0 for an unpriced model.")
-    estimated: bool = Field(default=False, description="Counted by us (offline provider), not reported by a provider.")
+    cost_usd: float = Field(default=0.0, ge=0, description="From PRICES_FILE; 0 if unpriced.")
+    estimated: bool = Field(default=False, description="Estimated (offline provider).")
 
     def plus(self, other: Usage | None) -> Usage:
         if other is None:

@@ -86,9 +86,9 @@ class StepRecord(BaseModel):
     approval: ApprovalRequest | None = Field(
         default=None, description="While the step awaits approval: what POST /jobs/{job_id}/approve decides."
     )
-    usage: Usage | None = Field(default=None, description="Tokens and cost of a message/query step's LLM call.")
-    memory_id: str | None = Field(default=None, description="remember: the memory its output was stored as.")
-    memory_error: str | None = Field(default=None, description="remember: why its output could not be stored.")
+    usage: Usage | None = Field(default=None, description="Tokens and cost of its LLM call.")
+    memory_id: str | None = Field(default=None, description="remember: its memory.")
+    memory_error: str | None = Field(default=None, description="remember: why it was not stored.")
 
 
 @dataclass(frozen=True)

@@ -78,8 +78,8 @@ class GptWorkflowStatus(BaseModel):
     started_at: datetime | None = None
     ended_at: datetime | None = None
     progress: str = ""
-    usage: Usage = Field(default_factory=Usage, description="Tokens and cost of every step, added up.")
-    usage_by_agent: dict[str, Usage] = Field(default_factory=dict, description="The same, per agent.")
+    usage: Usage = Field(default_factory=Usage, description="All steps' tokens and cost.")
+    usage_by_agent: dict[str, Usage] = Field(default_factory=dict, description="Per agent.")
 
 
 @workflow.defn(name="GptWorkflow", failure_exception_types=DATA_ERRORS)

@@ -61,9 +61,7 @@ class FleetOrchestrateBody(BaseModel):
     parallel: bool = True
     synthesize: str | None = Field(default=None, max_length=80, description="Lead agent that merges the outputs.")
     timeout_s: float = Field(default=120, ge=1, le=3600, description="Per-agent time limit (seconds, 1 to 3600).")
-    remember: bool = Field(
-        default=False, description="Store each agent's answer as a memory (tags `fleet:<workflow_id>`, `agent:<name>`)."
-    )
+    remember: bool = Field(default=False, description="Store each answer as a memory (tag `fleet:<workflow_id>`).")
 
 
 # A GPT workflow's state once Temporal has closed it (also when it was stopped from outside and never said so).

@@ -48,13 +48,13 @@ def search_scope(request: Request) -> str | None:
 )
 async def list_jobs(
     request: Request,
-    intent: str | None = Query(default=None, max_length=200, description="Exact intent, e.g. `memory.write`, `gpt.workflow`."),
-    status: str | None = Query(default=None, max_length=40, description="One of " + ", ".join(s.value for s in JobStatus) + "."),
-    requested_by: str | None = Query(default=None, max_length=128, description="Who started it (the `RequestedBy` search attribute)."),
-    since: str | None = Query(default=None, max_length=64, description="Started at or after (ISO 8601; UTC without an offset)."),
+    intent: str | None = Query(default=None, max_length=200, description="e.g. memory.write"),
+    status: str | None = Query(default=None, max_length=40, description="running, awaiting_approval, success, error, …"),
+    requested_by: str | None = Query(default=None, max_length=128, description="Who started it."),
+    since: str | None = Query(default=None, max_length=64, description="Started at or after (ISO 8601)."),
     until: str | None = Query(default=None, max_length=64, description="Started at or before (ISO 8601)."),
-    limit: int = Query(default=50, ge=1, le=MAX_LIMIT, description=f"Jobs per page (1 to {MAX_LIMIT})."),
-    page_token: str | None = Query(default=None, max_length=4096, description="`next_page_token` of the previous page."),
+    limit: int = Query(default=50, ge=1, le=MAX_LIMIT),
+    page_token: str | None = Query(default=None, max_length=4096, description="The previous page's next_page_token."),
 ) -> JobList:
     filters = parse_filters(intent, status, requested_by, since, until)
     query = visibility_query(filters, scope=search_scope(request))
