@@ -49,6 +49,10 @@ from workflows.progress import EventType, ProgressEvent, ProgressPage, ProgressQ
 log = logging.getLogger("gpt_orchestrator.gateway.streams")
 
 KEEPALIVE_S = 15.0  # a comment line this often keeps proxies and clients from timing the stream out
+# uvicorn's graceful shutdown waits this long for open responses, then cancels them: an event stream never
+# ends by itself, so a gateway being stopped ends its streams (their clients resume on another gateway).
+SHUTDOWN_GRACE_S = 3
+SEND_TIMEOUT_S = 30.0  # a client that reads nothing for this long is disconnected (its events would pile up)
 OUTPUT_POLL_S = 0.3  # how often a running chat's heartbeat details are read
 LINGER_S = 10.0  # a watch outlives its last stream this long, so a reconnect finds it warm
 RETRY_MS = 1000  # `retry:` sent with the snapshot: how soon EventSource reconnects
@@ -276,12 +280,12 @@ class JobWatch:
             except asyncio.CancelledError:
                 raise
             except RPCError as exc:
-                if exc.status == RPCStatusCode.NOT_FOUND and self.job.source_id != self.job.job_id:
-                    # The job's `.run` child has not started yet (or never will, if the job ends first).
-                    if await self._job_closed():
-                        self._source_closed.set()
-                        self._dirty.set()
-                        return
+                # The job's `.run` child has not started yet (or never will, if the job ends first); or
+                # the job itself is gone (past the namespace retention): either way, nothing more comes.
+                if exc.status == RPCStatusCode.NOT_FOUND and (self.job.source_id == self.job.job_id or await self._job_closed()):
+                    self._source_closed.set()
+                    self._dirty.set()
+                    return
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
@@ -372,6 +376,7 @@ class Watches:
         self._client_factory = client_factory
         self._watches: dict[str, JobWatch] = {}
         self._max_streams, self._max_result_chars = max_streams, max_result_chars
+        self._stopping: set[asyncio.Task] = set()
         self.open_streams = 0
 
     def check_capacity(self) -> None:
@@ -388,12 +393,15 @@ class Watches:
         self.open_streams -= 1
 
     async def subscribe(self, job: WatchedJob) -> JobWatch:
+        client = await self._client_factory()
+        # From here on no await until the watch is registered: two streams of a job share one watch.
         watch = self._watches.get(job.job_id)
-        if watch is not None and watch.job != job and watch.subscribers <= 0:
-            await watch.stop()
-            watch = None
         if watch is None or watch.job != job:
-            watch = JobWatch(await self._client_factory(), job, self._max_result_chars)
+            if watch is not None and watch.subscribers <= 0:
+                stopping = asyncio.create_task(watch.stop())
+                self._stopping.add(stopping)
+                stopping.add_done_callback(self._stopping.discard)
+            watch = JobWatch(client, job, self._max_result_chars)
             self._watches[job.job_id] = watch
             watch.start()
         if watch._linger is not None:
@@ -450,11 +458,10 @@ def event_bytes(job_id: str, event: ProgressEvent) -> bytes:
     return sse(str(event.type), data, id=str(event.seq))
 
 
-async def stream(watch: JobWatch, resume: Cursor | None, *, max_s: float) -> AsyncIterator[bytes]:
-    """One client's stream: snapshot, the durable events after its position, partial output, done."""
+async def stream(watch: JobWatch, snap: Snapshot, resume: Cursor | None, *, max_s: float) -> AsyncIterator[bytes]:
+    """One client's stream: its snapshot, the durable events after its position, partial output, done."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max_s
-    snap = await snapshot(watch)
     position = resume or Cursor(snap.seq)
     yield sse("snapshot", snap.data, id=str(position), retry=RETRY_MS)
     seq = position.seq

@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from starlette.types import Send
 
 from gateway import lifecycle
 from gateway.auth import require_token
 from gateway.errors import ApiError
 from gateway.openapi import ContractRoute
 from gateway.schemas import JobKindName
-from gateway.streams import Cursor, WatchedJob, Watches, stream
+from gateway.streams import SEND_TIMEOUT_S, Cursor, WatchedJob, Watches, snapshot, stream
 from intents.errors import ErrorType
 from workflows import search_attributes as sa
 
 router = APIRouter(route_class=ContractRoute, tags=["events"], dependencies=[Depends(require_token)])
+log = logging.getLogger("gpt_orchestrator.gateway.streams")
 
 # The intents that run a whole workflow as their job's `.run` child: the child's log is the job's progress.
 CHILD_KIND = {"gpt.workflow": JobKindName.GPT_WORKFLOW, "fleet.orchestrate": JobKindName.FLEET}
@@ -29,7 +32,21 @@ READY_WAIT_S = 5.0
 
 
 class EventStream(StreamingResponse):
+    """text/event-stream; a client that stops reading for SEND_TIMEOUT_S is let go (its connection closed)."""
+
     media_type = "text/event-stream"
+
+    async def stream_response(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        async for chunk in self.body_iterator:
+            try:
+                async with asyncio.timeout(SEND_TIMEOUT_S):
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except TimeoutError:
+                log.info("an event stream's client stopped reading for %s s; closing it", SEND_TIMEOUT_S)
+                await self.body_iterator.aclose()  # type: ignore[attr-defined]
+                return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 STREAM_DESCRIPTION = """Server-Sent Events, each with an `id:` that increases within the job:
@@ -83,30 +100,30 @@ async def events_response(request: Request, job: WatchedJob, header: str | None,
     resume = _cursor(header, query)
     watches: Watches = request.app.state.watches
     watches.check_capacity()
-    if resume is not None and resume.seq > 0:
-        watch = await watches.subscribe(job)
-        try:
+    # The snapshot is read before the answer starts, so an outage is a JSON 503, not a broken stream.
+    watch = await watches.subscribe(job)
+    try:
+        if resume is not None and resume.seq > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(watch.ready.wait(), READY_WAIT_S)
-            finished = watch.closed and resume.seq > watch.final_seq
-        finally:
-            watches.unsubscribe(watch)
-        if finished:
-            return Response(status_code=204)
+            if watch.closed and resume.seq > watch.final_seq:
+                return Response(status_code=204)
+        snap = await snapshot(watch)
+    finally:
+        watches.unsubscribe(watch)  # it lingers: the stream below picks the same watch up
     max_s = request.app.state.settings.stream_max_s
 
     async def body() -> AsyncIterator[bytes]:
-        watch = await watches.subscribe(job)
+        watched = await watches.subscribe(job)
         watches.opened()
         try:
-            async for chunk in stream(watch, resume, max_s=max_s):
+            async for chunk in stream(watched, snap, resume, max_s=max_s):
                 yield chunk
         finally:
             watches.closed()
-            watches.unsubscribe(watch)
+            watches.unsubscribe(watched)
 
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return EventStream(body(), headers=headers)
+    return EventStream(body(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @router.get(

@@ -17,8 +17,8 @@ import httpx
 from activities.budget import utc_day
 from config import Settings
 from gateway.app import create_app
-from intents.budget import ledger_id
 from infra.temporal import connect
+from intents.budget import ledger_id
 from tests.support.gateway import LiveServer
 from tests.support.sshd import RealSshd
 from worker.devserver import DevServer

@@ -9,6 +9,7 @@ import asyncio
 import textwrap
 
 import pytest
+from temporalio.api.sdk.v1 import WorkflowMetadata
 
 from tests.gpt.helpers import chat, create
 from tests.live.sse import read_events
@@ -79,6 +80,9 @@ async def test_chat_text_streams_from_the_peer_to_the_watcher_and_usage_adds_up(
     assert done["usage"] == total, "the job document carries the same total"
     usage_events = [e.data for e in events if e.event == "usage"]
     assert [u["step"] for u in usage_events] == [expected["draft"], expected["edit"]] and usage_events[-1]["total"] == total
+    # The Web UI's Current Details, once it has ended: the outcome and what it cost.
+    meta = await client.get_workflow_handle(workflow_id).query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    assert meta.current_details.startswith("succeeded in ") and meta.current_details.endswith(f"(2 steps; 492 tokens, ${total['cost_usd']:.4f})")
 
 
 async def test_a_fleet_and_its_job_add_up_their_agents_usage(client, settings, llm_server, streaming_peer):
