@@ -52,6 +52,8 @@ async def test_chat_text_streams_from_the_peer_to_the_watcher_and_usage_adds_up(
         await asyncio.sleep(0.3)
         assert (await http.post(f"/api/gpt-workflows/{workflow_id}/execute", params={"wait": 0})).status_code == 202
         events = await watching
+        # The Web UI's Current Details (read while its worker is up to answer): the outcome and its cost.
+        meta = await client.get_workflow_handle(workflow_id).query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
 
     sent = [r.body for r in llm_server.requests]
     assert all(body["stream"] is True and body["stream_options"] == {"include_usage": True} for body in sent)
@@ -80,8 +82,6 @@ async def test_chat_text_streams_from_the_peer_to_the_watcher_and_usage_adds_up(
     assert done["usage"] == total, "the job document carries the same total"
     usage_events = [e.data for e in events if e.event == "usage"]
     assert [u["step"] for u in usage_events] == [expected["draft"], expected["edit"]] and usage_events[-1]["total"] == total
-    # The Web UI's Current Details, once it has ended: the outcome and what it cost.
-    meta = await client.get_workflow_handle(workflow_id).query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
     assert meta.current_details.startswith("succeeded in ") and meta.current_details.endswith(f"(2 steps; 492 tokens, ${total['cost_usd']:.4f})")
 
 
