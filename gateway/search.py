@@ -67,9 +67,9 @@ def _time(field: str, value: str | None) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         raise _invalid(field, "must be an ISO 8601 date or time, e.g. 2026-11-21 or 2026-11-21T09:00:00Z") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def parse_filters(

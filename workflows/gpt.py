@@ -119,8 +119,8 @@ class GptWorkflow:
             workflow.set_current_details("cancelled")
             raise
         except details.CLOSING as err:  # bad data met by the run itself: it fails, and says so
-            self._ended_at = workflow.now()
-            self._set_state(GptRunState.FAILED)
+            # No memo upsert here (a command): runs that failed this way before replay unchanged.
+            self._ended_at, self._state = workflow.now(), GptRunState.FAILED
             details.ended_by(err)
             raise
         self._ended_at = workflow.now()

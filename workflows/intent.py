@@ -105,6 +105,8 @@ class IntentWorkflow:
             workflow.set_current_details(f"running {spec.child_workflow or spec.activity}")
             self._step_event(req, StepPhase.STARTED)
             call = spec.activity_arg(req.inputs, workflow.info().workflow_id)
+            if spec.child_workflow == "GptWorkflow" and isinstance(call, dict):
+                call = {**call, "requested_by": req.requested_by}  # its steps' approvals say who asked
             args: list[Any] = [call] if approval is None else [call, approval]
             try:
                 if spec.child_workflow:

@@ -39,7 +39,7 @@ async def test_offline_replies_stream_out_over_the_latency_and_heartbeat_the_tex
     result = await activity_env.run(acts.chat, ChatRequest(agent="Deploy Pilot", message="Plan the 2.0 rollout", step_id="plan"))
     assert 2.19 < time.monotonic() - started < 3
     beats = [details[0] for details in activity_env.heartbeats]
-    assert result.offline and 3 <= len(beats) <= 6, beats  # the text so far, every half second or so
+    assert result.offline and 4 <= len(beats) <= 9, beats  # the text so far, about every 0.3 s
     chars = [b["chars"] for b in beats]
     assert chars == sorted(chars) and chars[0] > 0 and chars[-1] <= len(result.content)
     assert all(result.content.startswith(b["tail"]) for b in beats) and {b["step_id"] for b in beats} == {"plan"}
