@@ -13,8 +13,9 @@ details (`describe`) every OUTPUT_POLL_S for its partial text. Each new connecti
 (a query and the job document). Streams per process are capped (STREAM_MAX_CONCURRENT).
 
 Ids: a durable event's id is its seq (`7`); the `output` events of running chats between two durable
-events are `7.1`, `7.2`… (the minor part is the number of characters of partial text delivered under
-`7`), so ids always increase and a resume with `7.120` continues the text after its 120th character.
+events are `7.0000065`, `7.0000120`… (the minor part is the number of characters of partial text
+delivered under `7`, seven digits wide so the ids also increase read as decimal numbers), and a resume
+with `7.0000120` continues the text after its 120th character.
 `done` is `last seq + 1`; a reconnect after it gets 204 (EventSource stops reconnecting).
 """
 
@@ -60,6 +61,7 @@ REFRESH_RETRY_S = (0.05, 0.1, 0.2, 0.5, 1.0)  # a failed query (no worker yet, a
 QUERY_TIMEOUT = timedelta(seconds=2)  # a query the worker dropped (it can, as a run is evicted) fails fast
 GIVE_UP_AFTER_CLOSE = 15  # failed reads of a closed job's log before its stream ends with what it has
 MAX_BUFFERED = 2000  # durable events a watch keeps for late joiners; older ones are read again by query
+MINOR_DIGITS = 7  # an output id's minor part, zero-padded: `7.0000065` < `7.0000120` as text and as numbers
 CURSOR_PATTERN = re.compile(r"^(\d{1,12})(?:\.(\d{1,12}))?$")
 CHAT_ACTIONS = ("message", "query")
 ENDED = (StepPhase.SUCCEEDED, StepPhase.FAILED, StepPhase.SKIPPED, StepPhase.CANCELLED, StepPhase.NOT_RUN)
@@ -90,7 +92,7 @@ class Cursor:
         return cls(int(match[1]), int(match[2] or 0))
 
     def __str__(self) -> str:
-        return f"{self.seq}.{self.minor}" if self.minor else str(self.seq)
+        return f"{self.seq}.{self.minor:0{MINOR_DIGITS}d}" if self.minor else str(self.seq)
 
 
 @dataclass(frozen=True)
@@ -515,5 +517,5 @@ def _outputs(watch: JobWatch, seq: int, sent: Delivery) -> list[bytes]:
                 "offset": partial.chars - len(text), "text": text, "chars": partial.chars}  # fmt: skip
         if skipped:
             data["skipped"] = skipped  # more was written between two reads than a heartbeat carries
-        out.append(sse("output", data, id=f"{seq}.{sent.minor}"))
+        out.append(sse("output", data, id=str(Cursor(seq, sent.minor))))
     return out

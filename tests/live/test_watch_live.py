@@ -42,6 +42,8 @@ async def test_a_client_reads_a_three_step_workflow_live(slow_stack):
     # Ids increase within the job; the log's own events are numbered 1, 2, 3, ...
     keys = [e.key for e in events[1:]]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    numbers = [float(e.id) for e in events[1:]]
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers), "read as numbers too"
     assert [e.key[0] for e in durable(events)] == list(range(1, len(durable(events)) + 1))
 
     # Each chat's text arrived while it was written, in pieces that add up to what it stored.
