@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, is_cancelled_exception
 from temporalio.workflow import ParentClosePolicy
 
@@ -53,6 +53,12 @@ def activity_failure(err: ActivityError | ChildWorkflowError) -> ApplicationErro
     return ApplicationError(str(cause or err), type=ErrorType.INTERNAL, non_retryable=True)
 
 
+def _inherited() -> TypedSearchAttributes | None:
+    """This run's tenant and requester, for a child run (None: it has neither, as before tenants)."""
+    pairs = sa.inherited(workflow.info().typed_search_attributes)
+    return TypedSearchAttributes(pairs) if pairs else None
+
+
 @workflow.defn(name="IntentWorkflow", failure_exception_types=DATA_ERRORS)
 class IntentWorkflow:
     def __init__(self) -> None:
@@ -79,6 +85,7 @@ class IntentWorkflow:
                         call,
                         id=f"{workflow.info().workflow_id}.run",
                         static_summary=self._activity_summary(spec, req),
+                        search_attributes=_inherited(),  # the child's steps run in this job's tenant
                     )
                 else:
                     output = await workflow.execute_activity(
@@ -201,6 +208,7 @@ class IntentWorkflow:
             decision=kind,
             approver=req.approver or "api",
             reason=req.reason,
+            note=req.note,
             decided_at=workflow.now(),
             fingerprint=self._fingerprint,
         )
@@ -261,6 +269,7 @@ class IntentWorkflow:
             id=f"{info.workflow_id}.callback-{info.run_id}",
             parent_close_policy=ParentClosePolicy.ABANDON,
             static_summary=f"callback for {job['status']} job",
+            search_attributes=_inherited(),
         )
 
     @staticmethod

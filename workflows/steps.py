@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from intents.agents import CHAT_ACTIVITY, ChatRequest, ChatResult
     from intents.errors import ErrorType
     from intents.spec import RetrySpec, truncate_utf8
+    from intents.tenancy import with_tenant
     from workflows import search_attributes as sa
     from workflows.models import IntentRequest
 
@@ -39,6 +40,12 @@ CANCEL = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
 # Temporal keeps timeouts in whole milliseconds, and a timeout that rounds to zero is "no timeout", which
 # an activity may not have (the workflow task would fail forever). A client may ask for 1e-9 s: that is 1 ms.
 MIN_TIMEOUT = timedelta(milliseconds=1)
+
+
+def run_tenant() -> str | None:
+    """The tenant of the running job (its `Tenant` search attribute, set by the gateway and handed down
+    to child runs); None for a run started around the gateway, which then counts as the default tenant."""
+    return workflow.info().typed_search_attributes.get(sa.TENANT)
 
 
 def _timeout(seconds: float | None, default: timedelta) -> timedelta:
@@ -60,9 +67,10 @@ async def chat(
 ) -> ChatResult:
     context: list[str] = []
     if with_memory:
+        query = {"query": message[:2000], "k": MEMORY_CONTEXT_HITS}
         found = await workflow.execute_activity(
             "memory.search",
-            {"query": message[:2000], "k": MEMORY_CONTEXT_HITS},
+            with_tenant(registry.for_workflow("memory.search"), query, run_tenant()),  # only this tenant's memories
             start_to_close_timeout=timedelta(seconds=20),
             retry_policy=RetryPolicy(maximum_attempts=3),
             cancellation_type=CANCEL,
@@ -127,6 +135,7 @@ async def run_intent(
     IntentWorkflow, so they keep their gate (approve it through /jobs/{child id}/approve); the child
     carries the search attributes of a top-level job."""
     spec = registry.for_workflow(intent)
+    inputs = with_tenant(spec, inputs, run_tenant())  # the job's tenant, whatever the step's params said
     job_id = gated_job_id(intent, label)
     if job_id is not None:
         child = await workflow.execute_child_workflow(
@@ -135,7 +144,11 @@ async def run_intent(
             id=job_id,
             static_summary=_summary(spec, inputs),
             search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(sa.INTENT, intent), SearchAttributePair(sa.MODE, str(spec.mode))]
+                [
+                    SearchAttributePair(sa.INTENT, intent),
+                    SearchAttributePair(sa.MODE, str(spec.mode)),
+                    *sa.inherited(workflow.info().typed_search_attributes),  # same tenant and requester
+                ]
             ),
         )
         return child.result
