@@ -127,7 +127,7 @@ class ApprovalGateInput(BaseModel):
 INTENTS = [
     IntentSpec(
         name=APPROVAL_INTENT,
-        mode=Mode.AGENT,
+        mode=Mode.WORKER,
         description="Wait for a human to approve (POST /jobs/{job_id}/approve) or reject; nothing else happens. "
         "As a GPT workflow step it gates its dependents: approved -> the step's output is the decision; "
         "rejected or expired -> the step fails.",

@@ -83,7 +83,7 @@ class MemorySearchOutput(BaseModel):
 INTENTS = [
     IntentSpec(
         name="memory.write",
-        mode=Mode.AGENT,
+        mode=Mode.WORKER,
         description="Store a piece of information in long-term memory.",
         input_model=MemoryWriteInput,
         output_model=MemoryWriteOutput,
@@ -96,7 +96,7 @@ INTENTS = [
     ),
     IntentSpec(
         name="memory.search",
-        mode=Mode.AGENT,
+        mode=Mode.WORKER,
         description="Find memories by meaning and keywords; best match first.",
         input_model=MemorySearchInput,
         output_model=MemorySearchOutput,

@@ -87,7 +87,7 @@ def _precheck_definition(defn: GptWorkflowDefinition, settings) -> None:
 INTENTS = [
     IntentSpec(
         name="gpt.workflow",
-        mode=Mode.AGENT,
+        mode=Mode.WORKER,
         description="Run a multi-step GPT workflow (agents and intents, sequential or a DAG) and return every step's result.",
         input_model=GptWorkflowDefinition,
         child_workflow="GptWorkflow",
@@ -107,7 +107,7 @@ INTENTS = [
     ),
     IntentSpec(
         name="fleet.orchestrate",
-        mode=Mode.AGENT,
+        mode=Mode.WORKER,
         description="Give one objective to every agent of a fleet (category); results per agent, optional synthesis.",
         input_model=FleetRequest,
         child_workflow="FleetWorkflow",

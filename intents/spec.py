@@ -18,14 +18,17 @@ from intents.errors import ErrorType
 
 
 class Mode(StrEnum):
-    AGENT = "agent"  # local activities (Chroma, asyncssh, LLM)
+    """Which engine holds an intent's handler. The wire value of WORKER stays "agent" (the seed's name,
+    which clients already send); in code it is WORKER so it is not confused with GPT agents."""
+
+    WORKER = "agent"  # our own worker's activities (Chroma, asyncssh, LLM)
     FLOW = "flow"  # n8n webhooks
     MCP = "mcp"  # MCP tool servers
 
 
 class RequestedMode(StrEnum):
     AUTO = "auto"
-    AGENT = "agent"
+    WORKER = "agent"
     FLOW = "flow"
     MCP = "mcp"
 

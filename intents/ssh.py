@@ -106,7 +106,7 @@ def _summary(inputs: SshPeekInput) -> str:
 
 # What both ssh.* intents share: same result, limits, summary and approval/zone preflight.
 _SSH_COMMON = dict(
-    mode=Mode.AGENT,
+    mode=Mode.WORKER,
     output_model=SshResult,
     timeout=SSH_ACTIVITY_TIMEOUT,
     heartbeat_timeout=SSH_HEARTBEAT_TIMEOUT,

@@ -54,7 +54,7 @@ async def test_a_workflow_started_without_the_gateway_is_refused_by_the_worker(s
     before = sshd.recorded_commands()
     async with ssh_stack() as (_http, local):
         for command, reason in sample:
-            request = IntentRequest(intent="ssh.exec.peek", inputs={"host": "recorder", "command": command}, mode=Mode.AGENT)
+            request = IntentRequest(intent="ssh.exec.peek", inputs={"host": "recorder", "command": command}, mode=Mode.WORKER)
             with pytest.raises(WorkflowFailureError) as caught:
                 await client.execute_workflow(
                     IntentWorkflow.run, request, id=f"bypass-{uuid.uuid4().hex[:10]}", task_queue=local.task_queue
