@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.routing import Route
 
 from config import Settings
 from config.api_keys import (
@@ -232,25 +231,33 @@ Decides = Annotated[Principal, Depends(allow(Action.DECIDE))]
 Manages = Annotated[Principal, Depends(allow(Action.MANAGE))]
 
 
-def access_of(route: APIRoute) -> list[Access]:
-    return [dep.call for dep in route.dependant.dependencies if isinstance(dep.call, Access)]
+def access_of(route) -> list[Access]:
+    """The Access dependencies of a route (an APIRoute, or FastAPI's RouteContext of an included one)."""
+    dependant = getattr(route, "dependant", None)
+    return [dep.call for dep in (dependant.dependencies if dependant else []) if isinstance(dep.call, Access)]
+
+
+def api_routes(app: FastAPI):
+    """(path, methods, route) for every route the app serves, included routers flattened."""
+    for context in iter_route_contexts(app.routes):
+        yield context.path_format, set(context.methods or ()), context
 
 
 def check_routes(app: FastAPI) -> None:
     """Refuse an app with a route that does not say who may call it (or says it twice)."""
     docs = {app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url} - {None}
-    for route in app.routes:
-        if isinstance(route, APIRoute):
-            declared = access_of(route)
+    for path, methods, context in api_routes(app):
+        if isinstance(context.original_route, APIRoute):
+            declared = access_of(context)
             if len(declared) != 1:
-                methods = ",".join(sorted(route.methods or []))
                 problem = "declares no role" if not declared else f"declares {len(declared)} roles ({declared})"
                 raise RuntimeError(
-                    f"route {methods} {route.path} {problem}: give its handler one of `who: Runs|Reads|Cancels|Decides|Manages` "
-                    "(gateway/auth.py), or `dependencies=[Depends(PUBLIC)]` if it is open to anyone"
+                    f"route {','.join(sorted(methods))} {path} {problem}: give its handler one of "
+                    "`who: Runs|Reads|Cancels|Decides|Manages` (gateway/auth.py), or `dependencies=[Depends(PUBLIC)]` "
+                    "if it is open to anyone"
                 )
-        elif isinstance(route, Route) and route.path not in docs:
-            raise RuntimeError(f"route {route.path} is not a FastAPI route, so it cannot declare a role")
+        elif path not in docs:
+            raise RuntimeError(f"route {path} is not a FastAPI route, so it cannot declare a role")
 
 
 def principal(request: Request) -> Principal:

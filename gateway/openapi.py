@@ -29,7 +29,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from config.api_keys import roles_for
-from gateway.auth import RoleCheck, access_of, bearer
+from gateway.auth import RoleCheck, access_of, api_routes, bearer
 from gateway.errors import ApiError
 from gateway.jobs import JOB_ID_PATTERN
 from intents.errors import ErrorType
@@ -108,14 +108,10 @@ def complete_operation(op: dict[str, Any]) -> None:
 
 def _mark_roles(app: FastAPI, doc: dict[str, Any]) -> None:
     """`x-required-roles` on every operation behind a key: the roles that may call it (config/api_keys.py)."""
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
+    for path, methods, route in api_routes(app):
         checks = [a for a in access_of(route) if isinstance(a, RoleCheck)]
-        if not checks:
-            continue
-        item = doc.get("paths", {}).get(route.path_format, {})
-        for method in route.methods or ():
+        item = doc.get("paths", {}).get(path, {})
+        for method in methods if checks else ():
             if (op := item.get(method.lower())) is not None:
                 op[REQUIRED_ROLES] = [str(r) for r in roles_for(checks[0].action)]
 

@@ -12,7 +12,7 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from temporalio.client import (
@@ -25,7 +25,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
 from gateway import jobs
-from gateway.auth import principal, require_token
+from gateway.auth import Cancels, Reads, Runs
 from gateway.errors import OUTAGE_STATUSES, ApiError
 from gateway.openapi import ContractRoute
 from gateway.schemas import ErrorResponse, FleetAccepted
@@ -38,7 +38,7 @@ from workflows import search_attributes as sa
 from workflows.fleet import FleetWorkflow
 from workflows.gpt import GptRunState, GptWorkflow, GptWorkflowInput, GptWorkflowStatus
 
-router = APIRouter(route_class=ContractRoute, tags=["gpt"], dependencies=[Depends(require_token)])
+router = APIRouter(route_class=ContractRoute, tags=["gpt"])
 WorkflowId = Path(description="The workflow_id returned by create.")
 EXECUTE_RPC_TIMEOUT = timedelta(seconds=10)
 Wait = Query(default=None, ge=0, le=60, description="Seconds to wait for the result (default: SYNC_TIMEOUT_S).")
@@ -116,6 +116,7 @@ async def _status(request: Request, workflow_id: str) -> GptWorkflowStatus:
 )
 async def create_workflow(
     request: Request,
+    who: Runs,
     definition: GptWorkflowDefinition,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> CreatedWorkflow:
@@ -132,7 +133,7 @@ async def create_workflow(
     await jobs.start_or_attach(
         client,
         GptWorkflow.run,
-        GptWorkflowInput(definition=definition, requested_by=principal(request)),
+        GptWorkflowInput(definition=definition, requested_by=who.name),
         job_id=workflow_id,
         keyed_fingerprint=sha256(canonical_json(definition.model_dump(mode="json"))) if idempotency_key else None,
         task_queue=settings.task_queue,
@@ -155,7 +156,7 @@ async def create_workflow(
     responses={202: {"model": GptWorkflowStatus}, 404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
     openapi_extra={"x-openai-isConsequential": True},
 )
-async def execute_workflow(request: Request, workflow_id: str = WorkflowId, wait: float | None = Wait):
+async def execute_workflow(request: Request, who: Runs, workflow_id: str = WorkflowId, wait: float | None = Wait):
     client = await request.app.state.temporal.client()
     handle, desc = await jobs.describe(client, workflow_id)
     if desc.workflow_type != "GptWorkflow":
@@ -190,7 +191,7 @@ async def execute_workflow(request: Request, workflow_id: str = WorkflowId, wait
     response_model=GptWorkflowStatus,
     responses={404: {"model": ErrorResponse}},
 )
-async def get_workflow(request: Request, workflow_id: str = WorkflowId) -> GptWorkflowStatus:
+async def get_workflow(request: Request, who: Reads, workflow_id: str = WorkflowId) -> GptWorkflowStatus:
     status = await _status(request, workflow_id)
     for step in status.steps:
         step.output = jobs.cap_result(step.output, request.app.state.settings.max_result_chars // max(len(status.steps), 1))
@@ -222,6 +223,7 @@ _STATE_QUERY = {
 )
 async def list_workflows(
     request: Request,
+    who: Reads,
     status: str | None = Query(default=None, description="created|running|succeeded|failed|cancelled|terminated"),
     name: str | None = Query(default=None, max_length=200, description="Exact workflow name."),
     limit: int = Query(default=50, ge=1, le=200),
@@ -261,7 +263,7 @@ def _quote(value: str) -> str:
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
     openapi_extra={"x-openai-isConsequential": True},
 )
-async def cancel_workflow(request: Request, workflow_id: str = WorkflowId) -> dict:
+async def cancel_workflow(request: Request, who: Cancels, workflow_id: str = WorkflowId) -> dict:
     # Read from Temporal, not the status query: a run that cannot answer queries must still be cancellable.
     client = await request.app.state.temporal.client()
     _, desc = await jobs.describe(client, workflow_id)
@@ -275,13 +277,13 @@ async def cancel_workflow(request: Request, workflow_id: str = WorkflowId) -> di
 
 
 @router.get("/api/gpt-agents", operation_id="listGptAgents", summary="The named GPT agents, with fleet and model")
-async def list_agents(request: Request) -> dict:
+async def list_agents(request: Request, who: Reads) -> dict:
     settings = request.app.state.settings
     return {"agents": agents_for(settings).list_agents(settings)}
 
 
 @router.get("/api/gpt-fleets", operation_id="listGptFleets", summary="Fleets (agent categories) and their members")
-async def list_fleets(request: Request) -> dict:
+async def list_fleets(request: Request, who: Reads) -> dict:
     return {"fleets": agents_for(request.app.state.settings).list_fleets()}
 
 
@@ -299,6 +301,7 @@ async def list_fleets(request: Request) -> dict:
 )
 async def orchestrate_fleet(
     request: Request,
+    who: Runs,
     category: str = Path(max_length=80),
     body: FleetOrchestrateBody = Body(),
     wait: float | None = Wait,

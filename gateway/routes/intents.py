@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
-from gateway.auth import require_token
+from gateway.auth import Reads
 from gateway.jobs import canonical_json
 from gateway.openapi import ContractRoute
 from intents import registry
 
-router = APIRouter(route_class=ContractRoute, tags=["intents"], dependencies=[Depends(require_token)])
+router = APIRouter(route_class=ContractRoute, tags=["intents"])
 
 
 def fit(body: dict[str, Any], limit: int) -> dict[str, Any]:
@@ -39,6 +39,7 @@ def fit(body: dict[str, Any], limit: int) -> dict[str, Any]:
 )
 async def list_intents(
     request: Request,
+    who: Reads,
     refresh: bool = Query(False, description="Re-read the tool lists of the MCP servers first (mcp.<server>.<tool> intents)."),
     prefix: str | None = Query(None, max_length=200, description="Only intents whose name starts with this, e.g. 'mcp.' or 'gmail.'."),
 ) -> dict:

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from gateway import jobs
-from gateway.auth import require_token
+from gateway.auth import Cancels, Decides, Principal, Reads
 from gateway.errors import OUTAGE_STATUSES, ApiError, status_for
 from gateway.openapi import JOB_OUTCOME, ContractRoute
 from gateway.routes.orchestrate import answer, resolve_spec
 from gateway.schemas import DecisionRecorded, ErrorResponse, JobStatus, JobView, OrchestrateAccepted, OrchestrateSuccess
-from intents.approval import Approval, DecisionRequest
+from intents.approval import Approval, DecisionBody, DecisionRequest
 from intents.errors import ErrorType
 
-router = APIRouter(route_class=ContractRoute, tags=["jobs"], dependencies=[Depends(require_token)])
+router = APIRouter(route_class=ContractRoute, tags=["jobs"])
 JobId = Path(description="The job_id returned by POST /orchestrate.")
 
 
@@ -27,14 +27,14 @@ JobId = Path(description="The job_id returned by POST /orchestrate.")
     response_model=JobView,
     response_model_exclude_none=True,
 )
-async def get_job(request: Request, job_id: str = JobId) -> JobView:
+async def get_job(request: Request, who: Reads, job_id: str = JobId) -> JobView:
     client = await request.app.state.temporal.client()
     view = await jobs.job_view(client, job_id)
     view.result = jobs.cap_result(view.result, request.app.state.settings.max_result_chars)
     return view
 
 
-async def _decide(request: Request, job_id: str, update: str, decision: DecisionRequest):
+async def _decide(request: Request, who: Principal, job_id: str, update: str, body: DecisionBody):
     client = await request.app.state.temporal.client()
     handle, desc = await jobs.describe(client, job_id)
     if desc.workflow_type != "IntentWorkflow":
@@ -45,6 +45,9 @@ async def _decide(request: Request, job_id: str, update: str, decision: Decision
         intent = state.intent
     if intent is None:
         raise ApiError(409, "NotAwaitingApproval", "this job does not take approvals", field="job_id", job_id=job_id)
+    await refuse_self_approval(request, who, handle, desc)
+    # The approver is the deciding key's name; what the body says about a person is only a note.
+    decision = DecisionRequest(approver=who.name, reason=body.reason, note=body.note, fingerprint=body.fingerprint)
     try:
         recorded = await handle.execute_update(update, decision, result_type=Approval)
     except WorkflowUpdateFailedError as exc:
@@ -62,9 +65,28 @@ async def _decide(request: Request, job_id: str, update: str, decision: Decision
     settings = request.app.state.settings
     mode = desc.typed_search_attributes.get(jobs.sa.MODE) or str(spec.mode)
     if update == "reject":
-        body = DecisionRecorded(job_id=job_id, intent=intent, mode=mode, approval=recorded)
-        return JSONResponse(body.model_dump(mode="json"), headers={"Location": f"/jobs/{job_id}"})
+        recorded_body = DecisionRecorded(job_id=job_id, intent=intent, mode=mode, approval=recorded)
+        return JSONResponse(recorded_body.model_dump(mode="json"), headers={"Location": f"/jobs/{job_id}"})
     return await answer(request, handle, spec, mode, {}, wait=settings.sync_timeout_s, replayed=False, decision=recorded)
+
+
+async def refuse_self_approval(request: Request, who: Principal, handle, desc) -> None:
+    """Separation of duties: a named key never decides on a job it requested (unless ALLOW_SELF_APPROVAL).
+    The bootstrap API_KEY is exempt: it is the deployment's own root key, and a single-key `make dev`
+    could otherwise approve nothing."""
+    if who.bootstrap or request.app.state.settings.allow_self_approval:
+        return
+    requester = desc.typed_search_attributes.get(jobs.sa.REQUESTED_BY)
+    if requester is None and (state := await jobs.intent_state(handle)) is not None and state.approval_request:
+        requester = state.approval_request.requested_by
+    if requester == who.name:
+        raise ApiError(
+            403,
+            "SelfApproval",
+            "this key requested the job, so it cannot decide on it: another approver must "
+            "(separation of duties; ALLOW_SELF_APPROVAL=true turns this off)",
+            field="job_id",
+        )
 
 
 _MISMATCH = (
@@ -84,8 +106,8 @@ _MISMATCH = (
     },
     openapi_extra={"x-openai-isConsequential": True, JOB_OUTCOME: True},
 )
-async def approve_job(request: Request, job_id: str = JobId, decision: DecisionRequest = Body(default_factory=DecisionRequest)):
-    return await _decide(request, job_id, "approve", decision)
+async def approve_job(request: Request, who: Decides, job_id: str = JobId, decision: DecisionBody = Body(default_factory=DecisionBody)):
+    return await _decide(request, who, job_id, "approve", decision)
 
 
 @router.post(
@@ -96,8 +118,8 @@ async def approve_job(request: Request, job_id: str = JobId, decision: DecisionR
     responses={409: {"model": ErrorResponse, "description": _MISMATCH}},
     openapi_extra={"x-openai-isConsequential": True},
 )
-async def reject_job(request: Request, job_id: str = JobId, decision: DecisionRequest = Body(default_factory=DecisionRequest)):
-    return await _decide(request, job_id, "reject", decision)
+async def reject_job(request: Request, who: Decides, job_id: str = JobId, decision: DecisionBody = Body(default_factory=DecisionBody)):
+    return await _decide(request, who, job_id, "reject", decision)
 
 
 @router.post(
@@ -109,7 +131,7 @@ async def reject_job(request: Request, job_id: str = JobId, decision: DecisionRe
     responses={409: {"model": ErrorResponse, "description": "JobClosed: the job has already ended."}},
     openapi_extra={"x-openai-isConsequential": True},
 )
-async def cancel_job(request: Request, job_id: str = JobId) -> JobView:
+async def cancel_job(request: Request, who: Cancels, job_id: str = JobId) -> JobView:
     client = await request.app.state.temporal.client()
     view = await jobs.job_view(client, job_id)
     if view.status not in (JobStatus.RUNNING, JobStatus.AWAITING_APPROVAL):
