@@ -16,6 +16,9 @@ from temporalio.exceptions import ApplicationError, CancelledError, TerminatedEr
 from temporalio.exceptions import TimeoutError as TemporalTimeout
 from temporalio.service import RPCError, RPCStatusCode
 
+from config.api_keys import DEFAULT_TENANT
+from gateway import tenancy
+from gateway.auth import Principal
 from gateway.errors import ApiError
 from gateway.schemas import ErrorInfo, JobStatus, JobView, StepAwaitingApproval
 from intents.canonical import JOB_ID_PATTERN, canonical_json
@@ -29,15 +32,26 @@ from workflows.models import IntentState, Stage
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
-def job_id_for(intent: str, inputs: dict[str, Any], idempotency_key: str | None = None) -> str:
-    """`orch-` + SHA-256 of intent + canonical inputs; or of intent + the client's Idempotency-Key."""
+def check_idempotency_key(idempotency_key: str) -> None:
+    if not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
+        raise ApiError(400, "InvalidIdempotencyKey", "Idempotency-Key must be 1-255 visible ASCII characters", field="Idempotency-Key")
+
+
+def tenant_material(tenant: str, material: str) -> str:
+    """The tenant is part of every derived ID, so the same request from two tenants is two jobs. The
+    default tenant adds nothing: its IDs are the ones from before tenants existed, so an upgrade changes
+    none (tenant names cannot contain NUL, so no other tenant's material can collide with it)."""
+    return material if tenant == DEFAULT_TENANT else f"tenant\x00{tenant}\x00{material}"
+
+
+def job_id_for(intent: str, inputs: dict[str, Any], idempotency_key: str | None = None, *, tenant: str = DEFAULT_TENANT) -> str:
+    """`orch-` + SHA-256 of tenant + intent + canonical inputs; or of tenant + intent + the client's Idempotency-Key."""
     if idempotency_key is not None:
-        if not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
-            raise ApiError(400, "InvalidIdempotencyKey", "Idempotency-Key must be 1-255 visible ASCII characters", field="Idempotency-Key")
+        check_idempotency_key(idempotency_key)
         material = f"{intent}\x00key\x00{idempotency_key}"
     else:
         material = f"{intent}\x00{canonical_json(inputs)}"
-    return "orch-" + hashlib.sha256(material.encode()).hexdigest()
+    return "orch-" + hashlib.sha256(tenant_material(tenant, material).encode()).hexdigest()
 
 
 # Not-found messages never repeat the id: it is whatever the client put in the path.
@@ -167,17 +181,24 @@ _STATUS = {
 }
 
 
-async def describe(client: Client, job_id: str) -> tuple[WorkflowHandle, WorkflowExecutionDescription]:
+async def describe(
+    client: Client, job_id: str, who: Principal | None = None
+) -> tuple[WorkflowHandle, WorkflowExecutionDescription]:
+    """The job's handle and description; 404 when there is no such job or, given `who`, when it is
+    another tenant's (the same 404: nothing tells the two apart)."""
     check_job_id(job_id)
     handle = client.get_workflow_handle(job_id)
     try:
-        return handle, await handle.describe()
+        desc = await handle.describe()
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(404, "NotFound", NOT_FOUND, field="job_id") from None
         if exc.status == RPCStatusCode.INVALID_ARGUMENT:
             raise ApiError(404, "NotFound", NOT_FOUND, field="job_id") from None
         raise
+    if who is not None and not tenancy.visible(who, desc):
+        raise ApiError(404, "NotFound", NOT_FOUND, field="job_id")
+    return handle, desc
 
 
 def _ms(start: datetime | None, end: datetime | None) -> int | None:
@@ -191,14 +212,16 @@ async def intent_state(handle: WorkflowHandle) -> IntentState | None:
         return None
 
 
-async def job_view(client: Client, job_id: str) -> JobView:
-    handle, desc = await describe(client, job_id)
+async def job_view(client: Client, job_id: str, who: Principal | None = None) -> JobView:
+    handle, desc = await describe(client, job_id, who)
     attrs = desc.typed_search_attributes
     status = _STATUS.get(desc.raw_description.workflow_execution_info.status, JobStatus.RUNNING)
     view = JobView(
         job_id=job_id,
         intent=attrs.get(sa.INTENT),
         mode=attrs.get(sa.MODE),
+        requested_by=attrs.get(sa.REQUESTED_BY),
+        tenant=tenancy.tenant_of(attrs),
         status=status,
         started_at=desc.start_time,
         closed_at=desc.close_time,

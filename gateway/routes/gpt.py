@@ -24,8 +24,9 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
-from gateway import jobs
-from gateway.auth import Cancels, Reads, Runs
+from config.api_keys import TENANT_NAME
+from gateway import jobs, tenancy
+from gateway.auth import Cancels, Principal, Reads, Runs
 from gateway.errors import OUTAGE_STATUSES, ApiError
 from gateway.openapi import ContractRoute
 from gateway.schemas import ErrorResponse, FleetAccepted
@@ -71,11 +72,11 @@ def _rejected(exc: RequestRejected, prefix: str = "") -> ApiError:
     return ApiError(400, exc.error_type, str(exc), field=field, details=exc.details)
 
 
-def _workflow_id(prefix: str, idempotency_key: str | None) -> str:
+def _workflow_id(prefix: str, idempotency_key: str | None, tenant: str) -> str:
     if idempotency_key is None:
         return f"{prefix}-{uuid.uuid4().hex}"
-    jobs.job_id_for(prefix, {}, idempotency_key)  # same header rules as /orchestrate
-    return f"{prefix}-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+    jobs.check_idempotency_key(idempotency_key)  # same header rules as /orchestrate
+    return f"{prefix}-" + hashlib.sha256(jobs.tenant_material(tenant, idempotency_key).encode()).hexdigest()[:40]
 
 
 async def _wait(handle, seconds: float):
@@ -87,9 +88,9 @@ async def _wait(handle, seconds: float):
         return "failed", exc
 
 
-async def _status(request: Request, workflow_id: str) -> GptWorkflowStatus:
+async def _status(request: Request, who: Principal, workflow_id: str) -> GptWorkflowStatus:
     client = await request.app.state.temporal.client()
-    handle, desc = await jobs.describe(client, workflow_id)
+    handle, desc = await jobs.describe(client, workflow_id, who)
     if desc.workflow_type != "GptWorkflow":
         raise ApiError(404, "NotFound", "no such GPT workflow", field="workflow_id")
     try:
@@ -126,7 +127,7 @@ async def create_workflow(
     except RequestRejected as exc:
         raise _rejected(exc) from None
     client = await request.app.state.temporal.client()
-    workflow_id = _workflow_id("gptwf", idempotency_key)
+    workflow_id = _workflow_id("gptwf", idempotency_key, who.tenant)
     kind = "parallel" if definition.parallel else "sequential"
     # The workflow upserts its name (and agents) itself, for runs started as children; setting the name
     # at start too keeps a created workflow listable by name before any worker has picked it up.
@@ -139,8 +140,13 @@ async def create_workflow(
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
         search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(sa.GPT_WORKFLOW_NAME, definition.name[:200]), SearchAttributePair(sa.INTENT, "gpt.workflow")]
+            [
+                SearchAttributePair(sa.GPT_WORKFLOW_NAME, definition.name[:200]),
+                SearchAttributePair(sa.INTENT, "gpt.workflow"),
+                *tenancy.stamp(who),
+            ]
         ),
+        priority=tenancy.priority(who),
         static_summary=truncate_utf8(f"GPT workflow {quote_short(definition.name)}: {len(definition.steps)} steps, {kind}", 200),
         static_details=jobs.details_markdown("gpt.workflow", "agent", definition.model_dump(mode="json")),
         memo={"state": "created"},
@@ -158,7 +164,7 @@ async def create_workflow(
 )
 async def execute_workflow(request: Request, who: Runs, workflow_id: str = WorkflowId, wait: float | None = Wait):
     client = await request.app.state.temporal.client()
-    handle, desc = await jobs.describe(client, workflow_id)
+    handle, desc = await jobs.describe(client, workflow_id, who)
     if desc.workflow_type != "GptWorkflow":
         raise ApiError(404, "NotFound", "no such GPT workflow", field="workflow_id")
     try:
@@ -180,7 +186,7 @@ async def execute_workflow(request: Request, who: Runs, workflow_id: str = Workf
         ) from None
     seconds = request.app.state.settings.sync_timeout_s if wait is None else wait
     kind, _ = await _wait(handle, seconds)
-    status = await _status(request, workflow_id)
+    status = await _status(request, who, workflow_id)
     return JSONResponse(status.model_dump(mode="json"), status_code=202 if kind == "pending" else 200)
 
 
@@ -192,7 +198,7 @@ async def execute_workflow(request: Request, who: Runs, workflow_id: str = Workf
     responses={404: {"model": ErrorResponse}},
 )
 async def get_workflow(request: Request, who: Reads, workflow_id: str = WorkflowId) -> GptWorkflowStatus:
-    status = await _status(request, workflow_id)
+    status = await _status(request, who, workflow_id)
     for step in status.steps:
         step.output = jobs.cap_result(step.output, request.app.state.settings.max_result_chars // max(len(status.steps), 1))
     return status
@@ -227,10 +233,15 @@ async def list_workflows(
     status: str | None = Query(default=None, description="created|running|succeeded|failed|cancelled|terminated"),
     name: str | None = Query(default=None, max_length=200, description="Exact workflow name."),
     limit: int = Query(default=50, ge=1, le=200),
+    tenant: str | None = Query(
+        default=None, pattern=TENANT_NAME.pattern, description="Admin keys only: one tenant's workflows (default: every tenant's)."
+    ),
 ) -> list[WorkflowListItem]:
     if status is not None and status not in _STATE_QUERY:
         raise ApiError(422, "ValidationError", f"status must be one of {', '.join(_STATE_QUERY)}", field="status")
     query = "WorkflowType='GptWorkflow'"
+    if (mine := tenancy.list_filter(who, tenant)) is not None:
+        query += " AND " + mine
     if name is not None:
         query += " AND GptWorkflowName=" + _quote(name)
     if status is not None:
@@ -266,9 +277,9 @@ def _quote(value: str) -> str:
 async def cancel_workflow(request: Request, who: Cancels, workflow_id: str = WorkflowId) -> dict:
     # Read from Temporal, not the status query: a run that cannot answer queries must still be cancellable.
     client = await request.app.state.temporal.client()
-    _, desc = await jobs.describe(client, workflow_id)
+    _, desc = await jobs.describe(client, workflow_id, who)
     if desc.workflow_type != "GptWorkflow":
-        raise ApiError(404, "NotFound", f"no GPT workflow {workflow_id!r}", field="workflow_id")
+        raise ApiError(404, "NotFound", "no such GPT workflow", field="workflow_id")
     if desc.status != WorkflowExecutionStatus.RUNNING:
         state = _CLOSED_STATE.get(desc.status, "closed")
         raise ApiError(409, "WorkflowClosed", f"the workflow is already {state}", field="workflow_id")
@@ -319,7 +330,9 @@ async def orchestrate_fleet(
     req = req.model_copy(update={"category": canonical})
     material = canonical_json(req.model_dump(mode="json"))
     workflow_id = (
-        _workflow_id("fleet", idempotency_key) if idempotency_key else "fleet-" + hashlib.sha256(material.encode()).hexdigest()[:40]
+        _workflow_id("fleet", idempotency_key, who.tenant)
+        if idempotency_key
+        else "fleet-" + hashlib.sha256(jobs.tenant_material(who.tenant, material).encode()).hexdigest()[:40]
     )
     client = await request.app.state.temporal.client()
     handle, started = await jobs.start_or_attach(
@@ -332,8 +345,9 @@ async def orchestrate_fleet(
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
         search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(sa.FLEET, canonical), SearchAttributePair(sa.INTENT, "fleet.orchestrate")]
+            [SearchAttributePair(sa.FLEET, canonical), SearchAttributePair(sa.INTENT, "fleet.orchestrate"), *tenancy.stamp(who)]
         ),
+        priority=tenancy.priority(who),
         static_summary=truncate_utf8(f"Fleet {canonical}: {req.objective}", 200),
         static_details=jobs.details_markdown("fleet.orchestrate", "agent", req.model_dump(mode="json")),
     )

@@ -14,6 +14,7 @@ from gateway.auth import Reads
 from gateway.jobs import canonical_json
 from gateway.openapi import ContractRoute
 from intents import registry
+from intents.tenancy import public_schema
 
 router = APIRouter(route_class=ContractRoute, tags=["intents"])
 
@@ -54,6 +55,7 @@ async def list_intents(
         if prefix and not spec.name.startswith(prefix):
             continue
         route = table.route_for(spec.name)
-        intents.append(spec.public() | {"route": route.pattern if route else None})
+        # `tenant` (memory.*) is set from the key, never by a client: it is not shown as an input.
+        intents.append(spec.public() | {"input_schema": public_schema(spec), "route": route.pattern if route else None})
     body = {"intents": intents, "routes": [r.public() for r in table.routes], "mcp": catalog.public()}
     return fit(body, request.app.state.settings.max_result_chars)

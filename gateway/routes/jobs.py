@@ -29,14 +29,14 @@ JobId = Path(description="The job_id returned by POST /orchestrate.")
 )
 async def get_job(request: Request, who: Reads, job_id: str = JobId) -> JobView:
     client = await request.app.state.temporal.client()
-    view = await jobs.job_view(client, job_id)
+    view = await jobs.job_view(client, job_id, who)
     view.result = jobs.cap_result(view.result, request.app.state.settings.max_result_chars)
     return view
 
 
 async def _decide(request: Request, who: Principal, job_id: str, update: str, body: DecisionBody):
     client = await request.app.state.temporal.client()
-    handle, desc = await jobs.describe(client, job_id)
+    handle, desc = await jobs.describe(client, job_id, who)
     if desc.workflow_type != "IntentWorkflow":
         raise ApiError(409, "NotAwaitingApproval", "this job does not take approvals", field="job_id", job_id=job_id)
     # Top-level jobs and GPT workflow steps carry `Intent`; a step started before it did answers its state query.
@@ -133,7 +133,7 @@ async def reject_job(request: Request, who: Decides, job_id: str = JobId, decisi
 )
 async def cancel_job(request: Request, who: Cancels, job_id: str = JobId) -> JobView:
     client = await request.app.state.temporal.client()
-    view = await jobs.job_view(client, job_id)
+    view = await jobs.job_view(client, job_id, who)
     if view.status not in (JobStatus.RUNNING, JobStatus.AWAITING_APPROVAL):
         raise ApiError(409, "JobClosed", f"the job is already {view.status}", field="job_id", job_id=job_id)
     await jobs.cancel_job(client, job_id, request.app.state.settings.cancel_grace_s)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from gateway import jobs
+from gateway import jobs, tenancy
 from gateway.auth import Runs
 from gateway.errors import ApiError, status_for, validation_details
 from gateway.metrics import count_job_started
@@ -29,6 +29,7 @@ from intents.approval import Approval
 from intents.errors import ErrorType
 from intents.routing import RoutingTable
 from intents.spec import IntentSpec, Mode, RequestedMode, RequestRejected
+from intents.tenancy import with_tenant
 from policies.refusal import Refusal
 from workflows import search_attributes as sa
 from workflows.intent import IntentWorkflow
@@ -179,10 +180,11 @@ async def orchestrate(
     settings = request.app.state.settings
     spec = await resolve_intent(request, body.intent)
     mode = resolve_mode(spec, body.mode, request.app.state.routes)
-    validated = validate(spec, body.inputs, settings)
+    # A tenant-scoped intent (memory.*) gets the key's tenant, whatever the client sent (intents/tenancy.py).
+    validated = validate(spec, with_tenant(spec, body.inputs, who.tenant), settings)
     precheck_callback(request, body.callback_url)
     inputs = validated.model_dump(mode="json")
-    job_id = jobs.job_id_for(spec.name, inputs, idempotency_key)
+    job_id = jobs.job_id_for(spec.name, inputs, idempotency_key, tenant=who.tenant)
     logs.bind(job_id=job_id, workflow_id=job_id, intent=spec.name)
     client = await request.app.state.temporal.client()
     req = IntentRequest(
@@ -198,7 +200,10 @@ async def orchestrate(
         fresh_after_close=spec.read_only and idempotency_key is None,
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
-        search_attributes=TypedSearchAttributes([SearchAttributePair(sa.INTENT, spec.name), SearchAttributePair(sa.MODE, str(mode))]),
+        search_attributes=TypedSearchAttributes(
+            [SearchAttributePair(sa.INTENT, spec.name), SearchAttributePair(sa.MODE, str(mode)), *tenancy.stamp(who)]
+        ),
+        priority=tenancy.priority(who),  # tenants share the task queue fairly
         static_summary=spec.summary_for(validated),
         static_details=jobs.details_markdown(spec.name, str(mode), inputs),
         memo={"fingerprint": fingerprint},
