@@ -49,7 +49,7 @@ FILE_VERSION = 1
 # Names end up in search attributes, logs and approvals; tenants also in job IDs and Temporal fairness
 # keys (at most 64 bytes). Both are plain words, so no quoting question ever arises.
 KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
-TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 TOKEN_SHAPE = re.compile(r"^gpo_[A-Za-z0-9_-]{43}$")
 HASH_SHAPE = re.compile(r"^sha256:[0-9a-f]{64}$")
 RATE_SHAPE = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")

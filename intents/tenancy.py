@@ -1,15 +1,20 @@
-"""Tenants reach intents at one boundary: an input field named `tenant`, set from the caller's key.
+"""Tenants reach a handler at one boundary: the `tenant` of its argument, set where it is called.
 
-An intent whose input model declares `tenant` (memory.* once memories are per tenant) is given the
-requesting key's tenant there by whoever starts it: the gateway for /orchestrate, the GPT workflow
-runner for its steps (from the run's `Tenant` search attribute). Whatever a client put in `tenant` is
-replaced, so a search can never be pointed at another tenant's memories. MCP tools are left alone:
-their schemas are the tool's own, and a `tenant` argument there means whatever the tool says.
+An intent whose handler keeps tenants apart (`IntentSpec.tenant_scoped`, e.g. memory.*; or any
+non-MCP intent whose input model declares a `tenant` field) gets the job's tenant added to its
+activity argument by the workflow that calls it: IntentWorkflow for /orchestrate jobs, the GPT
+workflow runner for steps and memory lookups. The job's tenant is its `Tenant` search attribute, which
+the gateway sets from the requesting key and child runs inherit. Whatever a client put in `tenant` is
+replaced there, and the public input models of memory.* do not even have the field (a client sending
+it gets a 422), so a search can never be pointed at another tenant's memories. MCP tools are left
+alone: their schemas are the tool's own.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from pydantic import BaseModel
 
 from config.api_keys import DEFAULT_TENANT
 from intents.spec import IntentSpec, Mode
@@ -18,18 +23,23 @@ TENANT_FIELD = "tenant"
 
 
 def tenant_scoped(spec: IntentSpec) -> bool:
-    return spec.mode != Mode.MCP and TENANT_FIELD in spec.input_model.model_fields
+    return spec.tenant_scoped or (spec.mode != Mode.MCP and TENANT_FIELD in spec.input_model.model_fields)
 
 
-def with_tenant(spec: IntentSpec, inputs: dict[str, Any], tenant: str | None) -> dict[str, Any]:
-    """`inputs` with the caller's tenant in `tenant` (for tenant-scoped intents; others unchanged)."""
+def with_tenant(spec: IntentSpec, call: Any, tenant: str | None) -> Any:
+    """The handler's argument with the job's tenant in `tenant` (tenant-scoped intents; others unchanged)."""
     if not tenant_scoped(spec):
-        return inputs
-    return {**inputs, TENANT_FIELD: tenant or DEFAULT_TENANT}
+        return call
+    tenant = tenant or DEFAULT_TENANT
+    if isinstance(call, BaseModel):
+        return call.model_copy(update={TENANT_FIELD: tenant})
+    if isinstance(call, dict):
+        return {**call, TENANT_FIELD: tenant}
+    return call
 
 
 def public_schema(spec: IntentSpec) -> dict[str, Any]:
-    """The input JSON schema a client sees: without `tenant`, which is never the client's to set."""
+    """The input JSON schema a client sees: never a `tenant`, which is not the client's to set."""
     schema = spec.input_model.model_json_schema()
     if tenant_scoped(spec):
         schema.get("properties", {}).pop(TENANT_FIELD, None)

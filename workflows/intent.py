@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from intents.canonical import fingerprint
     from intents.errors import ErrorType
     from intents.spec import IntentSpec
+    from intents.tenancy import with_tenant
     from workflows import search_attributes as sa
     from workflows.models import IntentRequest, IntentResult, IntentState, Stage
 
@@ -53,6 +54,12 @@ def activity_failure(err: ActivityError | ChildWorkflowError) -> ApplicationErro
     return ApplicationError(str(cause or err), type=ErrorType.INTERNAL, non_retryable=True)
 
 
+def run_tenant() -> str | None:
+    """The tenant of the running job: its `Tenant` search attribute, set by the gateway from the requesting
+    key and handed down to child runs. None: a run started around the gateway (the default tenant)."""
+    return workflow.info().typed_search_attributes.get(sa.TENANT)
+
+
 def _inherited() -> TypedSearchAttributes | None:
     """This run's tenant and requester, for a child run (None: it has neither, as before tenants)."""
     pairs = sa.inherited(workflow.info().typed_search_attributes)
@@ -76,7 +83,8 @@ class IntentWorkflow:
             approval, task_queue = await self._gate(spec, req)
             self._state.stage = Stage.RUNNING
             workflow.set_current_details(f"running {spec.child_workflow or spec.activity}")
-            call = spec.activity_arg(req.inputs, workflow.info().workflow_id)
+            # A tenant-scoped handler (memory.*) gets this job's tenant, whatever the inputs said.
+            call = with_tenant(spec, spec.activity_arg(req.inputs, workflow.info().workflow_id), run_tenant())
             args: list[Any] = [call] if approval is None else [call, approval]
             try:
                 if spec.child_workflow:

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.models import IntentRequest
 
-from workflows.intent import IntentWorkflow
+from workflows.intent import IntentWorkflow, run_tenant
 
 CHAT_TIMEOUT = timedelta(seconds=120)
 CHAT_RETRY = RetrySpec(max_attempts=3, initial_interval_s=1)
@@ -40,12 +40,6 @@ CANCEL = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
 # Temporal keeps timeouts in whole milliseconds, and a timeout that rounds to zero is "no timeout", which
 # an activity may not have (the workflow task would fail forever). A client may ask for 1e-9 s: that is 1 ms.
 MIN_TIMEOUT = timedelta(milliseconds=1)
-
-
-def run_tenant() -> str | None:
-    """The tenant of the running job (its `Tenant` search attribute, set by the gateway and handed down
-    to child runs); None for a run started around the gateway, which then counts as the default tenant."""
-    return workflow.info().typed_search_attributes.get(sa.TENANT)
 
 
 def _timeout(seconds: float | None, default: timedelta) -> timedelta:
@@ -135,7 +129,6 @@ async def run_intent(
     IntentWorkflow, so they keep their gate (approve it through /jobs/{child id}/approve); the child
     carries the search attributes of a top-level job."""
     spec = registry.for_workflow(intent)
-    inputs = with_tenant(spec, inputs, run_tenant())  # the job's tenant, whatever the step's params said
     job_id = gated_job_id(intent, label)
     if job_id is not None:
         child = await workflow.execute_child_workflow(
@@ -152,9 +145,11 @@ async def run_intent(
             ),
         )
         return child.result
+    # A gated step's own job adds its tenant itself (it inherits the Tenant attribute); here, at the call:
+    call = with_tenant(spec, spec.activity_arg(inputs, f"{workflow.info().workflow_id}.{label}"), run_tenant())
     return await workflow.execute_activity(
         spec.activity,
-        spec.activity_arg(inputs, f"{workflow.info().workflow_id}.{label}"),
+        call,
         start_to_close_timeout=_timeout(timeout_s, spec.timeout),
         heartbeat_timeout=spec.heartbeat_timeout,
         retry_policy=_retry(retry, spec.retry),

@@ -29,7 +29,6 @@ from intents.approval import Approval
 from intents.errors import ErrorType
 from intents.routing import RoutingTable
 from intents.spec import IntentSpec, Mode, RequestedMode, RequestRejected
-from intents.tenancy import with_tenant
 from policies.refusal import Refusal
 from workflows import search_attributes as sa
 from workflows.intent import IntentWorkflow
@@ -180,8 +179,7 @@ async def orchestrate(
     settings = request.app.state.settings
     spec = await resolve_intent(request, body.intent)
     mode = resolve_mode(spec, body.mode, request.app.state.routes)
-    # A tenant-scoped intent (memory.*) gets the key's tenant, whatever the client sent (intents/tenancy.py).
-    validated = validate(spec, with_tenant(spec, body.inputs, who.tenant), settings)
+    validated = validate(spec, body.inputs, settings)
     precheck_callback(request, body.callback_url)
     inputs = validated.model_dump(mode="json")
     job_id = jobs.job_id_for(spec.name, inputs, idempotency_key, tenant=who.tenant)
