@@ -30,6 +30,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from intents import registry
+from intents.text import one_line
 
 MAX_TEXT = 300
 OPERATION_ID = re.compile(r"^[a-z][a-zA-Z0-9]*$")
@@ -51,8 +52,7 @@ INFO_DESCRIPTION = (
 
 
 def cut(text: str, limit: int = MAX_TEXT) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return one_line(text, limit)
 
 
 def camel(name: str) -> str:

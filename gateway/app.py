@@ -12,7 +12,7 @@ from config import Settings, get_settings
 from gateway import errors, openapi, telemetry
 from gateway.auth import Gatekeeper, check_routes
 from gateway.limits import BodyGuard
-from gateway.mcp_catalog import McpCatalogCache
+from gateway.mcp_catalog_cache import McpCatalogCache
 from gateway.ratelimit import RateLimitHeaders
 from gateway.routes import gpt, health, intents, jobs, keys, orchestrate
 from gateway.temporal import TemporalLink

@@ -17,8 +17,9 @@ import functools
 import hmac
 import os
 import threading
+from collections.abc import MutableMapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -67,7 +68,7 @@ class Principal:
 
 
 def _unauthorized(message: str) -> ApiError:
-    return ApiError(401, "Unauthorized", message, field="Authorization", headers=CHALLENGE)
+    return ApiError(ErrorType.UNAUTHORIZED, message, field="Authorization", headers=CHALLENGE)
 
 
 class Keyring:
@@ -109,7 +110,7 @@ class Keyring:
                 self._stamp = stamp
             store, error = self._store, self._error
         if error is not None:
-            raise ApiError(503, ErrorType.MISCONFIGURED, f"{error}; run `gpt-orchestrator check-config`")
+            raise ApiError(ErrorType.MISCONFIGURED, f"{error}; run `gpt-orchestrator check-config`")
         return store
 
     def authenticate(self, authorization: str | None) -> Principal:
@@ -117,7 +118,7 @@ class Keyring:
         token = token.strip()
         if self.api_key is None and not self._has_named_keys():
             message = "the gateway has no API_KEY and no named keys (API_KEYS_FILE) configured"
-            raise ApiError(503, "AuthNotConfigured", message, headers=CHALLENGE)
+            raise ApiError(ErrorType.AUTH_NOT_CONFIGURED, message, headers=CHALLENGE)
         if not token or scheme.lower() != "bearer":
             raise _unauthorized("missing bearer token (Authorization: Bearer <key>)")
         is_bootstrap = self.api_key is not None and hmac.compare_digest(
@@ -128,7 +129,7 @@ class Keyring:
         key = self.store().match(token)
         if key is None:
             raise _unauthorized("invalid bearer token")
-        if key.expired():
+        if key.expires is not None and key.expired():
             raise _unauthorized(f"this key expired on {key.expires.isoformat()}; ask an admin to rotate it")
         return Principal(name=key.name, role=key.role, tenant=key.tenant, rate=key.bucket)
 
@@ -146,7 +147,7 @@ class Gatekeeper:
         self.keyring = Keyring(settings)
         self.limiter = RateLimiter()
 
-    def admit(self, scope: dict, authorization: str | None) -> Principal:
+    def admit(self, scope: MutableMapping[str, Any], authorization: str | None) -> Principal:
         state = scope.setdefault("state", {})
         if (known := state.get(PRINCIPAL_KEY)) is not None:
             return known
@@ -157,8 +158,7 @@ class Gatekeeper:
             state[STATE_KEY] = verdict.headers()
             if not verdict.allowed:
                 raise ApiError(
-                    429,
-                    "RateLimited",
+                    ErrorType.RATE_LIMITED,
                     f"this key is over its rate of {principal.rate}; retry in {verdict.retry_after_s} s",
                     headers=verdict.headers(),
                 )
@@ -176,12 +176,10 @@ def gatekeeper(app: FastAPI) -> Gatekeeper:
 class Access:
     """Base of the one dependency every route has: a RoleCheck (an Action) or PUBLIC."""
 
-    action: Action | None = None
-
 
 class RoleCheck(Access):
     def __init__(self, action: Action) -> None:
-        self.action = action
+        self.action: Action = action
 
     async def __call__(self, request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
         principal = gatekeeper(request.app).admit(request.scope, request.headers.get("authorization"))
@@ -216,8 +214,7 @@ def forbidden(principal: Principal, action: Action) -> ApiError:
     needed = roles_for(action)
     names = " or ".join(str(r) for r in needed)
     return ApiError(
-        403,
-        "Forbidden",
+        ErrorType.FORBIDDEN,
         f"this operation needs the {names} role; this key ({principal.name}) has the {principal.role} role",
         details={"required_roles": [str(r) for r in needed], "role": str(principal.role)},
     )

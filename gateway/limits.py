@@ -21,7 +21,7 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth import Gatekeeper
-from gateway.errors import ApiError, error_body
+from gateway.errors import STATUS_BY_ERROR_TYPE, ApiError, error_body
 from intents.errors import ErrorType
 from intents.limits import MAX_BODY_DEPTH, json_depth
 
@@ -56,8 +56,8 @@ class BodyGuard:
                     drained += len(message.get("body", b""))
         except TimeoutError:
             pass
-        body = error_body("PayloadTooLarge", f"request body exceeds {self.max_bytes} bytes", field="body")
-        await self._answer(send, 413, body, close=more)
+        body = error_body(ErrorType.PAYLOAD_TOO_LARGE, f"request body exceeds {self.max_bytes} bytes", field="body")
+        await self._answer(send, STATUS_BY_ERROR_TYPE[ErrorType.PAYLOAD_TOO_LARGE], body, close=more)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in BODYLESS_METHODS:
@@ -89,12 +89,14 @@ class BodyGuard:
                     if not more:
                         break
         except TimeoutError:
-            message = f"the request body did not arrive within {self.read_timeout_s:g} s"
-            return await self._answer(send, 408, error_body("RequestTimeout", message, field="body"), close=True)
+            late = f"the request body did not arrive within {self.read_timeout_s:g} s"
+            body = error_body(ErrorType.REQUEST_TIMEOUT, late, field="body")
+            return await self._answer(send, STATUS_BY_ERROR_TYPE[ErrorType.REQUEST_TIMEOUT], body, close=True)
         raw = b"".join(chunks)
         if (found := json_depth(raw)) > MAX_BODY_DEPTH:
-            message = f"body: JSON nests {found} levels deep; at most {MAX_BODY_DEPTH} are allowed"
-            return await self._answer(send, 422, error_body(ErrorType.VALIDATION, message, field="body"), close=False)
+            deep = f"body: JSON nests {found} levels deep; at most {MAX_BODY_DEPTH} are allowed"
+            body = error_body(ErrorType.VALIDATION, deep, field="body")
+            return await self._answer(send, STATUS_BY_ERROR_TYPE[ErrorType.VALIDATION], body, close=False)
         replayed = False
 
         async def replay() -> Message:

@@ -31,7 +31,7 @@ from fastapi.routing import APIRoute
 from config.api_keys import roles_for
 from gateway.auth import RoleCheck, access_of, api_routes, bearer
 from gateway.errors import ApiError
-from gateway.jobs import JOB_ID_PATTERN
+from intents.canonical import JOB_ID_PATTERN
 from intents.errors import ErrorType
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
@@ -170,7 +170,7 @@ class ContractRoute(APIRoute):
             if body and (problem := body_problem(body)) is not None:
                 for check in checks:  # a caller without the key or the role learns that, not what is wrong with its body
                     await check(request, await bearer(request))
-                raise ApiError(422, ErrorType.VALIDATION, f"body: {problem}", field="body", details=[{"field": "body", "reason": problem}])
+                raise ApiError(ErrorType.VALIDATION, f"body: {problem}", field="body", details=[{"field": "body", "reason": problem}])
             return await handler(request)
 
         return checked

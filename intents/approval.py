@@ -13,7 +13,8 @@ from enum import StrEnum
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_serializer
 
-from intents.spec import IntentSpec, Mode, quote_short
+from intents.spec import IntentSpec, Mode
+from intents.text import quote_short
 
 FINGERPRINT_PATTERN = r"^[0-9a-f]{64}$"
 

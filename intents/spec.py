@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from config.errors import NotConfigured
 from intents.errors import ErrorType
+from intents.text import truncate_utf8
 
 
 class Mode(StrEnum):
@@ -145,17 +146,3 @@ def rejected_lookup(err: NotConfigured) -> RequestRejected:
     details = {"known_hosts": err.known} if err.kind == "host" else {"suggestions": err.suggestions}
     return RequestRejected(_LOOKUP_ERRORS.get(err.kind, ErrorType.NOT_FOUND), str(err), field=err.field, details=details)
 
-
-def truncate_utf8(text: str, max_bytes: int) -> str:
-    """Cut to at most max_bytes of UTF-8 (the Web UI's summary limit), marking the cut."""
-    raw = text.encode()
-    if len(raw) <= max_bytes:
-        return text
-    return raw[: max_bytes - 3].decode(errors="ignore") + "…"
-
-
-def quote_short(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return f'"{text}"'

@@ -72,7 +72,7 @@ def _check_api_keys(settings: Settings, report: Report) -> None:
     if store.keys and (mode := settings.api_keys_path.stat().st_mode) & (stat.S_IRWXG | stat.S_IRWXO):
         report.notes.append(f"{where}: readable by others (mode {stat.S_IMODE(mode):o}); it holds hashes only, but 600 is expected")
     for key in store.keys:
-        if key.expired():
+        if key.expires is not None and key.expired():
             report.notes.append(f"{where}: key {key.name!r}: expires: {key.expires.isoformat()} has passed; the key no longer works")
     if settings.api_key is None and not store.keys:
         report.notes.append(

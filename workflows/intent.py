@@ -7,6 +7,7 @@ Optional gate: an intent with a preflight activity may come back with risks; the
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,7 +35,7 @@ PREFLIGHT_TIMEOUT = timedelta(seconds=15)
 
 
 # The callback's job document says what GET /jobs/{id} says once the job is closed (gateway JobView).
-CLOSED_STATUS_BY_ERROR = {ErrorType.REJECTED: "rejected", ErrorType.EXPIRED: "expired"}
+CLOSED_STATUS_BY_ERROR: dict[str, str] = {ErrorType.REJECTED: "rejected", ErrorType.EXPIRED: "expired"}
 
 
 def error_document(err: ApplicationError) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def activity_failure(err: ActivityError | ChildWorkflowError) -> ApplicationErro
     if isinstance(cause, ApplicationError):
         return ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True)
     if cause is not None and type(cause).__name__ == "TimeoutError":
-        return ApplicationError(f"activity timed out: {cause.message}", type="ActivityTimeout", non_retryable=True)
+        return ApplicationError(f"activity timed out: {getattr(cause, 'message', cause)}", type=ErrorType.ACTIVITY_TIMEOUT, non_retryable=True)
     return ApplicationError(str(cause or err), type=ErrorType.INTERNAL, non_retryable=True)
 
 
@@ -66,12 +67,26 @@ def _inherited() -> TypedSearchAttributes | None:
     return TypedSearchAttributes(pairs) if pairs else None
 
 
+@dataclass(frozen=True)
+class Clearance:
+    """Why the run may go ahead: no risks (approval None), or a recorded approval; and where to run."""
+
+    approval: Approval | None = None
+    task_queue: str | None = None  # the host's zone queue (ssh.*), or the workflow's own
+
+
 @workflow.defn(name="IntentWorkflow", failure_exception_types=DATA_ERRORS)
 class IntentWorkflow:
     def __init__(self) -> None:
         self._state: IntentState | None = None
         self._decision: Approval | None = None
         self._fingerprint: str | None = None
+
+    @property
+    def _live(self) -> IntentState:
+        """The run's state, which exists from the first line of run() on."""
+        assert self._state is not None
+        return self._state
 
     @workflow.run
     async def run(self, req: IntentRequest) -> IntentResult:
@@ -80,8 +95,9 @@ class IntentWorkflow:
         started = workflow.now()
         job: dict[str, Any] = {"job_id": workflow.info().workflow_id, "intent": req.intent, "mode": str(req.mode)}
         try:
-            approval, task_queue = await self._gate(spec, req)
-            self._state.stage = Stage.RUNNING
+            clearance = await self._clear_to_run(spec, req)
+            approval, task_queue = clearance.approval, clearance.task_queue
+            self._live.stage = Stage.RUNNING
             workflow.set_current_details(f"running {spec.child_workflow or spec.activity}")
             # A tenant-scoped handler (memory.*) gets this job's tenant, whatever the inputs said.
             call = with_tenant(spec, spec.activity_arg(req.inputs, workflow.info().workflow_id), run_tenant())
@@ -130,18 +146,18 @@ class IntentWorkflow:
                 details.ended_by(err)
             raise
         finally:
-            self._state.stage = Stage.DONE
+            self._live.stage = Stage.DONE
             if self._decision is not None:
                 job["approval"] = self._decision.model_dump(mode="json")
             if req.callback_url and "status" in job:
                 await self._deliver_callback(req.callback_url, job, started)
 
-    async def _gate(self, spec: IntentSpec, req: IntentRequest) -> tuple[Approval | None, str | None]:
+    async def _clear_to_run(self, spec: IntentSpec, req: IntentRequest) -> Clearance:
         """Run the preflight (if any); wait for a human when it reports risks."""
         if not spec.preflight_activity:
-            return None, None
+            return Clearance()
         self._fingerprint = self._fingerprint_of(spec, req)
-        self._state.stage = Stage.PREFLIGHT
+        self._live.stage = Stage.PREFLIGHT
         try:
             pre = await workflow.execute_activity(
                 spec.preflight_activity,
@@ -155,10 +171,10 @@ class IntentWorkflow:
             if is_cancelled_exception(err):
                 raise
             raise activity_failure(err) from err
-        self._state.target = pre.target
-        self._state.risks = list(pre.risks)
+        self._live.target = pre.target
+        self._live.risks = list(pre.risks)
         if not pre.risks:
-            return None, pre.task_queue
+            return Clearance(task_queue=pre.task_queue)
         if pre.inline_confirmed:
             approval = Approval(
                 decision=DecisionKind.INLINE,
@@ -166,15 +182,15 @@ class IntentWorkflow:
                 decided_at=workflow.now(),
                 fingerprint=self._fingerprint,
             )
-            return self._record(approval), pre.task_queue
-        return await self._wait_for_decision(pre, req), pre.task_queue
+            return Clearance(self._record(approval), pre.task_queue)
+        return Clearance(await self._wait_for_decision(pre, req), pre.task_queue)
 
     async def _wait_for_decision(self, pre: Preflight, req: IntentRequest) -> Approval:
         timeout = timedelta(seconds=pre.approval_timeout_s)
         now = workflow.now()
-        self._state.stage = Stage.AWAITING_APPROVAL
-        self._state.expires_at = now + timeout
-        self._state.approval_request = ApprovalRequest(
+        self._live.stage = Stage.AWAITING_APPROVAL
+        self._live.expires_at = now + timeout
+        self._live.approval_request = ApprovalRequest(
             **pre.review.model_dump(),
             intent=req.intent,
             risks=list(pre.risks),
@@ -191,6 +207,7 @@ class IntentWorkflow:
             self._decision = Approval(
                 decision=DecisionKind.EXPIRED, approver="timer", decided_at=workflow.now(), fingerprint=self._fingerprint
             )
+        assert self._decision is not None  # the condition above, or the expiry just recorded
         decision = self._record(self._decision)
         if decision.decision == DecisionKind.REJECTED:
             why = f": {decision.reason}" if decision.reason else ""
@@ -205,7 +222,7 @@ class IntentWorkflow:
 
     def _record(self, decision: Approval) -> Approval:
         self._decision = decision
-        self._state.approval = decision
+        self._live.approval = decision
         workflow.upsert_search_attributes(
             [sa.APPROVAL.value_set(str(decision.decision)), sa.APPROVER.value_set(decision.approver)]
         )
@@ -224,8 +241,8 @@ class IntentWorkflow:
 
     def _check_decidable(self, req: DecisionRequest) -> None:
         """The update validator: one decision, only while the job waits, and only for what was reviewed."""
-        if self._state is None or self._state.stage != Stage.AWAITING_APPROVAL or self._decision is not None:
-            stage = self._state.stage if self._state else "starting"
+        if self._state is None or self._live.stage != Stage.AWAITING_APPROVAL or self._decision is not None:
+            stage = self._live.stage if self._state else "starting"
             raise ValueError(f"this job is not awaiting approval (stage: {stage})")
         if req.fingerprint is not None and req.fingerprint != self._fingerprint:
             raise ApplicationError(

@@ -13,10 +13,10 @@ GPT_WORKFLOW_NAME = SearchAttributeKey.for_keyword("GptWorkflowName")
 REQUESTED_BY = SearchAttributeKey.for_keyword("RequestedBy")  # the name of the key that started the job
 TENANT = SearchAttributeKey.for_keyword("Tenant")  # the requesting key's tenant; none = the default tenant
 
-ALL = [INTENT, MODE, FLEET, AGENT, APPROVAL, APPROVER, GPT_WORKFLOW_NAME, REQUESTED_BY, TENANT]
+ALL: list[SearchAttributeKey] = [INTENT, MODE, FLEET, AGENT, APPROVAL, APPROVER, GPT_WORKFLOW_NAME, REQUESTED_BY, TENANT]
 # What a run hands down to the runs it starts (GPT steps, the gpt.workflow child, callbacks), so each
 # child job is read, listed and approved under the same tenant and requester as its parent.
-INHERITED = [REQUESTED_BY, TENANT]
+INHERITED: list[SearchAttributeKey] = [REQUESTED_BY, TENANT]
 
 
 def inherited(attributes: TypedSearchAttributes) -> list[SearchAttributePair]:

@@ -20,8 +20,9 @@ with workflow.unsafe.imports_passed_through():
     from intents import registry
     from intents.agents import CHAT_ACTIVITY, ChatRequest, ChatResult
     from intents.errors import ErrorType
-    from intents.spec import RetrySpec, truncate_utf8
+    from intents.spec import RetrySpec
     from intents.tenancy import with_tenant
+    from intents.text import truncate_utf8
     from workflows import search_attributes as sa
     from workflows.models import IntentRequest
 
@@ -99,7 +100,7 @@ def validate_step_params(intent: str, params: dict[str, Any], *, where: str = "p
     try:
         spec.input_model.model_validate(params)
     except ValidationError as exc:
-        err = exc.errors()[0] if exc.errors() else {}
+        err: dict[str, Any] = dict(exc.errors()[0]) if exc.errors() else {}
         field = where + "".join(f".{p}" for p in err.get("loc", ()))
         raise ApplicationError(
             f"{field}: {err.get('msg', 'invalid')} (after rendering templates)",

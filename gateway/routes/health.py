@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -32,7 +33,7 @@ POLLER_FRESHNESS = timedelta(seconds=75)
 )
 async def health(request: Request):
     settings = request.app.state.settings
-    body = {
+    body: dict[str, Any] = {
         "status": "ok",
         "gateway": "ok",
         "temporal": {"ok": False, "address": settings.temporal_address, "namespace": settings.temporal_namespace},

@@ -1,7 +1,7 @@
 """GET /intents: every intent with its mode, route, description and JSON schema, from the one registry.
 
 MCP tools join the registry as `mcp.<server>.<tool>` intents when the catalog is read (first call,
-`?refresh=1`, or an unknown mcp.* intent; see gateway/mcp_catalog.py).
+`?refresh=1`, or an unknown mcp.* intent; see gateway/mcp_catalog_cache.py).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from gateway.auth import Reads
-from gateway.jobs import canonical_json
 from gateway.openapi import ContractRoute
 from intents import registry
+from intents.canonical import canonical_json
 from intents.tenancy import public_schema
 
 router = APIRouter(route_class=ContractRoute, tags=["intents"])

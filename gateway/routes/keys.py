@@ -5,6 +5,7 @@ keeps its hash. Operator routes: not in the ChatGPT Actions schema."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
@@ -77,10 +78,10 @@ def _issued(token: str, key: ApiKey) -> IssuedKey:
 
 
 def _misconfigured(exc: KeyFileError) -> ApiError:
-    return ApiError(503, ErrorType.MISCONFIGURED, str(exc))
+    return ApiError(ErrorType.MISCONFIGURED, str(exc))
 
 
-_NOT_FOUND = {404: {"model": ErrorResponse, "description": "NotFound: no key of that name."}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse, "description": "NotFound: no key of that name."}}
 
 
 @router.get("/keys", operation_id="listKeys", summary="Every named key (never the key itself)", response_model=list[KeyInfo], openapi_extra=OPERATOR)
@@ -104,12 +105,12 @@ async def create_key(request: Request, who: Manages, body: NewKey) -> IssuedKey:
     try:
         token, key = add_key(_path(request), body.name, body.role, tenant=body.tenant, rate=body.rate, expires=body.expires)
     except KeyExists:
-        raise ApiError(409, "KeyExists", "a key with this name exists (rotate it, or revoke it first)", field="name") from None
+        raise ApiError(ErrorType.KEY_EXISTS, "a key with this name exists (rotate it, or revoke it first)", field="name") from None
     except KeyFileError as exc:
         raise _misconfigured(exc) from None
     except ValueError as exc:  # the rate, say: "rate: must look like N/min ..." (the value is not repeated)
         field = str(exc).split(":", 1)[0]
-        raise ApiError(422, ErrorType.VALIDATION, str(exc), field=field) from None
+        raise ApiError(ErrorType.VALIDATION, str(exc), field=field) from None
     return _issued(token, key)
 
 
@@ -125,7 +126,7 @@ async def rotate(request: Request, who: Manages, name: str = KeyName) -> IssuedK
     try:
         token, key = rotate_key(_path(request), name)
     except KeyNotFound:
-        raise ApiError(404, "NotFound", "no key of that name", field="name") from None
+        raise ApiError(ErrorType.NOT_FOUND, "no key of that name", field="name") from None
     except KeyFileError as exc:
         raise _misconfigured(exc) from None
     return _issued(token, key)
@@ -143,7 +144,7 @@ async def revoke(request: Request, who: Manages, name: str = KeyName) -> KeyInfo
     try:
         key = revoke_key(_path(request), name)
     except KeyNotFound:
-        raise ApiError(404, "NotFound", "no key of that name", field="name") from None
+        raise ApiError(ErrorType.NOT_FOUND, "no key of that name", field="name") from None
     except KeyFileError as exc:
         raise _misconfigured(exc) from None
     return KeyInfo(**key.listing())
