@@ -21,6 +21,7 @@ from workflows.callback import CallbackWorkflow
 from workflows.failures import DATA_ERRORS
 
 with workflow.unsafe.imports_passed_through():
+    from config.api_keys import DEFAULT_TENANT
     from intents import registry
     from intents.approval import Approval, ApprovalRequest, DecisionKind, DecisionRequest, Preflight
     from intents.callbacks import CallbackDelivery
@@ -94,6 +95,11 @@ class IntentWorkflow:
         self._state = IntentState(stage=Stage.RUNNING, intent=req.intent)
         started = workflow.now()
         job: dict[str, Any] = {"job_id": workflow.info().workflow_id, "intent": req.intent, "mode": str(req.mode)}
+        # Who asked, as GET /jobs/{id} says it (the callback's document is that job document).
+        attrs = workflow.info().typed_search_attributes
+        if (requested_by := attrs.get(sa.REQUESTED_BY)) is not None:
+            job["requested_by"] = requested_by
+        job["tenant"] = run_tenant() or DEFAULT_TENANT
         try:
             clearance = await self._clear_to_run(spec, req)
             approval, task_queue = clearance.approval, clearance.task_queue
