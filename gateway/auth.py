@@ -152,7 +152,7 @@ class Gatekeeper:
         if (known := state.get(PRINCIPAL_KEY)) is not None:
             return known
         principal = self.keyring.authenticate(authorization)
-        logs.bind(key=principal.name, tenant=principal.tenant)
+        logs.bind(key_name=principal.name, tenant=principal.tenant)
         if principal.rate is not None:
             verdict = self.limiter.take(principal.name, principal.rate)
             state[STATE_KEY] = verdict.headers()

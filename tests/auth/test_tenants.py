@@ -6,12 +6,15 @@ is the key's, whatever the request said. Admin keys see every tenant."""
 from __future__ import annotations
 
 import contextlib
+import json
 
 import pytest
 
+from infra.logs import JsonFormatter
 from intents import memory, registry
 from tests.auth.conftest import Keyed, keyed_gateway
 from tests.gpt.helpers import create, steps_of, wait_for
+from tests.ops.test_logs import captured
 from tests.support import tenant_echo
 from tests.support.stack import poll_job
 from worker.run import build_worker
@@ -160,3 +163,16 @@ async def test_a_memory_search_never_returns_another_tenants_memories(keyed, uni
         assert found.status_code == 200 and unique not in str(found.json()["result"])
         refused = await globex.post("/orchestrate", json=sneaky)  # the tenant is not an input a client has
         assert refused.status_code == 422 and refused.json()["error"]["field"] == "inputs.tenant"
+
+
+async def test_logs_say_which_key_and_tenant(client, settings, tmp_path, unique):
+    """The gateway's access line names the key and its tenant; the worker's lines for the job, who asked and the tenant."""
+    with captured("gpt_orchestrator.gateway.access", JsonFormatter()) as access, captured("temporalio.activity", JsonFormatter()) as worker:
+        async with echo_stack(client, settings, tmp_path) as keyed:
+            async with keyed.as_("acme-gpt") as acme:
+                done = await acme.post("/orchestrate", json={"intent": "test.tenant_echo", "inputs": {"text": unique}})
+                assert done.status_code == 200, done.text
+    [line] = [json.loads(x) for x in access.getvalue().splitlines() if '"/orchestrate"' in x]
+    assert (line["key_name"], line["tenant"], line["job_id"]) == ("acme-gpt", "acme", done.json()["job_id"])
+    [echoed] = [json.loads(x) for x in worker.getvalue().splitlines() if "echoing for tenant" in x]
+    assert (echoed["tenant"], echoed["requested_by"], echoed["job_id"]) == ("acme", "acme-gpt", done.json()["job_id"])

@@ -21,6 +21,7 @@ class EchoInput(BaseModel):
 
 @activity.defn(name="test.tenant_echo")
 async def tenant_echo(inp: EchoInput) -> dict:
+    activity.logger.info("echoing for tenant %s", inp.tenant)
     return {"text": inp.text, "tenant": inp.tenant}
 
 
