@@ -148,6 +148,11 @@ class ApiKey(BaseModel):
             raise ValueError(f"{BOOTSTRAP_NAME!r} is the bootstrap API_KEY's name; pick another")
         return name
 
+    @field_validator("created")
+    @classmethod
+    def _utc(cls, when: datetime) -> datetime:
+        return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when  # a hand-written time is UTC
+
     @field_validator("rate")
     @classmethod
     def _rate(cls, text: str) -> str:
@@ -234,7 +239,8 @@ def parse_keys(text: str, path: Path) -> KeyStore:
         raise KeyFileError(f"{_where(path)}: unknown top-level field(s) {', '.join(sorted(map(str, unknown)))}")
     if doc.get("version", FILE_VERSION) != FILE_VERSION:
         raise KeyFileError(f"{_where(path)}: version: only version {FILE_VERSION} is understood")
-    entries = doc.get("keys") or []
+    entries = doc.get("keys")
+    entries = [] if entries is None else entries
     if not isinstance(entries, list):
         raise KeyFileError(f"{_where(path)}: keys: expected a list")
     keys: list[ApiKey] = []
