@@ -8,6 +8,7 @@ import re
 
 from config.api_keys import Rate, add_key
 from gateway.ratelimit import RateLimiter
+from tests.auth.conftest import keyed_gateway
 
 FIELD = re.compile(r'^"key";r=(\d+);t=(\d+)$')
 
@@ -60,3 +61,11 @@ def test_a_token_bucket_on_a_fake_clock():
     half = limiter.take("k", rate)
     assert half.allowed and half.remaining == 29
     assert limiter.take("k", Rate.parse("5/min")).remaining == 4, "a changed rate starts a full bucket"
+
+
+async def test_api_key_rate_gives_the_bootstrap_key_a_bucket_too(client, settings, worker, tmp_path):
+    async with keyed_gateway(client, settings, tmp_path / "keys.yaml", api_key_rate="2/min") as keyed:
+        async with keyed.as_("api-key") as admin:
+            answers = [await admin.get("/whoami") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[0].headers["RateLimit-Policy"] == '"key";q=2;w=60' and answers[0].json()["rate"] == "2/min"
