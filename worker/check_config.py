@@ -81,7 +81,7 @@ def _check_api_keys(settings: Settings, report: Report) -> None:
     elif settings.api_key is not None and store.keys:
         report.notes.append(
             "API_KEY: the bootstrap admin key is set next to named keys; give clients named keys only "
-            "(API_KEY is exempt from separation of duties), or unset it"
+            "(API_KEY is an admin of every tenant), or unset it"
         )
 
 

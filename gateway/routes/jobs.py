@@ -77,10 +77,10 @@ async def _decide(request: Request, who: Principal, job_id: str, update: str, bo
 
 
 async def refuse_self_approval(request: Request, who: Principal, handle, desc) -> None:
-    """Separation of duties: a named key never decides on a job it requested (unless ALLOW_SELF_APPROVAL).
-    The bootstrap API_KEY is exempt: it is the deployment's own root key, and a single-key `make dev`
-    could otherwise approve nothing."""
-    if who.bootstrap or request.app.state.settings.allow_self_approval:
+    """Separation of duties: no key decides on a job it requested, the bootstrap API_KEY included, unless
+    the deployment allows it (ALLOW_SELF_APPROVAL). Fail closed: a root key handed to a GPT must not be
+    able to approve its own `rm -rf`."""
+    if request.app.state.settings.allow_self_approval:
         return
     requester = desc.typed_search_attributes.get(sa.REQUESTED_BY)
     if requester is None and (state := await lifecycle.intent_state(handle)) is not None and state.approval_request:

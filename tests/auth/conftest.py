@@ -40,7 +40,7 @@ class Keyed:
 
 @contextlib.asynccontextmanager
 async def keyed_gateway(client, settings: Settings, path: Path, **overrides) -> AsyncIterator[Keyed]:
-    local = settings.model_copy(update={"api_keys_file": path, **overrides})
+    local = settings.model_copy(update={"api_keys_file": path, "allow_self_approval": False, **overrides})
     keyed = Keyed(url="", settings=local, path=path)
     for name, (role, tenant) in KEYS.items():
         keyed.tokens[name], _ = add_key(path, name, role, tenant=tenant, rate="100000/min")

@@ -47,9 +47,12 @@ async def test_allow_self_approval_is_a_deployment_choice(client, settings, work
             assert approved.status_code == 200 and approved.json()["approval"]["approver"] == "acme-ops"
 
 
-async def test_the_bootstrap_key_is_the_deployments_root_and_exempt(keyed, unique):
-    """A single-key `make dev` can still approve; named keys are held to the rule."""
-    async with keyed.as_("api-key") as root:
+async def test_the_bootstrap_key_is_held_to_the_rule_too(keyed, unique):
+    """The root key handed to a GPT must not approve its own request: another key decides."""
+    async with keyed.as_("api-key") as root, keyed.as_("acme-ops") as admin:  # an admin sees every tenant
         started = await root.post("/orchestrate", json={"intent": "approval.request", "inputs": {"message": f"dev {unique}"}})
-        approved = await root.post(f"/jobs/{started.json()['job_id']}/approve", json={"approver": "me"})
-        assert approved.status_code == 200 and approved.json()["approval"]["approver"] == "api-key"
+        job_id = started.json()["job_id"]
+        refused = await root.post(f"/jobs/{job_id}/approve", json={"approver": "me"})
+        assert refused.status_code == 403 and refused.json()["error"]["type"] == "SelfApproval", refused.text
+        approved = await admin.post(f"/jobs/{job_id}/approve", json={})
+        assert approved.status_code == 200 and approved.json()["approval"]["approver"] == "acme-ops"
