@@ -32,6 +32,7 @@ from activities.http_errors import status_failure, transport_failure
 from activities.llm_stream import PartialReporter, beating, read_completion_stream
 from activities.redaction import errors_scrubbed, peer_scrubber
 from config.agents import Agent, AgentConfigError, AgentRegistry, Endpoint, resolve_endpoint
+from config.api_keys import DEFAULT_TENANT
 from config.errors import NotConfigured
 from config.prices import OFFLINE_MODEL, PriceList, load_prices
 from config.settings import Settings
@@ -48,7 +49,6 @@ _DETAIL_CHARS = 300
 MAX_ERROR_BODY_BYTES = 65_536
 MAX_JSON_ANSWER_BYTES = 8_000_000
 OFFLINE_CHUNKS = 20  # an offline reply streams out in about this many pieces over LLM_OFFLINE_LATENCY_MS
-DEFAULT_TENANT = "default"
 
 
 class LlmActivities:

@@ -4,7 +4,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHES = ["bench.orchestrate_latency", "bench.gpt_workflows", "bench.stream_latency"]
+BENCHES = ["bench.orchestrate_latency", "bench.gpt_workflows", "bench.tenant_fairness", "bench.stream_latency"]
 
 
 async def main(names: list[str]) -> None:

@@ -21,11 +21,12 @@ with workflow.unsafe.imports_passed_through():
     from intents.agents import CHAT_ACTIVITY, ChatRequest, ChatResult
     from intents.errors import ErrorType
     from intents.spec import RetrySpec
+    from intents.tenancy import with_tenant
     from intents.text import truncate_utf8
     from workflows import search_attributes as sa
     from workflows.models import IntentRequest
 
-from workflows.intent import IntentWorkflow
+from workflows.intent import IntentWorkflow, run_tenant
 
 CHAT_TIMEOUT = timedelta(seconds=120)
 CHAT_RETRY = RetrySpec(max_attempts=3, initial_interval_s=1)
@@ -50,11 +51,6 @@ def _retry(spec: RetrySpec | None, default: RetrySpec) -> RetryPolicy:
     return (spec or default).to_policy()
 
 
-def run_tenant() -> str:
-    """The tenant of the running job (its `Tenant` search attribute; the default tenant without one)."""
-    return workflow.info().typed_search_attributes.get(sa.TENANT) or sa.DEFAULT_TENANT
-
-
 async def chat(
     agent: str,
     message: str,
@@ -72,7 +68,7 @@ async def chat(
             search["tags"] = memory_tags[:32]  # only these memories (a query step's recall filter)
         found = await workflow.execute_activity(
             "memory.search",
-            search,
+            with_tenant(registry.for_workflow("memory.search"), search, run_tenant()),  # only this tenant's memories
             start_to_close_timeout=timedelta(seconds=20),
             retry_policy=RetryPolicy(maximum_attempts=3),
             cancellation_type=CANCEL,
@@ -147,13 +143,19 @@ async def run_intent(
             id=job_id,
             static_summary=_summary(spec, inputs),
             search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(sa.INTENT, intent), SearchAttributePair(sa.MODE, str(spec.mode))]
+                [
+                    SearchAttributePair(sa.INTENT, intent),
+                    SearchAttributePair(sa.MODE, str(spec.mode)),
+                    *sa.inherited(workflow.info().typed_search_attributes),  # same tenant and requester
+                ]
             ),
         )
         return child.result
+    # A gated step's own job adds its tenant itself (it inherits the Tenant attribute); here, at the call:
+    call = with_tenant(spec, spec.activity_arg(inputs, f"{workflow.info().workflow_id}.{label}"), run_tenant())
     return await workflow.execute_activity(
         spec.activity,
-        spec.activity_arg(inputs, f"{workflow.info().workflow_id}.{label}"),
+        call,
         start_to_close_timeout=_timeout(timeout_s, spec.timeout),
         heartbeat_timeout=spec.heartbeat_timeout,
         retry_policy=_retry(retry, spec.retry),

@@ -9,12 +9,12 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.types import Send
 
 from gateway import lifecycle
-from gateway.auth import require_token
+from gateway.auth import Principal, Reads
 from gateway.errors import ApiError
 from gateway.openapi import ContractRoute
 from gateway.schemas import JobKindName
@@ -22,7 +22,7 @@ from gateway.streams import SEND_TIMEOUT_S, Cursor, WatchedJob, Watches, snapsho
 from intents.errors import ErrorType
 from workflows import search_attributes as sa
 
-router = APIRouter(route_class=ContractRoute, tags=["events"], dependencies=[Depends(require_token)])
+router = APIRouter(route_class=ContractRoute, tags=["events"])
 log = logging.getLogger("gpt_orchestrator.gateway.streams")
 
 # The intents that run a whole workflow as their job's `.run` child: the child's log is the job's progress.
@@ -71,10 +71,11 @@ AfterQuery = Query(
 )
 
 
-async def watched_job(request: Request, job_id: str) -> WatchedJob:
-    """Which workflow's log a job's progress is: its own, or its `.run` child's (gpt.workflow, fleet.orchestrate)."""
+async def watched_job(request: Request, who: Principal, job_id: str) -> WatchedJob:
+    """Which workflow's log a job's progress is: its own, or its `.run` child's (gpt.workflow, fleet.orchestrate).
+    Another tenant's job is the 404 of no job."""
     client = await request.app.state.temporal.client()
-    _, desc = await lifecycle.describe(client, job_id)
+    _, desc = await lifecycle.describe(client, job_id, who)
     if desc.workflow_type in KIND_BY_TYPE:
         return WatchedJob(job_id, job_id, KIND_BY_TYPE[desc.workflow_type])
     if desc.workflow_type != "IntentWorkflow":
@@ -134,8 +135,10 @@ async def events_response(request: Request, job: WatchedJob, header: str | None,
     responses=STREAM_RESPONSES,
     openapi_extra={"x-operator-only": True},  # a stream, which ChatGPT Actions cannot read: not in its schema
 )
-async def job_events(request: Request, job_id: str = JobId, last_event_id: LastEventId = None, after: str | None = AfterQuery):
-    return await events_response(request, await watched_job(request, job_id), last_event_id, after)
+async def job_events(
+    request: Request, who: Reads, job_id: str = JobId, last_event_id: LastEventId = None, after: str | None = AfterQuery
+):
+    return await events_response(request, await watched_job(request, who, job_id), last_event_id, after)
 
 
 @router.get(
@@ -147,9 +150,9 @@ async def job_events(request: Request, job_id: str = JobId, last_event_id: LastE
     openapi_extra={"x-operator-only": True},
 )
 async def gpt_workflow_events(
-    request: Request, workflow_id: str = WorkflowId, last_event_id: LastEventId = None, after: str | None = AfterQuery
+    request: Request, who: Reads, workflow_id: str = WorkflowId, last_event_id: LastEventId = None, after: str | None = AfterQuery
 ):
-    job = await watched_job(request, workflow_id)
+    job = await watched_job(request, who, workflow_id)
     if job.kind != JobKindName.GPT_WORKFLOW or job.source_id != workflow_id:
         raise ApiError(ErrorType.NOT_FOUND, "no such GPT workflow", field="workflow_id")
     return await events_response(request, job, last_event_id, after)
@@ -163,8 +166,10 @@ async def gpt_workflow_events(
     responses=STREAM_RESPONSES,
     openapi_extra={"x-operator-only": True},
 )
-async def fleet_events(request: Request, workflow_id: str = WorkflowId, last_event_id: LastEventId = None, after: str | None = AfterQuery):
-    job = await watched_job(request, workflow_id)
+async def fleet_events(
+    request: Request, who: Reads, workflow_id: str = WorkflowId, last_event_id: LastEventId = None, after: str | None = AfterQuery
+):
+    job = await watched_job(request, who, workflow_id)
     if job.kind != JobKindName.FLEET or job.source_id != workflow_id:
         raise ApiError(ErrorType.NOT_FOUND, "no such fleet run", field="workflow_id")
     return await events_response(request, job, last_event_id, after)
