@@ -114,6 +114,7 @@ async def record(out_dir: Path = HERE) -> list[Path]:
                     api_key="golden", temporal_address=server.address, task_queue="golden", data_dir=root / "data",
                     ssh_hosts_file=inventory, llm_provider=None, llm_base_url=None, llm_offline_latency_ms=0, agents_file=None,
                     llm_daily_token_budget=10_000_000,  # so the chats feed the ledger (the token_ledger scenario)
+                    allow_self_approval=True,  # the recorder is both the requester and the approver
                 )  # fmt: skip
                 client = await connect(settings)
                 async with build_worker(client, settings), LiveServer(create_app(settings, client=client)) as gw:

@@ -17,7 +17,7 @@ async def test_a_single_intent_job_streams_its_approval_and_its_step(api):
 
     async def approve_soon() -> None:
         await asyncio.sleep(0.5)
-        assert (await api.post(f"/jobs/{job_id}/approve", json={"approver": "ops", "reason": "fine"})).status_code in (200, 202)
+        assert (await api.post(f"/jobs/{job_id}/approve", json={"reason": "fine", "note": "ops on call"})).status_code in (200, 202)
 
     approving = asyncio.create_task(approve_soon())
     events = await read_events(api, f"/jobs/{job_id}/events", last_event_id="0")
@@ -26,7 +26,7 @@ async def test_a_single_intent_job_streams_its_approval_and_its_step(api):
     assert events[0].event == "snapshot" and events[0].data["kind"] == "intent"
     approvals = [e.data for e in events if e.event == "approval"]
     assert [a["state"] for a in approvals] == ["pending", "decided"]
-    assert approvals[0]["request"]["intent"] == "approval.request" and approvals[1]["decision"]["approver"] == "ops"
+    assert approvals[0]["request"]["intent"] == "approval.request" and approvals[1]["decision"]["approver"] == "api-key"
     assert steps(events) == [("approval.request", "started"), ("approval.request", "succeeded")]
     assert events[-1].event == "done" and events[-1].data == (await api.get(f"/jobs/{job_id}")).json()
 
@@ -53,7 +53,7 @@ async def test_a_step_waiting_for_a_human_shows_in_the_workflows_own_stream(api,
             status = (await api.get(f"/api/gpt-workflows/{workflow_id}")).json()
             gate = status["steps"][0]
             if gate["state"] == "awaiting_approval":
-                assert (await api.post(f"/jobs/{gate['job_id']}/approve", json={"approver": "editor"})).status_code in (200, 202)
+                assert (await api.post(f"/jobs/{gate['job_id']}/approve", json={"note": "editor"})).status_code in (200, 202)
                 return
             await asyncio.sleep(0.1)
         raise AssertionError("the gate never waited")
@@ -64,7 +64,7 @@ async def test_a_step_waiting_for_a_human_shows_in_the_workflows_own_stream(api,
 
     approvals = [e.data for e in events if e.event == "approval"]
     assert [(a["step_id"], a["state"]) for a in approvals] == [("gate", "pending"), ("gate", "decided")]
-    assert approvals[0]["job_id"] == f"{workflow_id}.gate" and approvals[1]["decision"]["approver"] == "editor"
+    assert approvals[0]["job_id"] == f"{workflow_id}.gate" and approvals[1]["decision"]["approver"] == "api-key"
     order = [(e.event, e.data.get("step_id"), e.data.get("state")) for e in durable(events)]
     assert order.index(("approval", "gate", "decided")) < order.index(("step", "gate", "succeeded"))
     assert events[-1].data["status"] == "success"
