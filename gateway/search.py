@@ -5,8 +5,12 @@ value goes in quoted, so no parameter can add a clause. The whole query is built
 the caller's scope (a tenant clause, once tenants exist) is ANDed there and nowhere else.
 
 Page tokens are Temporal's own (a position in the listing), sealed: HMAC-signed with a key derived from
-API_KEY and bound to the query they came from, so a token is only ever passed back to Temporal for the
-same filters, and a forged or stale one is a 422 naming `page_token` rather than an error from Temporal.
+API_KEY and bound to the query they came from (filters and tenant scope), so a token is only ever passed
+back to Temporal for the same query, and a garbled or reused one is a 422 naming `page_token` rather than
+an error from Temporal. Isolation does not rest on the seal: the query, tenant clause included, is
+rebuilt from the request every time, so even a forged position only moves within the caller's own
+results (a deployment with named keys but no API_KEY signs with a fixed key, which still catches
+garbage).
 """
 
 from __future__ import annotations

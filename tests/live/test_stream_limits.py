@@ -20,10 +20,11 @@ async def test_a_quiet_stream_keeps_alive_and_ends_at_its_maximum_life(client, s
     async with isolated_stack(client, settings, stream_max_s=17) as (http, _):
         workflow_id = await create(http, WAITING)
         lines, started = [], time.monotonic()
-        async with http.stream("GET", f"/jobs/{workflow_id}/events", timeout=httpx.Timeout(40)) as resp:
-            assert resp.status_code == 200 and resp.headers["cache-control"] == "no-cache"
-            async for line in resp.aiter_lines():
-                lines.append((round(time.monotonic() - started, 1), line))
+        async with asyncio.timeout(60):  # a stream that outlives its maximum fails the test, never hangs it
+            async with http.stream("GET", f"/jobs/{workflow_id}/events", timeout=httpx.Timeout(40)) as resp:
+                assert resp.status_code == 200 and resp.headers["cache-control"] == "no-cache"
+                async for line in resp.aiter_lines():
+                    lines.append((round(time.monotonic() - started, 1), line))
         lasted = time.monotonic() - started
     comments = [(t, line) for t, line in lines if line.startswith(":")]
     assert comments and 14 <= comments[0][0] <= 17.5 and comments[0][1] == ": keep-alive", lines
