@@ -88,10 +88,27 @@ class Settings(BaseSettings):
 
     # --- Memory (Chroma) ---------------------------------------------------------------
     chroma_url: str | None = Field(default=None, description="Chroma server URL; unset = embedded PersistentClient.")
-    chroma_collection: str = Field(default="memories", description="Chroma collection for memories.")
-    embedder: Literal["hash", "onnx", "openai"] = Field(
-        default="hash",
-        description="`hash`: offline, deterministic; `onnx`: Chroma's MiniLM (downloads); `openai`: /v1/embeddings.",
+    chroma_collection: str = Field(
+        default="memories",
+        description="Base name of the memory collections: `<name>-<embedder>` (a tenant other than `default` appends `--<tenant>`).",
+    )
+    memory_index_dir: Path | None = Field(
+        default=None,
+        description="Directory of the lexical (BM25, SQLite FTS5) index files, one per collection; unset = DATA_DIR/memory-index. "
+        "Derived from Chroma: a missing file is rebuilt. Keep it on a local disk.",
+    )
+    memory_index_sync_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="With CHROMA_URL: how often (at most) a search takes into its worker's lexical index the memories "
+        "other workers wrote (0 = before every search).",
+    )
+    embedder: Literal["minilm", "wordllama", "hash", "onnx", "openai"] = Field(
+        default="minilm",
+        description="`minilm`: offline semantic model (all-MiniLM-L6-v2 int8, shipped in a wheel, ~4 ms a text); "
+        "`wordllama`: offline static embeddings (shipped in its wheel, ~0.05 ms a text, weaker on paraphrases); "
+        "`hash`: no model, deterministic, lexical only; `onnx`: Chroma's MiniLM (downloads); `openai`: /v1/embeddings. "
+        "Each embedder has its own collection; on first use an empty one takes in (re-embeds) the memories of another.",
     )
     embeddings_url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible embeddings API.")
     embeddings_model: str = Field(default="text-embedding-3-small", description="Model for `openai` embedder.")
@@ -214,6 +231,10 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def memory_index_path(self) -> Path:
+        return self.memory_index_dir or self.data_dir / "memory-index"
 
 
 @lru_cache(maxsize=1)
