@@ -18,6 +18,7 @@ first, then the index. Whatever a crash leaves between the two heals on the next
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import logging
 import re
@@ -126,7 +127,9 @@ def _tags_of(meta: dict[str, Any]) -> list[str]:
 
 def _record(doc_id: str, text: str | None, meta: dict[str, Any] | None) -> IndexRecord:
     meta = meta or {}
-    return IndexRecord(id=doc_id, text=text or "", tags=_tags_of(meta), updated_ts=float(meta.get("updated_ts", 0.0)))
+    return IndexRecord(
+        id=doc_id, text=text or "", tags=_tags_of(meta), updated_ts=float(meta.get("updated_ts", 0.0)), speaker_id=meta.get("speaker_id")
+    )
 
 
 @dataclass
@@ -155,6 +158,8 @@ class MemoryStore:
         self._client = None
         self._spaces: dict[str, Space] = {}
         self._lock = asyncio.Lock()
+        # A search asks Chroma (vectors) and SQLite (BM25) at the same time: both release the GIL.
+        self._lexical_pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="memory-bm25")
 
     def collection_name(self, tenant: str = DEFAULT_TENANT) -> str:
         return collection_name(self._settings.chroma_collection, self.embedder.name, tenant)
@@ -294,7 +299,7 @@ class MemoryStore:
             return meta
 
         def write() -> None:
-            space.index.upsert([IndexRecord(m.id, m.text, m.tags, stamp) for m in unique])
+            space.index.upsert([IndexRecord(m.id, m.text, m.tags, stamp, m.speaker_id) for m in unique])
             space.collection.upsert(
                 ids=[m.id for m in unique],
                 documents=[m.text for m in unique],
@@ -312,27 +317,34 @@ class MemoryStore:
     def _search(self, space: Space, qvec: list[float], query_words: list[str], k: int, tags) -> list[MemoryHit]:
         self._maybe_sync(space)
         depth = max(k * 4, 20)
+        lexical = self._lexical_pool.submit(space.index.search, query_words, depth, tags)
         vec = space.collection.query(query_embeddings=[qvec], n_results=depth, where=tag_filter(tags), include=["distances"])
         vector_rank = list(vec["ids"][0])
         lexical_rank = [
-            doc_id
-            for doc_id, text in space.index.search(query_words, depth, tags)
-            if keyword_coverage(query_words, text) >= MIN_KEYWORD_COVERAGE
+            doc_id for doc_id, text in lexical.result() if keyword_coverage(query_words, text) >= MIN_KEYWORD_COVERAGE
         ]
-        found: dict[str, tuple[str, dict]] = {}
+        hits: dict[str, MemoryHit] = {}
         for _ in range(3):
             fused = fuse(vector_rank, lexical_rank)
             best = sorted(fused, key=lambda d: -fused[d])[:k]
-            found = self._fetch(space, best)
-            gone = [d for d in best if d not in found]
+            # A vector hit is in Chroma (it just answered with it): its text and tags come from the index.
+            # Chroma is asked only about the rest: keyword-only hits (the index may hold what Chroma no
+            # longer has) and memories the index has not taken in yet (another worker's, not synced).
+            local = space.index.lookup(best)
+            in_vector = set(vector_rank)
+            ask = [d for d in best if d not in local or d not in in_vector]
+            fetched = self._fetch(space, ask)
+            hits = {d: self._hit(d, *fetched[d], score=fused[d]) for d in fetched}
+            hits |= {d: self._local_hit(local[d], score=fused[d]) for d in best if d not in ask}
+            gone = [d for d in ask if d not in fetched]
             if not gone:
                 break
-            # Lexical entries Chroma no longer holds (deleted by another worker, or a write that never
+            # Keyword entries Chroma no longer holds (deleted by another worker, or a write that never
             # reached Chroma): drop them here and from the index.
             space.index.delete(gone)
             lexical_rank = [d for d in lexical_rank if d not in gone]
             vector_rank = [d for d in vector_rank if d not in gone]
-        return [self._hit(d, *found[d], score=fused[d]) for d in best if d in found]
+        return [hits[d] for d in best if d in hits]
 
     def _fetch(self, space: Space, ids: Sequence[str]) -> dict[str, tuple[str, dict]]:
         if not ids:
@@ -348,6 +360,10 @@ class MemoryStore:
     @staticmethod
     def _hit(doc_id: str, text: str, meta: dict, *, score: float) -> MemoryHit:
         return MemoryHit(id=doc_id, text=text, tags=_tags_of(meta), speaker_id=meta.get("speaker_id"), score=round(score * RRF_K, 4))
+
+    @staticmethod
+    def _local_hit(rec: IndexRecord, *, score: float) -> MemoryHit:
+        return MemoryHit(id=rec.id, text=rec.text, tags=list(rec.tags), speaker_id=rec.speaker_id, score=round(score * RRF_K, 4))
 
     async def get(self, tenant: str, ids: Sequence[str]) -> list[MemoryHit]:
         space = await self.space(tenant)

@@ -26,10 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SCHEMA_VERSION = "1"
+TAG_SEPARATOR = "\x1f"
 # Words in more than this share of the documents are dropped from a query over a large index...
-COMMON_SHARE = 0.05
+COMMON_SHARE = 0.02
 # ...of at least this many documents (below it every word is scored; it is cheap).
 PRUNE_FROM_DOCS = 2000
+# Document counts of words are remembered until the index has grown or shrunk by this share.
+DF_CACHE_DRIFT = 0.01
+DF_CACHE_SIZE = 20_000
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class IndexRecord:
     text: str
     tags: Sequence[str] = field(default_factory=tuple)
     updated_ts: float = 0.0
+    speaker_id: str | None = None
 
 
 def match_expression(words: Iterable[str]) -> str:
@@ -50,13 +55,15 @@ class LexicalIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
+        self._df: dict[str, tuple[int, int]] = {}  # word -> (capped document count, index size then)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._tx() as db:
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             db.execute(
-                "CREATE TABLE IF NOT EXISTS docs (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, updated_ts REAL NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS docs (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, updated_ts REAL NOT NULL, "
+                "tags TEXT NOT NULL DEFAULT '', speaker TEXT)"
             )
             db.execute(
                 "CREATE TABLE IF NOT EXISTS doc_tags (tag TEXT NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (tag, doc)) WITHOUT ROWID"
@@ -92,11 +99,12 @@ class LexicalIndex:
         with self._tx() as db:
             for rec in records:
                 row = db.execute("SELECT rowid FROM docs WHERE id = ?", (rec.id,)).fetchone()
+                values = (rec.updated_ts, TAG_SEPARATOR.join(rec.tags), rec.speaker_id)
                 if row is None:
-                    rowid = db.execute("INSERT INTO docs (id, updated_ts) VALUES (?, ?)", (rec.id, rec.updated_ts)).lastrowid
+                    rowid = db.execute("INSERT INTO docs (updated_ts, tags, speaker, id) VALUES (?, ?, ?, ?)", (*values, rec.id)).lastrowid
                 else:
                     rowid = row[0]
-                    db.execute("UPDATE docs SET updated_ts = ? WHERE rowid = ?", (rec.updated_ts, rowid))
+                    db.execute("UPDATE docs SET updated_ts = ?, tags = ?, speaker = ? WHERE rowid = ?", (*values, rowid))
                     db.execute("DELETE FROM fts WHERE rowid = ?", (rowid,))
                     db.execute("DELETE FROM doc_tags WHERE doc = ?", (rowid,))
                 db.execute("INSERT INTO fts (rowid, body) VALUES (?, ?)", (rowid, rec.text))
@@ -144,20 +152,45 @@ class LexicalIndex:
                 out |= dict(self._db.execute(f"SELECT id, updated_ts FROM docs WHERE id IN ({marks})", chunk).fetchall())
         return out
 
+    def lookup(self, ids: Sequence[str]) -> dict[str, IndexRecord]:
+        """The records this index holds for the ids (text, tags in their order, speaker)."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        sql = (
+            "SELECT d.id, f.body, d.tags, d.updated_ts, d.speaker FROM docs d JOIN fts f ON f.rowid = d.rowid "
+            f"WHERE d.id IN ({marks})"
+        )
+        with self._lock:
+            rows = self._db.execute(sql, list(ids)).fetchall()
+        return {
+            r[0]: IndexRecord(id=r[0], text=r[1], tags=[t for t in r[2].split(TAG_SEPARATOR) if t], updated_ts=r[3], speaker_id=r[4])
+            for r in rows
+        }
+
     def search(self, words: Sequence[str], limit: int, tags: Sequence[str] | None = None) -> list[tuple[str, str]]:
         """(id, text) of the documents matching any of the words, best BM25 score first."""
         if not words:
             return []
         with self._lock:
             kept = self._selective(list(words))
-            sql = "SELECT d.id, fts.body FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ?"
+            # Rank inside FTS5 first (ORDER BY rank LIMIT reads no content), then look up the few winners.
+            sql = "SELECT rowid FROM fts WHERE fts MATCH ?"
             args: list = [match_expression(kept)]
             if tags:
-                sql += f" AND fts.rowid IN (SELECT doc FROM doc_tags WHERE tag IN ({','.join('?' * len(tags))}))"
+                sql += f" AND rowid IN (SELECT doc FROM doc_tags WHERE tag IN ({','.join('?' * len(tags))}))"
                 args += list(tags)
             sql += " ORDER BY rank LIMIT ?"
             args.append(limit)
-            return [(row[0], row[1]) for row in self._db.execute(sql, args)]
+            rowids = [row[0] for row in self._db.execute(sql, args)]
+            found = []
+            for rowid in rowids:
+                row = self._db.execute(
+                    "SELECT d.id, f.body FROM docs d JOIN fts f ON f.rowid = d.rowid WHERE d.rowid = ?", (rowid,)
+                ).fetchone()
+                if row is not None:
+                    found.append((row[0], row[1]))
+            return found
 
     def _selective(self, words: list[str]) -> list[str]:
         """Leave out the words too common to matter in a large index (keeping the rarest one at least).
@@ -168,14 +201,23 @@ class LexicalIndex:
         if total < PRUNE_FROM_DOCS:
             return words
         cap = max(int(total * COMMON_SHARE), 1)
-        counted = {
-            w: self._db.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)", (match_expression([w]), cap + 1)
-            ).fetchone()[0]
-            for w in words
-        }
+        counted = {w: self._document_count(w, cap, total) for w in words}
         kept = [w for w in words if counted[w] <= cap]
         return kept or [min(words, key=lambda w: counted[w])]
+
+    def _document_count(self, word: str, cap: int, total: int) -> int:
+        """How many documents hold the word, counted up to cap + 1; remembered while the index size
+        stays within DF_CACHE_DRIFT of what it was (a word's share moves slowly)."""
+        known = self._df.get(word)
+        if known is not None and abs(total - known[1]) <= total * DF_CACHE_DRIFT:
+            return known[0]
+        count = self._db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)", (match_expression([word]), cap + 1)
+        ).fetchone()[0]
+        if len(self._df) >= DF_CACHE_SIZE:
+            self._df.clear()
+        self._df[word] = (count, total)
+        return count
 
 
 class _Transaction:
