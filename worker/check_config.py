@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from activities.embeddings import embedder_problem
 from config.agents import AgentConfigError, AgentRegistry, resolve_endpoint
 from config.hosts import InventoryError, inventory_path, load_inventory
 from config.settings import Settings
@@ -52,6 +53,8 @@ def check_settings(settings: Settings) -> Report:
     _check_agents(settings, report)
     _check_mcp_servers(settings, report)
     _check_intents(settings, report)
+    if (problem := embedder_problem(settings)) is not None:
+        report.problems.append(problem)
     return report
 
 

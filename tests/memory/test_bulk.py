@@ -39,7 +39,7 @@ async def test_import_a_jsonl_file_twice_and_find_what_it_held(client, settings,
     async with isolated_stack(client, settings, data_dir=tmp_path / "data", chroma_collection="import") as (http, local):
         first = await import_file(client, local, file, batch_size=50)
         again = await import_file(client, local, file, batch_size=32)  # other batches, same memories
-        hits = await search(http, "Server rack 42", k=1)
+        hits = await search(http, "Server rack 42 sits in room 0", k=1)
         ids = await stored_ids(local)
 
     assert first.ok and again.ok, first.problems + again.problems

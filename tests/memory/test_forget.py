@@ -9,12 +9,13 @@ async def delete(http, **inputs):
     return await http.post("/orchestrate", json={"intent": "memory.delete", "inputs": inputs})
 
 
-async def test_forget_a_memory_found_by_query_after_a_preview(client, settings, tmp_path):
+async def test_forget_a_memory_found_by_query_after_a_preview(client, settings, tmp_path, unique):
+    # Texts carry `unique`: the same request is the same job (and memory id) session-wide.
     async with isolated_stack(client, settings, data_dir=tmp_path, chroma_collection="forget") as (http, _):
-        python = await remember(http, "I prefer Python for scripts")
-        rex = await remember(http, "My dog is called Rex")
+        python = await remember(http, f"I prefer Python for scripts ({unique})")
+        rex = await remember(http, f"My dog is called Rex ({unique})")
 
-        preview = await delete(http, query="I prefer Python for scripts", k=1)
+        preview = await delete(http, query=f"I prefer Python for scripts ({unique})", k=1)
         assert preview.status_code == 200, preview.text
         result = preview.json()["result"]
         assert result["dry_run"] is True and result["deleted"] == []
@@ -27,7 +28,7 @@ async def test_forget_a_memory_found_by_query_after_a_preview(client, settings, 
         look = (await delete(http, ids=[python, rex])).json()["result"]
         left = await search(http, "Python scripts dog", k=5)
 
-    assert gone["deleted"] == [python] and gone["matches"][0]["text"] == "I prefer Python for scripts"
+    assert gone["deleted"] == [python] and gone["matches"][0]["text"] == f"I prefer Python for scripts ({unique})"
     assert repeat.headers["Idempotent-Replayed"] == "true" and repeat.json()["result"] == gone
     assert look["missing"] == [python] and [m["id"] for m in look["matches"]] == [rex]
     assert [h["id"] for h in left] == [rex]

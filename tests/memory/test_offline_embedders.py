@@ -7,6 +7,8 @@ import subprocess
 import sys
 import textwrap
 
+from worker.check_config import check_settings
+
 CHILD = textwrap.dedent("""
     import asyncio, json, socket
 
@@ -43,3 +45,9 @@ def test_minilm_and_wordllama_load_and_embed_with_the_network_off(tmp_path):
     # Nothing was downloaded or cached under HOME; onnxruntime only records its device id there.
     written = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
     assert {w for w in written if not w.startswith(".cache/Microsoft/DeveloperTools/.onnxruntime/")} == set()
+
+
+def test_check_config_names_an_embedder_that_cannot_load(settings):
+    assert check_settings(settings.model_copy(update={"embedder": "minilm"})).ok
+    broken = check_settings(settings.model_copy(update={"embedder": "openai", "embeddings_url": None}))
+    assert "EMBEDDER=openai: needs EMBEDDINGS_URL" in broken.problems
