@@ -23,7 +23,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -105,12 +105,29 @@ def tag_filter(tags: Sequence[str] | None) -> dict[str, Any] | None:
     return clauses[0] if len(clauses) == 1 else {"$or": clauses}
 
 
-def fuse(*rankings: Sequence[str]) -> dict[str, float]:
+def fuse(*rankings: Sequence[str] | Mapping[str, int]) -> dict[str, float]:
+    """Reciprocal-rank fusion. A ranking is a list of ids (rank = position) or {id: rank}, where tied
+    documents share a rank: a tie carries no preference, so it must not pretend to one."""
     fused: dict[str, float] = {}
     for ranking in rankings:
-        for rank, doc_id in enumerate(ranking):
+        ranks = ranking.items() if isinstance(ranking, Mapping) else ((d, r) for r, d in enumerate(ranking))
+        for doc_id, rank in ranks:
             fused[doc_id] = fused.get(doc_id, 0.0) + 1.0 / (RRF_K + rank + 1)
     return fused
+
+
+def ranks_with_ties(ranked: Sequence[tuple[str, float]]) -> dict[str, int]:
+    """Competition ranking ("1224") of (id, score) already in ranking order; equal scores (BM25 scores,
+    or vector distances) share a rank."""
+    out: dict[str, int] = {}
+    previous: float | None = None
+    rank = 0
+    for position, (doc_id, score) in enumerate(ranked):
+        score = round(score, 6)
+        if score != previous:
+            rank, previous = position, score
+        out[doc_id] = rank
+    return out
 
 
 def keyword_coverage(query_words: Sequence[str], text: str) -> float:
@@ -281,10 +298,17 @@ class MemoryStore:
 
     # --- the operations ------------------------------------------------------------------------
 
-    async def upsert(self, tenant: str, memories: Sequence[Memory]) -> None:
+    async def upsert(self, tenant: str, memories: Sequence[Memory]) -> int:
+        """Write the memories (index first, then Chroma). One already stored as it is (a retry, a
+        re-import) is not written again: nothing to embed, and Chroma's HNSW index is not churned (in
+        chromadb 1.5 re-upserting existing ids can leave parts of its graph unreachable). Returns how
+        many were written."""
         unique = list({m.id: m for m in memories}.values())
-        vectors = await self.embedder.embed([m.text for m in unique])
         space = await self.space(tenant)
+        stored, indexed = await asyncio.to_thread(self._stored, space, [m.id for m in unique])
+        fresh = [m for m in unique if stored.get(m.id) != (m.text, list(m.tags), m.speaker_id)]
+        unindexed = [m for m in unique if m not in fresh and indexed.get(m.id) != (m.text, list(m.tags), m.speaker_id)]
+        vectors = await self.embedder.embed([m.text for m in fresh]) if fresh else []
         stamp = time.time()
         created = datetime.now(timezone.utc).isoformat()
 
@@ -299,15 +323,29 @@ class MemoryStore:
             return meta
 
         def write() -> None:
-            space.index.upsert([IndexRecord(m.id, m.text, m.tags, stamp, m.speaker_id) for m in unique])
-            space.collection.upsert(
-                ids=[m.id for m in unique],
-                documents=[m.text for m in unique],
-                embeddings=vectors,
-                metadatas=[metadata(m) for m in unique],
-            )
+            # What Chroma holds but this index lacks (a rebuilt or lagging index) is indexed as it is.
+            space.index.upsert([IndexRecord(m.id, m.text, m.tags, stamp, m.speaker_id) for m in [*fresh, *unindexed]])
+            if fresh:
+                space.collection.upsert(
+                    ids=[m.id for m in fresh],
+                    documents=[m.text for m in fresh],
+                    embeddings=vectors,
+                    metadatas=[metadata(m) for m in fresh],
+                )
 
         await asyncio.to_thread(write)
+        return len(fresh)
+
+    @staticmethod
+    def _stored(space: Space, ids: list[str]) -> tuple[dict[str, tuple], dict[str, tuple]]:
+        """(text, tags, speaker) of the ids as Chroma holds them, and as the index holds them."""
+        got = space.collection.get(ids=ids, include=["documents", "metadatas"]) if ids else {"ids": []}
+        stored = {
+            i: (d, _tags_of(m or {}), (m or {}).get("speaker_id"))
+            for i, d, m in zip(got["ids"], got.get("documents") or [], got.get("metadatas") or [], strict=False)
+        }
+        indexed = {i: (r.text, list(r.tags), r.speaker_id) for i, r in space.index.lookup(ids).items()}
+        return stored, indexed
 
     async def search(self, tenant: str, query: str, k: int, tags: Sequence[str] | None = None) -> list[MemoryHit]:
         [qvec] = await self.embedder.embed([query])
@@ -319,10 +357,10 @@ class MemoryStore:
         depth = max(k * 4, 20)
         lexical = self._lexical_pool.submit(space.index.search, query_words, depth, tags)
         vec = space.collection.query(query_embeddings=[qvec], n_results=depth, where=tag_filter(tags), include=["distances"])
-        vector_rank = list(vec["ids"][0])
-        lexical_rank = [
-            doc_id for doc_id, text in lexical.result() if keyword_coverage(query_words, text) >= MIN_KEYWORD_COVERAGE
-        ]
+        vector_rank = ranks_with_ties(list(zip(vec["ids"][0], vec["distances"][0], strict=True)))
+        lexical_rank = ranks_with_ties(
+            [(m.id, m.score) for m in lexical.result() if keyword_coverage(query_words, m.text) >= MIN_KEYWORD_COVERAGE]
+        )
         hits: dict[str, MemoryHit] = {}
         for _ in range(3):
             fused = fuse(vector_rank, lexical_rank)
@@ -342,8 +380,8 @@ class MemoryStore:
             # Keyword entries Chroma no longer holds (deleted by another worker, or a write that never
             # reached Chroma): drop them here and from the index.
             space.index.delete(gone)
-            lexical_rank = [d for d in lexical_rank if d not in gone]
-            vector_rank = [d for d in vector_rank if d not in gone]
+            lexical_rank = {d: r for d, r in lexical_rank.items() if d not in gone}
+            vector_rank = {d: r for d, r in vector_rank.items() if d not in gone}
         return [hits[d] for d in best if d in hits]
 
     def _fetch(self, space: Space, ids: Sequence[str]) -> dict[str, tuple[str, dict]]:
@@ -406,8 +444,8 @@ class MemoryActivities:
             Memory(id=content_id(inp.tenant, item), text=item.text, tags=item.tags, speaker_id=item.speaker_id, job_id=job)
             for item in inp.items
         ]
-        await self.store.upsert(inp.tenant, memories)
-        return MemoryWriteBatchOutput(ids=[m.id for m in memories], written=len({m.id for m in memories}))
+        written = await self.store.upsert(inp.tenant, memories)
+        return MemoryWriteBatchOutput(ids=[m.id for m in memories], written=written)
 
     @activity.defn(name="memory.search")
     async def search(self, inp: MemorySearchCall) -> MemorySearchOutput:

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 SCHEMA_VERSION = "1"
 TAG_SEPARATOR = "\x1f"
@@ -43,6 +44,12 @@ class IndexRecord:
     tags: Sequence[str] = field(default_factory=tuple)
     updated_ts: float = 0.0
     speaker_id: str | None = None
+
+
+class Match(NamedTuple):
+    id: str
+    text: str
+    score: float  # BM25, higher is better
 
 
 def match_expression(words: Iterable[str]) -> str:
@@ -168,28 +175,28 @@ class LexicalIndex:
             for r in rows
         }
 
-    def search(self, words: Sequence[str], limit: int, tags: Sequence[str] | None = None) -> list[tuple[str, str]]:
-        """(id, text) of the documents matching any of the words, best BM25 score first."""
+    def search(self, words: Sequence[str], limit: int, tags: Sequence[str] | None = None) -> list[Match]:
+        """The documents matching any of the words, best BM25 score first."""
         if not words:
             return []
         with self._lock:
             kept = self._selective(list(words))
             # Rank inside FTS5 first (ORDER BY rank LIMIT reads no content), then look up the few winners.
-            sql = "SELECT rowid FROM fts WHERE fts MATCH ?"
+            sql = "SELECT rowid, rank FROM fts WHERE fts MATCH ?"
             args: list = [match_expression(kept)]
             if tags:
                 sql += f" AND rowid IN (SELECT doc FROM doc_tags WHERE tag IN ({','.join('?' * len(tags))}))"
                 args += list(tags)
             sql += " ORDER BY rank LIMIT ?"
             args.append(limit)
-            rowids = [row[0] for row in self._db.execute(sql, args)]
+            ranked = self._db.execute(sql, args).fetchall()
             found = []
-            for rowid in rowids:
+            for rowid, rank in ranked:
                 row = self._db.execute(
                     "SELECT d.id, f.body FROM docs d JOIN fts f ON f.rowid = d.rowid WHERE d.rowid = ?", (rowid,)
                 ).fetchone()
                 if row is not None:
-                    found.append((row[0], row[1]))
+                    found.append(Match(row[0], row[1], -rank))  # FTS5's bm25() is negated: lower is better
             return found
 
     def _selective(self, words: list[str]) -> list[str]:

@@ -105,7 +105,7 @@ class MemoryWriteBatchCall(MemoryWriteBatchInput, TenantScoped):
 
 class MemoryWriteBatchOutput(BaseModel):
     ids: list[str] = Field(description="The memory id of each item, in order (equal items share one id).")
-    written: int = Field(description="Distinct memories upserted.")
+    written: int = Field(description="Memories new or changed by this job; the others were already stored as they are.")
 
 
 class MemorySearchInput(BaseModel):

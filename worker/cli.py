@@ -83,11 +83,15 @@ def _memory_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from infra.temporal import connect
-    from worker.memory_import import import_file, render
+    from worker.memory_import import ImportReport, import_file, read_items, render
 
     path = Path(args.file)
     if not path.is_file():
         print(f"error: memory import: {path}: no such file", file=sys.stderr)
+        return 1
+    _, problems = read_items(path)  # a bad file is refused before anything is contacted
+    if problems:
+        print(render(ImportReport(problems=problems), path), file=sys.stderr)
         return 1
 
     async def main() -> int:

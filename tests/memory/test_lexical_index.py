@@ -24,7 +24,7 @@ async def test_a_rewrite_replaces_and_a_delete_removes_on_both_sides(tmp_path):
     assert await both_sides(store) == ({"mem-a", "mem-b"}, {"mem-a", "mem-b"})
     assert [h.id for h in await store.search("default", "Stratus", k=1)] == ["mem-a"]
     space = await store.space()
-    assert [i for i, _ in space.index.search(["nimbus"], 10)] == []
+    assert [m.id for m in space.index.search(["nimbus"], 10)] == []
 
     assert await store.delete("default", ["mem-a", "mem-never"]) == ["mem-a"]
     assert await both_sides(store) == ({"mem-b"}, {"mem-b"})
@@ -39,8 +39,8 @@ async def test_keywords_rank_by_bm25_and_respect_tags(tmp_path):
         Memory("m3", "Dentist appointment on Thursday", ["personal"]),
     ])  # fmt: skip
     space = await store.space()
-    assert {i for i, _ in space.index.search(["deploys"], 10)} == {"m1", "m2"}
-    assert [i for i, _ in space.index.search(["thursday"], 10, tags=["personal"])] == ["m3"]
+    assert {m.id for m in space.index.search(["deploys"], 10)} == {"m1", "m2"}
+    assert [m.id for m in space.index.search(["thursday"], 10, tags=["personal"])] == ["m3"]
     assert {h.id for h in await store.search("default", "when do deploys happen", k=5, tags=["ops"])} == {"m1", "m2"}
 
 
