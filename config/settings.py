@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     # --- Data / dev launcher -----------------------------------------------------------
     data_dir: Path = Field(default=Path(".data"), description="Dev data: Temporal SQLite DB, Chroma files, API key.")
     temporal_ui_port: int = Field(default=8233, description="Web UI port of the dev server started by `make dev`.")
+    temporal_ui_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The Temporal Web UI the console links each job to; unset = this host at TEMPORAL_UI_PORT (the dev server's).",
+    )
     extra_intent_modules: list[str] = Field(
         default_factory=list,
         description="Extra Python modules to import at start-up; each may register intents and activities.",

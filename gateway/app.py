@@ -14,7 +14,7 @@ from gateway.auth import Gatekeeper, check_routes
 from gateway.limits import BodyGuard
 from gateway.mcp_catalog_cache import McpCatalogCache
 from gateway.ratelimit import RateLimitHeaders
-from gateway.routes import gpt, health, intents, jobs, keys, orchestrate
+from gateway.routes import approvals, console, gpt, health, intents, jobs, keys, orchestrate
 from gateway.temporal import TemporalLink
 from infra import tracing
 from intents import registry
@@ -49,7 +49,7 @@ def create_app(
     app.state.gatekeeper = Gatekeeper(settings)  # keys (API_KEY + API_KEYS_FILE), roles, rate limits
     errors.install(app)
     openapi.install(app)
-    for module in (orchestrate, jobs, gpt, intents, keys, health):
+    for module in (orchestrate, jobs, approvals, gpt, intents, keys, health, console):
         app.include_router(module.router)
     app.add_middleware(
         BodyGuard,
