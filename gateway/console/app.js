@@ -172,7 +172,10 @@ onUnauthorized(() => {
 });
 
 window.addEventListener('hashchange', () => {
-  route().then(() => main.focus({ preventScroll: false }));
+  route().then(() => {
+    window.scrollTo(0, 0);
+    main.focus({ preventScroll: true });
+  });
 });
 window.addEventListener('unhandledrejection', (event) => {
   if (event.reason?.name === 'AbortError') event.preventDefault();

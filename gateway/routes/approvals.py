@@ -77,5 +77,7 @@ async def list_pending(request: Request, who: Reads, limit: int = Query(default=
     runs = [wf async for wf in client.list_workflows(query, limit=limit)]
     found = await asyncio.gather(*(_pending(client, wf) for wf in runs))
     items = [item for item in found if item is not None]
-    items.sort(key=lambda i: (i.approval_request.expires_at.timestamp() if i.approval_request else float("inf"), i.job_id))
+    items.sort(
+        key=lambda i: (i.approval_request.expires_at.timestamp() if i.approval_request else float("inf"), i.job_id)
+    )
     return ApprovalInbox(approvals=items)

@@ -89,7 +89,9 @@ async def console_config(request: Request, who: Reads) -> ConsoleConfig:
     """What the console needs to link a job to the Temporal Web UI (behind a key: it names internal hosts)."""
     settings = request.app.state.settings
     return ConsoleConfig(
-        temporal_ui_url=settings.temporal_ui_url, temporal_ui_port=settings.temporal_ui_port, namespace=settings.temporal_namespace
+        temporal_ui_url=settings.temporal_ui_url,
+        temporal_ui_port=settings.temporal_ui_port,
+        namespace=settings.temporal_namespace,
     )
 
 
