@@ -149,6 +149,11 @@ function layers(steps) {
   return columns;
 }
 
+function short(text, n) {
+  const value = String(text ?? '');
+  return value.length > n ? `${value.slice(0, n - 1)}…` : value;
+}
+
 function drawDag(status) {
   const W = 170;
   const H = 56;
@@ -178,8 +183,8 @@ function drawDag(status) {
         'g',
         { class: `node state-${s.state}`, transform: `translate(${p.x} ${p.y})`, dataset: { step: s.step_id, state: s.state } },
         svg('rect', { width: String(W), height: String(H), rx: '8' }),
-        svg('text', { x: '10', y: '22', class: 'node-title' }, s.step_id.length > 20 ? `${s.step_id.slice(0, 19)}…` : s.step_id),
-        svg('text', { x: '10', y: '42', class: 'node-sub' }, `${s.state.replaceAll('_', ' ')} · ${(s.gpt || s.action).slice(0, 16)}`),
+        svg('text', { x: '10', y: '22', class: 'node-title' }, short(s.step_id, 18)),
+        svg('text', { x: '10', y: '42', class: 'node-sub' }, `${s.state.replaceAll('_', ' ')} · ${short(s.gpt || s.action, 12)}`),
       ),
     );
   }
