@@ -15,7 +15,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from config.api_keys import Rate
 from config.mcp_servers import McpServerConfig, check_server_names
 
-
 OAuthRole = Literal["caller", "approver", "admin"]
 DEFAULT_SCOPE_ROLES: dict[str, OAuthRole] = {
     "orchestrator:call": "caller",
