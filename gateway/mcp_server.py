@@ -59,6 +59,8 @@ log = logging.getLogger("gpt_orchestrator.gateway.mcp")
 
 PROGRESS_EVERY_S = 0.5
 TASK_POLL_MS = 1000
+# A task lives as long as its job is kept: the namespace's retention (24 h on the dev server) after it closes.
+TASK_TTL_MS = 24 * 3600 * 1000
 FINISHED_STEPS = {StepState.SUCCEEDED, StepState.FAILED, StepState.SKIPPED, StepState.CANCELLED, StepState.NOT_RUN}
 RUN_GPT_WORKFLOW, ORCHESTRATE_FLEET, GET_JOB, LIST_AGENTS = "run_gpt_workflow", "orchestrate_fleet", "get_job", "list_agents"
 Report = Callable[[float, float | None, str], Awaitable[None]]
@@ -325,7 +327,7 @@ class McpTools:
         now = datetime.now(timezone.utc)
         return types.Task(
             taskId=task_id, status=status, statusMessage=message, createdAt=view.started_at or now,
-            lastUpdatedAt=view.closed_at or now, ttl=None, pollInterval=TASK_POLL_MS,
+            lastUpdatedAt=view.closed_at or now, ttl=TASK_TTL_MS, pollInterval=TASK_POLL_MS,
         )  # fmt: skip
 
     async def task_result(self, who: Principal, task_id: str) -> types.CallToolResult:
@@ -395,7 +397,7 @@ def pending_result(job_id: str, intent: str) -> types.CallToolResult:
 
 def task_created(job_id: str) -> types.CreateTaskResult:
     now = datetime.now(timezone.utc)
-    task = types.Task(taskId=job_id, status="working", createdAt=now, lastUpdatedAt=now, ttl=None, pollInterval=TASK_POLL_MS)
+    task = types.Task(taskId=job_id, status="working", createdAt=now, lastUpdatedAt=now, ttl=TASK_TTL_MS, pollInterval=TASK_POLL_MS)
     return types.CreateTaskResult(task=task)
 
 

@@ -32,7 +32,12 @@ def test_every_route_declares_exactly_one_role_or_public():
         method, path, access = param.values
         assert isinstance(access, RoleCheck) or access is PUBLIC, (method, path)
     public = {(p.values[0], p.values[1]) for p in ROUTES if p.values[2] is PUBLIC}
-    assert public == {("GET", "/health"), ("GET", "/metrics")}
+    # Open by design: health and metrics, and what a client reads before it holds a key (the Actions
+    # schema ChatGPT imports from a URL, the OAuth protected-resource metadata).
+    assert public == {
+        ("GET", "/health"), ("GET", "/metrics"), ("GET", "/actions/openapi.json"),
+        ("GET", "/.well-known/oauth-protected-resource"), ("GET", "/.well-known/oauth-protected-resource/mcp"),
+    }  # fmt: skip
 
 
 def test_a_route_without_a_role_cannot_be_added():
