@@ -32,8 +32,14 @@ def test_every_route_declares_exactly_one_role_or_public():
         method, path, access = param.values
         assert isinstance(access, RoleCheck) or access is PUBLIC, (method, path)
     public = {(p.values[0], p.values[1]) for p in ROUTES if p.values[2] is PUBLIC}
-    # The console's files hold no data: what they fetch is behind the key like any other call.
-    assert public == {("GET", "/health"), ("GET", "/metrics"), ("GET", "/console"), ("GET", "/console/{asset}")}
+    # Open by design: health and metrics; the console's files (they hold no data: what they fetch is behind
+    # the key like any other call); and what a client reads before it holds a key (the Actions schema
+    # ChatGPT imports from a URL, the OAuth protected-resource metadata).
+    assert public == {
+        ("GET", "/health"), ("GET", "/metrics"), ("GET", "/console"), ("GET", "/console/{asset}"),
+        ("GET", "/actions/openapi.json"),
+        ("GET", "/.well-known/oauth-protected-resource"), ("GET", "/.well-known/oauth-protected-resource/mcp"),
+    }  # fmt: skip
 
 
 def test_a_route_without_a_role_cannot_be_added():
