@@ -95,7 +95,11 @@ def content_id(tenant: str, item: MemoryWriteInput) -> str:
 
 def collection_name(base: str, embedder_name: str, tenant: str = DEFAULT_TENANT) -> str:
     name = f"{base}-{embedder_name}"
-    return name if tenant == DEFAULT_TENANT else f"{name}--{tenant}"
+    if tenant == DEFAULT_TENANT:
+        return name
+    # Chroma names end in a letter or digit; a tenant may end in '-' or '_'.
+    suffix = tenant if tenant[-1].isalnum() else f"{tenant}x{hashlib.sha256(tenant.encode()).hexdigest()[:8]}"
+    return f"{name}--{suffix}"
 
 
 def tag_filter(tags: Sequence[str] | None) -> dict[str, Any] | None:
@@ -172,7 +176,7 @@ class MemoryStore:
     def __init__(self, settings: Settings, embedder: Embedder):
         self._settings = settings
         self.embedder = embedder
-        self._client = None
+        self._client: Any = None
         self._spaces: dict[str, Space] = {}
         self._lock = asyncio.Lock()
         # A search asks Chroma (vectors) and SQLite (BM25) at the same time: both release the GIL.
@@ -257,7 +261,7 @@ class MemoryStore:
         if space.collection.count() > 0:
             return None
         base, tenant = self._settings.chroma_collection, space.tenant
-        suffix = "" if tenant == DEFAULT_TENANT else f"--{tenant}"
+        suffix = "" if tenant == DEFAULT_TENANT else collection_name("", "", tenant)[1:]
         pattern = re.compile(re.escape(f"{base}-") + r"[A-Za-z0-9._-]+?" + re.escape(suffix) + "$")
         candidates = []
         for col in self._client.list_collections():

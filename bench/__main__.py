@@ -4,7 +4,14 @@ import asyncio
 import importlib
 import sys
 
-BENCHES = ["bench.orchestrate_latency", "bench.gpt_workflows", "bench.memory_scale", "bench.memory_recall"]
+BENCHES = [
+    "bench.orchestrate_latency",
+    "bench.gpt_workflows",
+    "bench.tenant_fairness",
+    "bench.mcp_stdio_sessions",
+    "bench.memory_scale",
+    "bench.memory_recall",
+]
 
 
 async def main(names: list[str]) -> None:

@@ -30,7 +30,7 @@ WARMUP = 15
 async def _raw(client, settings, eager: bool, n: int) -> list[float]:
     out = []
     for _ in range(n):
-        req = IntentRequest(intent="memory.write", inputs={"text": f"bench {uuid.uuid4().hex}", "tags": []}, mode=Mode.AGENT)
+        req = IntentRequest(intent="memory.write", inputs={"text": f"bench {uuid.uuid4().hex}", "tags": []}, mode=Mode.WORKER)
         t0 = time.perf_counter()
         await client.execute_workflow(
             IntentWorkflow.run, req, id=f"raw-{uuid.uuid4().hex}", task_queue=settings.task_queue, request_eager_start=eager

@@ -1,9 +1,9 @@
-"""memory.* intents: long-term memory in Chroma plus a lexical (BM25) index (agent mode).
+"""memory.* intents: long-term memory in Chroma plus a lexical (BM25) index (worker mode).
 
-Tenancy: every memory belongs to one tenant (`default` until callers have tenants). The activity
-arguments (`*Call` models) carry `tenant`; the public input models do not, so a caller can never
-name another tenant: the platform sets it from who is calling and the handlers keep tenants apart
-(each tenant has its own Chroma collection and lexical index).
+Tenancy: every memory belongs to one tenant. The specs are `tenant_scoped`: the workflow that calls a
+handler adds the job's tenant to its argument (intents/tenancy.py), which the `*Call` models accept; the
+public input models do not have the field, so a caller can never name another tenant. The handlers
+keep tenants apart (each tenant has its own Chroma collection and lexical index).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from intents.spec import IntentSpec, Mode, RetrySpec, quote_short
+from config.api_keys import DEFAULT_TENANT, TENANT_NAME
+from intents.spec import IntentSpec, Mode, RetrySpec
+from intents.text import quote_short
 
 Tag = str
-DEFAULT_TENANT = "default"
-TENANT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+TENANT_PATTERN = TENANT_NAME.pattern
 MEMORY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 MAX_BATCH_ITEMS = 1000
 # Temporal refuses payloads over 2 MB: a batch's texts stay well under it.
@@ -38,8 +39,8 @@ def _clean_tags(tags: list[str]) -> list[str]:
     return cleaned
 
 
-def _not_blank(v: str | None, what: str) -> str | None:
-    if v is not None and not v.strip():
+def _not_blank(v: str, what: str) -> str:
+    if not v.strip():
         raise ValueError(f"{what} must not be blank")
     return v
 
@@ -177,7 +178,8 @@ class MemoryDeleteInput(BaseModel):
     @field_validator("query")
     @classmethod
     def _one_target(cls, v: str | None, info: ValidationInfo) -> str | None:
-        _not_blank(v, "query")
+        if v is not None:
+            _not_blank(v, "query")
         has_ids = info.data.get("ids") is not None
         if v is not None and has_ids:
             raise ValueError("give ids or a query, not both")
@@ -221,7 +223,7 @@ def _delete_summary(inp: MemoryDeleteInput) -> str:
 INTENTS = [
     IntentSpec(
         name="memory.write",
-        mode=Mode.AGENT,
+        mode=Mode.WORKER,
         description="Store a piece of information in long-term memory.",
         input_model=MemoryWriteInput,
         output_model=MemoryWriteOutput,
@@ -229,12 +231,13 @@ INTENTS = [
         read_only=False,
         timeout=timedelta(seconds=20),
         retry=RetrySpec(max_attempts=5),
+        tenant_scoped=True,
         example={"text": "I prefer Python", "tags": ["preferences"]},
         summarize=lambda i: quote_short(i.text),
     ),
     IntentSpec(
         name="memory.write_batch",
-        mode=Mode.AGENT,
+        mode=Mode.WORKER,
         description=f"Store up to {MAX_BATCH_ITEMS} memories at once (bulk loading); idempotent per item.",
         input_model=MemoryWriteBatchInput,
         output_model=MemoryWriteBatchOutput,
@@ -242,12 +245,13 @@ INTENTS = [
         read_only=False,
         timeout=timedelta(seconds=120),
         retry=RetrySpec(max_attempts=5),
+        tenant_scoped=True,
         example={"items": [{"text": "Deploys happen on Thursdays", "tags": ["ops"]}, {"text": "I prefer Python"}]},
         summarize=lambda i: f"{len(i.items)} memories, first {quote_short(i.items[0].text, 40)}",
     ),
     IntentSpec(
         name="memory.search",
-        mode=Mode.AGENT,
+        mode=Mode.WORKER,
         description="Find memories by meaning and keywords; best match first.",
         input_model=MemorySearchInput,
         output_model=MemorySearchOutput,
@@ -255,12 +259,13 @@ INTENTS = [
         read_only=True,
         timeout=timedelta(seconds=20),
         retry=RetrySpec(max_attempts=5),
+        tenant_scoped=True,
         example={"query": "What language do I prefer?", "k": 3},
         summarize=lambda i: quote_short(i.query),
     ),
     IntentSpec(
         name="memory.delete",
-        mode=Mode.AGENT,
+        mode=Mode.WORKER,
         description="Forget memories. Dry run by default: a query (or ids) answers a preview of what would be "
         "deleted, with the ids; call again with those ids and dry_run=false to delete them.",
         input_model=MemoryDeleteInput,
@@ -270,6 +275,7 @@ INTENTS = [
         read_only=False,
         timeout=timedelta(seconds=20),
         retry=RetrySpec(max_attempts=5),
+        tenant_scoped=True,
         example={"query": "my favourite programming language", "dry_run": True},
         summarize=_delete_summary,
     ),

@@ -42,11 +42,11 @@ class Route:
 
 # One line per family; a new family adds its line here (a test checks every shipped intent has one).
 DEFAULT_ROUTES: tuple[Route, ...] = (
-    Route("memory.*", Mode.AGENT),
-    Route("ssh.*", Mode.AGENT),
-    Route("gpt.*", Mode.AGENT),
-    Route("fleet.*", Mode.AGENT),
-    Route("approval.*", Mode.AGENT),
+    Route("memory.*", Mode.WORKER),
+    Route("ssh.*", Mode.WORKER),
+    Route("gpt.*", Mode.WORKER),
+    Route("fleet.*", Mode.WORKER),
+    Route("approval.*", Mode.WORKER),
     Route("gmail.*", Mode.FLOW),
     Route("slack.*", Mode.FLOW),
     Route("digest.*", Mode.FLOW),

@@ -1,5 +1,5 @@
-"""The `gpt-orchestrator` command: dev | worker | gateway | check-config | replay | reset-point | memory import |
-actions-schema."""
+"""The `gpt-orchestrator` command: dev | worker | gateway | check-config | keys | replay | reset-point |
+memory import | actions-schema."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sys
 from pydantic import ValidationError
 
 from config import get_settings
+from worker import keys_cli
 from worker import logging_setup as logs
 
 
@@ -26,6 +27,10 @@ def _check_config(args: argparse.Namespace) -> int:
     report = check_settings(get_settings())
     print(report.render(), file=sys.stdout if report.ok else sys.stderr)
     return 0 if report.ok else 1
+
+
+def _keys(args: argparse.Namespace) -> int:
+    return keys_cli.run(args, get_settings())
 
 
 def _worker(args: argparse.Namespace) -> None:
@@ -98,23 +103,31 @@ def _memory_import(args: argparse.Namespace) -> int:
         settings = get_settings()
         client = await connect(settings)
         progress = (lambda line: print(line, file=sys.stderr)) if not args.quiet else None
-        report = await import_file(client, settings, path, batch_size=args.batch_size, concurrency=args.concurrency, progress=progress)
+        report = await import_file(
+            client, settings, path, batch_size=args.batch_size, concurrency=args.concurrency, tenant=args.tenant, progress=progress
+        )
         print(render(report, path), file=sys.stdout if report.ok else sys.stderr)
         return 0 if report.ok else 1
 
     return _exit_now(asyncio.run(main()))
 
 
-def _actions_schema(args: argparse.Namespace) -> None:
-    from gateway.actions_schema import actions_schema, render
+def _actions_schema(args: argparse.Namespace) -> int | None:
+    from gateway.actions_schema import actions_schema, check_server_url, render
     from gateway.app import create_app
 
-    text = render(actions_schema(create_app(get_settings()), args.server_url))
+    try:
+        check_server_url(args.server_url, allow_loopback_http=args.allow_http_loopback)
+    except ValueError as exc:
+        print(f"actions-schema: --server-url: {exc}", file=sys.stderr)
+        return 2
+    text = render(actions_schema(create_app(get_settings()), args.server_url, role=args.role))
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
             out.write(text)
     else:
         sys.stdout.write(text)
+    return None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -125,6 +138,7 @@ def parser() -> argparse.ArgumentParser:
         "check-config",
         help="validate settings, SSH inventory, agents, MCP servers and API keys; exit 1 naming each problem",
     ).set_defaults(fn=_check_config)
+    keys_cli.add_parser(sub, _keys)
     w = sub.add_parser("worker", help="run a worker")
     w.add_argument("--zone", help="serve only this zone's task queue (e.g. SSH activities inside a private network)")
     w.set_defaults(fn=_worker)
@@ -160,6 +174,7 @@ def parser() -> argparse.ArgumentParser:
     mi.add_argument("file", help="JSONL file")
     mi.add_argument("--batch-size", type=int, default=500, help="memories per job (at most 1000; default 500)")
     mi.add_argument("--concurrency", type=int, default=4, help="jobs in flight at once (default 4)")
+    mi.add_argument("--tenant", default="default", help="whose memories these are (default: default)")
     mi.add_argument("--quiet", action="store_true", help="no progress lines")
     mi.set_defaults(fn=_memory_import)
     a = sub.add_parser(
@@ -168,6 +183,16 @@ def parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--server-url", required=True, help="the gateway's public HTTPS URL, e.g. https://orchestrator.example.com")
     a.add_argument("--output", help="write to this file instead of stdout")
+    a.add_argument(
+        "--allow-http-loopback",
+        action="store_true",
+        help="accept http://127.0.0.1 / localhost (local testing only; ChatGPT itself needs https)",
+    )
+    a.add_argument(
+        "--role",
+        choices=["caller", "approver", "admin"],
+        help="only the operations a key of this role may call (the GPT gets a caller key: --role caller)",
+    )
     a.set_defaults(fn=_actions_schema)
     return p
 

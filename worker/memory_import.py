@@ -3,8 +3,9 @@
 One JSON object a line: `{"text": "...", "tags": ["..."], "speaker_id": "..."}` (tags and speaker_id
 optional; the fields of memory.write). The whole file is validated first: a bad line is named with its
 field and nothing is started. Then the lines go out in batches (at most `--batch-size` memories and
-MAX_BATCH_TEXT_BYTES of text each), each one job started the way the gateway starts it (the same job
-ID for the same batch, search attributes, summary), a few at a time.
+MAX_BATCH_TEXT_BYTES of text each), each one job started by the gateway's own start path
+(gateway.calls.start_intent: the same job ID for the same batch, search attributes, summary, the
+tenant's fairness key), as the admin principal `cli:memory-import` of `--tenant`, a few at a time.
 
 Idempotent twice over: a re-run starts no new job for a batch that already succeeded (same job ID),
 and each memory's id is derived from its content, so any re-import (other batch sizes, a file that
@@ -18,21 +19,18 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from temporalio.client import Client
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from config import Settings
-from gateway import jobs
-from intents import canonical, registry
-from intents.memory import MAX_BATCH_ITEMS, MAX_BATCH_TEXT_BYTES, MemoryWriteBatchInput, MemoryWriteInput
-from workflows import search_attributes as sa
-from workflows.intent import IntentWorkflow
-from workflows.models import IntentRequest
+from config.api_keys import DEFAULT_TENANT, Role
+from gateway.auth import Principal
+from gateway.calls import start_intent
+from intents.memory import MAX_BATCH_ITEMS, MAX_BATCH_TEXT_BYTES, MemoryWriteInput
+from intents.routing import RoutingTable
 
 INTENT = "memory.write_batch"
 MAX_REPORTED_PROBLEMS = 20
@@ -83,25 +81,29 @@ def batches(items: list[MemoryWriteInput], size: int) -> Iterator[list[MemoryWri
         yield batch
 
 
-async def write_batch(client: Client, settings: Settings, items: list[MemoryWriteInput]) -> list[str]:
-    """One memory.write_batch job, started as POST /orchestrate would start it; returns the ids."""
-    spec = registry.get(INTENT)
-    validated = MemoryWriteBatchInput(items=items)
-    inputs = validated.model_dump(mode="json")
-    job_id = jobs.job_id_for(INTENT, inputs)
-    handle, _ = await jobs.start_or_attach(
-        client,
-        IntentWorkflow.run,
-        IntentRequest(intent=INTENT, inputs=inputs, mode=spec.mode, requested_by="cli:memory-import"),
-        job_id=job_id,
-        task_queue=settings.task_queue,
-        execution_timeout=timedelta(seconds=settings.max_run_s),
-        search_attributes=TypedSearchAttributes([SearchAttributePair(sa.INTENT, INTENT), SearchAttributePair(sa.MODE, str(spec.mode))]),
-        static_summary=spec.summary_for(validated),
-        static_details=jobs.details_markdown(INTENT, str(spec.mode), inputs),
-        memo={"fingerprint": canonical.fingerprint(INTENT, inputs)},
-    )
-    outcome: Any = await handle.result()
+class _Temporal:
+    def __init__(self, client: Client):
+        self._client = client
+
+    async def client(self) -> Client:
+        return self._client
+
+
+@dataclass
+class _CliState:
+    """What gateway.calls.start_intent reads from the gateway app's state, for jobs this command starts."""
+
+    settings: Settings
+    temporal: _Temporal
+    routes: RoutingTable
+
+
+async def write_batch(client: Client, settings: Settings, items: list[MemoryWriteInput], tenant: str = DEFAULT_TENANT) -> list[str]:
+    """One memory.write_batch job, started exactly as POST /orchestrate starts it (gateway.calls); returns the ids."""
+    state = _CliState(settings, _Temporal(client), RoutingTable.with_overrides(settings.intent_routes))
+    who = Principal(name="cli:memory-import", role=Role.ADMIN, tenant=tenant)
+    job = await start_intent(state, who, INTENT, {"items": [item.model_dump(mode="json") for item in items]})
+    outcome: Any = await job.handle.result()
     result = outcome.result if hasattr(outcome, "result") else outcome["result"]
     return list(result["ids"])
 
@@ -113,6 +115,7 @@ async def import_file(
     *,
     batch_size: int = 500,
     concurrency: int = 4,
+    tenant: str = DEFAULT_TENANT,
     progress: Callable[[str], None] | None = None,
 ) -> ImportReport:
     report = ImportReport()
@@ -130,7 +133,7 @@ async def import_file(
         nonlocal done
         async with gate:
             try:
-                report.ids.update(await write_batch(client, settings, batch))
+                report.ids.update(await write_batch(client, settings, batch, tenant))
             except Exception as exc:  # reported, and the import goes on with the other batches
                 report.problems.append(f"a batch of {len(batch)} failed: {type(exc).__name__}: {exc}")
                 return

@@ -24,7 +24,7 @@ def spec(name: str, mode: Mode) -> IntentSpec:
 
 
 def test_the_shipped_table_routes_every_shipped_intent_to_the_engine_that_handles_it():
-    expected = {"memory.write": Mode.AGENT, "ssh.exec": Mode.AGENT, "gmail.triage": Mode.FLOW, "slack.summarize": Mode.FLOW,
+    expected = {"memory.write": Mode.WORKER, "ssh.exec": Mode.WORKER, "gmail.triage": Mode.FLOW, "slack.summarize": Mode.FLOW,
                 "digest.daily": Mode.FLOW, "mcp.files.read": Mode.MCP}  # fmt: skip
     assert {name: DEFAULT_TABLE.route_for(name).mode for name in expected} == expected
     for intent in (spec for family in intents.SHIPPED_FAMILIES for spec in family.INTENTS):
@@ -35,7 +35,7 @@ def test_the_shipped_table_routes_every_shipped_intent_to_the_engine_that_handle
 
 def test_a_spec_that_contradicts_its_route_cannot_be_registered():
     with pytest.raises(RoutingConflict, match="gmail.archive.*flow"):
-        registry.register(spec("gmail.archive", Mode.AGENT))
+        registry.register(spec("gmail.archive", Mode.WORKER))
     assert "gmail.archive" not in registry.names()
 
 

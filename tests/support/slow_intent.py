@@ -51,7 +51,7 @@ async def slow(inp: SlowInput) -> SlowOutput:
 SPEC = registry.register(
     IntentSpec(
         name="test.slow",
-        mode=Mode.AGENT,
+        mode=Mode.WORKER,
         description="Test only: sleep while heartbeating.",
         input_model=SlowInput,
         output_model=SlowOutput,
