@@ -12,7 +12,7 @@ from config import Settings, get_settings
 from gateway import errors, openapi, telemetry
 from gateway.limits import BodyGuard
 from gateway.mcp_catalog_cache import McpCatalogCache
-from gateway.routes import gpt, health, intents, jobs, orchestrate
+from gateway.routes import gpt, health, intents, jobs, orchestrate, schedules
 from gateway.temporal import TemporalLink
 from infra import tracing
 from intents import registry
@@ -46,7 +46,7 @@ def create_app(
     app.state.mcp_catalog = McpCatalogCache(settings, app.state.temporal)
     errors.install(app)
     openapi.install(app)
-    for module in (orchestrate, jobs, gpt, intents, health):
+    for module in (orchestrate, jobs, schedules, gpt, intents, health):
         app.include_router(module.router)
     app.add_middleware(
         BodyGuard, max_bytes=settings.max_body_bytes, read_timeout_s=settings.body_read_timeout_s, api_key=settings.api_key

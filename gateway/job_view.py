@@ -29,6 +29,7 @@ async def job_view(client: Client, job_id: str) -> JobView:
         intent=attrs.get(sa.INTENT),
         mode=attrs.get(sa.MODE),
         status=status,
+        schedule_id=attrs.get(sa.SCHEDULE),
         started_at=desc.start_time,
         closed_at=desc.close_time,
         duration_ms=_ms(desc.start_time, desc.close_time),

@@ -10,8 +10,9 @@ AGENT = SearchAttributeKey.for_keyword_list("Agent")  # every agent a run involv
 APPROVAL = SearchAttributeKey.for_keyword("Approval")  # pending | approved | rejected | expired
 APPROVER = SearchAttributeKey.for_keyword("Approver")
 GPT_WORKFLOW_NAME = SearchAttributeKey.for_keyword("GptWorkflowName")
+SCHEDULE = SearchAttributeKey.for_keyword("Schedule")  # the schedule id of a scheduled run
 
-ALL: list[SearchAttributeKey] = [INTENT, MODE, FLEET, AGENT, APPROVAL, APPROVER, GPT_WORKFLOW_NAME]
+ALL: list[SearchAttributeKey] = [INTENT, MODE, FLEET, AGENT, APPROVAL, APPROVER, GPT_WORKFLOW_NAME, SCHEDULE]
 
 
 def cli_type(key: SearchAttributeKey) -> str:
