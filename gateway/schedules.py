@@ -152,14 +152,22 @@ async def plan(request: Request, body: ScheduleRequest, *, schedule_id: str | No
     """Validate a request as /orchestrate would its intent, plus the when; 4xx naming the field."""
     settings: Settings = request.app.state.settings
     try:
-        target, intent, raw_inputs = target_of(body)
-        check_when(body, min_interval_s=settings.schedule_min_interval_s, now=datetime.now(timezone.utc))
+        target, intent, _ = target_of(body)
     except ScheduleProblem as exc:
         raise problem(exc) from None
     spec = await resolve_intent(request, intent)
+    check_callback(request, body.callback_url)
+    return plan_for(settings, body, spec, schedule_id=schedule_id)
+
+
+def plan_for(settings: Settings, body: ScheduleRequest, spec: IntentSpec, *, schedule_id: str | None = None) -> Planned:
+    try:
+        target, _, raw_inputs = target_of(body)
+        check_when(body, min_interval_s=settings.schedule_min_interval_s, now=datetime.now(timezone.utc))
+    except ScheduleProblem as exc:
+        raise problem(exc) from None
     prefix = {Target.INTENT: "inputs", Target.WORKFLOW: "workflow", Target.FLEET: "fleet"}[target]
     validated = _validate_inputs(spec, raw_inputs, prefix, settings)
-    check_callback(request, body.callback_url)
     inputs = validated.model_dump(mode="json")
     stored = StoredSchedule(
         target=target,
@@ -405,8 +413,33 @@ async def backfill(client: Client, desc: ScheduleDescription, req: BackfillReque
     })  # fmt: skip
     half = timedelta(milliseconds=500)  # nominal times are whole seconds: cut half a second around each
     edges = [req.start_at - half, *[x for t in done for x in (t - half, t + half)], req.end_at]
-    overlap = OVERLAP_POLICY[req.overlap] if req.overlap else None
+    # Default: one after another (a window's runs are all due at once; skip would drop all but one).
+    overlap = OVERLAP_POLICY[req.overlap] if req.overlap else ScheduleOverlapPolicy.BUFFER_ALL
     windows = [ScheduleBackfill(start_at=a, end_at=b, overlap=overlap) for a, b in zip(edges[::2], edges[1::2], strict=True) if b > a]
     if windows:
         await client.get_schedule_handle(desc.id).backfill(*windows)
     return [f"{run_id_base(desc.id)}-{t.strftime('%Y-%m-%dT%H:%M:%SZ')}" for t in done]
+
+
+DIGEST_SCHEDULE_ID = "digest-daily"
+DEV_LAUNCHER = Caller(requested_by="make dev (DIGEST_SCHEDULE_CRON)")
+
+
+async def ensure_digest_schedule(client: Client, settings: Settings) -> ScheduleView | None:
+    """The opt-in digest schedule: with DIGEST_SCHEDULE_CRON set, `make dev` makes `digest-daily` run
+    digest.daily on it (created, or updated to match); unset, nothing is made. Returns its view."""
+    if not settings.digest_schedule_cron:
+        return None
+    body = ScheduleRequest(
+        schedule_id=DIGEST_SCHEDULE_ID, intent="digest.daily", inputs={}, cron=settings.digest_schedule_cron,
+        timezone=settings.digest_schedule_timezone, note="daily digest (DIGEST_SCHEDULE_CRON)",
+    )  # fmt: skip
+    planned = plan_for(settings, body, registry.get("digest.daily"))
+    try:
+        view_, _ = await create(client, planned, DEV_LAUNCHER, settings)
+    except ApiError as exc:
+        if exc.error_type != ErrorType.SCHEDULE_EXISTS:
+            raise
+        await update(client, DIGEST_SCHEDULE_ID, planned, DEV_LAUNCHER, settings, paused=None)
+        view_ = await view(client, await describe(client, DIGEST_SCHEDULE_ID, DEV_LAUNCHER))
+    return view_

@@ -217,7 +217,7 @@ class BackfillRequest(BaseModel):
 
     start_at: AwareDatetime = Field(description="Start of the window (with a UTC offset).")
     end_at: AwareDatetime = Field(description="End of the window (at most 31 days after start_at, not in the future).")
-    overlap: Overlap | None = Field(default=None, description="Overlap policy for these runs (default: the schedule's).")
+    overlap: Overlap | None = Field(default=None, description="Overlap policy for these runs (default: one after another).")
 
 
 class ScheduleNote(BaseModel):
