@@ -31,7 +31,7 @@ from intents.schedules import BackfillRequest, ScheduleNote, ScheduleRequest, Sc
 router = APIRouter(route_class=ContractRoute, tags=["schedules"], dependencies=[Depends(require_token)])
 ScheduleId = Path(description="The schedule's id (as POST /schedules answered).")
 WHAT = ("intent", "inputs", "workflow", "fleet")
-_BAD_REQUEST = {
+_BAD_REQUEST: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "UnknownIntent, CallbackUrlRejected, or a request the intent's own checks refuse "
           "(UnknownHost, UnknownAgent, InvalidWorkflowDefinition)."},
 }  # fmt: skip
