@@ -8,6 +8,9 @@ path: each failure must come back as {"ok": false, "error": {type, message}}, ne
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -19,7 +22,7 @@ from activities.flows import FlowActivities, flow_envelope, webhook_url
 from config import Settings
 from intents import flows, registry
 from intents.flows import FlowCall
-from tests.support.n8n_real import NO_CREDENTIAL_PREFIX, RealN8n, install
+from tests.support.n8n_real import EXPORTS, NO_CREDENTIAL_PREFIX, RealN8n, install
 from tests.support.stack import isolated_stack
 
 INTENTS = sorted(flows.FLOW_WEBHOOK_PATHS)
@@ -138,3 +141,16 @@ async def test_the_activity_reads_a_missing_credential_as_configuration(real_n8n
 
     assert (err.value.type, err.value.non_retryable) == ("UpstreamAuthError", True)
     assert "header-auth credential" in str(err.value)
+
+
+def test_every_code_node_of_every_export_is_valid_javascript(tmp_path):
+    """Real n8n runs a Code node only when a flow reaches it; node's own parser checks every one now."""
+    node = install() / "node22" / "node_modules" / "node" / "bin" / "node"
+    for export in sorted(EXPORTS.glob("*.json")):
+        for item in json.loads(export.read_text())["nodes"]:
+            if item["type"] != "n8n-nodes-base.code":
+                continue
+            script = tmp_path / f"{export.stem}-{item['id']}.js"
+            script.write_text(f"async function codeNode($input, $) {{\n{item['parameters']['jsCode']}\n}}\n")
+            done = subprocess.run([str(node), "--check", str(script)], capture_output=True, text=True, timeout=30)
+            assert done.returncode == 0, f"{export.name} / {item['name']}: {done.stderr}"
