@@ -169,10 +169,10 @@ class ScheduleView(BaseModel):
     """A schedule as GET /schedules/{id} shows it: what runs, when, what comes next and what ran."""
 
     schedule_id: str
-    target: Target = Field(description="What the request named: an intent, a GPT workflow or a fleet.")
+    target: Target
     intent: str
     mode: str
-    inputs: dict[str, Any] = Field(description="Each run's inputs (validated; secret-looking keys shown as ***).")
+    inputs: dict[str, Any] = Field(description="Each run's inputs (secret-looking keys as ***).")
     cron: str | None = None
     every: str | None = None
     timezone: str
@@ -183,15 +183,15 @@ class ScheduleView(BaseModel):
     note: str | None = None
     paused: bool
     callback_url: str | None = None
-    requested_by: str | None = Field(default=None, description="Who created it; every run carries this identity.")
+    requested_by: str | None = Field(default=None, description="Who created it; runs carry this identity.")
     tenant: str | None = None
-    job_id_prefix: str = Field(description="Every run's job_id is this prefix + its scheduled time (RFC 3339, UTC).")
+    job_id_prefix: str = Field(description="A run's job_id: this + its scheduled time (UTC).")
     created_at: datetime
     updated_at: datetime | None = None
-    next_run_times: list[datetime] = Field(description="The next 5 times a run is due (UTC).")
-    recent_runs: list[ScheduleRun] = Field(description="The last runs (up to 10), newest first, with their job ids and statuses.")
+    next_run_times: list[datetime] = Field(description="The next 5 run times (UTC).")
+    recent_runs: list[ScheduleRun] = Field(description="Up to 10, newest first.")
     runs: int = Field(description="Runs started so far.")
-    skipped_overlap: int = Field(description="Runs skipped because the previous one was still running (overlap skip).")
+    skipped_overlap: int = Field(description="Runs skipped: the last one still ran.")
     missed_catchup_window: int = 0
 
 
@@ -202,7 +202,7 @@ class ScheduleList(BaseModel):
 class ScheduleTriggered(BaseModel):
     status: Literal["accepted"] = "accepted"
     schedule_id: str
-    job_id: str | None = Field(default=None, description="The run it started, when seen within a moment (else see recent_runs).")
+    job_id: str | None = Field(default=None, description="The run it started (when seen at once).")
 
 
 class ScheduleBackfilled(BaseModel):

@@ -148,22 +148,21 @@ class _When(BaseModel):
 
     cron: str | None = Field(
         default=None, max_length=200,
-        description="Five-field cron (minute hour day-of-month month day-of-week) or @daily etc., read in `timezone`; "
-        "e.g. '0 8 * * 1-5' = weekdays at 08:00. Exactly one of cron and every.",
+        description="Five-field cron or @daily etc., in `timezone`: '0 8 * * 1-5' = weekdays 08:00. Or use every.",
     )  # fmt: skip
     every: int | float | str | None = Field(
-        default=None, description="A fixed interval: seconds, or '30s', '5m', '1h30m', '1d'. Exactly one of cron and every."
+        default=None, description="An interval: seconds, or '30s', '5m', '1h30m', '1d'. Or use cron."
     )
-    timezone: str | None = Field(default=None, max_length=64, description="IANA time zone the cron is read in (default UTC).")
+    timezone: str | None = Field(default=None, max_length=64, description="IANA zone of the cron (default UTC).")
     jitter_s: float | None = Field(
-        default=None, ge=0, le=MAX_JITTER_S, description="Each run starts up to this many seconds late, at random (0 to 86 400)."
+        default=None, ge=0, le=MAX_JITTER_S, description="Random delay of each run, up to this (s)."
     )
-    overlap: Overlap | None = Field(default=None, description="When a run is due while the last one still runs (default skip).")
-    paused: bool | None = Field(default=None, description="Create (or set) the schedule paused.")
-    start_at: AwareDatetime | None = Field(default=None, description="No run before this time (with a UTC offset).")
-    end_at: AwareDatetime | None = Field(default=None, description="No run after this time (with a UTC offset).")
-    note: str | None = Field(default=None, max_length=500, description="A note for people (shown in the Web UI).")
-    callback_url: str | None = Field(default=None, max_length=2000, description="Every run POSTs its final job document here (signed).")
+    overlap: Overlap | None = Field(default=None, description="A run due while the last still runs (default skip).")
+    paused: bool | None = Field(default=None, description="Paused: no run starts.")
+    start_at: AwareDatetime | None = Field(default=None, description="No run before (with UTC offset).")
+    end_at: AwareDatetime | None = Field(default=None, description="No run after (with UTC offset).")
+    note: str | None = Field(default=None, max_length=500, description="A note for people.")
+    callback_url: str | None = Field(default=None, max_length=2000, description="Each run POSTs its job here when it ends.")
 
     @field_validator("cron")
     @classmethod
@@ -184,14 +183,15 @@ class _When(BaseModel):
 
 
 class _What(BaseModel):
-    intent: str | None = Field(default=None, min_length=1, max_length=200, description="The intent each run calls (GET /intents).")
-    inputs: dict[str, Any] | None = Field(default=None, description="The intent's inputs, validated now against its model.")
-    workflow: dict[str, Any] | None = Field(default=None, description="Or: a GPT workflow definition (as POST /api/gpt-workflows/create takes).")
-    fleet: dict[str, Any] | None = Field(default=None, description="Or: a fleet objective ({category, objective, ...}).")
+    intent: str | None = Field(default=None, min_length=1, max_length=200, description="The intent each run calls.")
+    inputs: dict[str, Any] | None = Field(default=None, description="Its inputs.")
+    workflow: dict[str, Any] | None = Field(default=None, description="Or: a GPT workflow definition.")
+    fleet: dict[str, Any] | None = Field(default=None, description="Or: {category, objective} of a fleet.")
 
 
 class ScheduleRequest(_What, _When):
-    """POST /schedules: what to run, and when."""
+    """What to run, and when. POST /schedules: the whole request; PATCH /schedules/{id}: only the fields
+    that change (null clears start_at, end_at, note, callback_url)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"schedule_id": "digest-weekdays", "intent": "digest.daily", "inputs": {"since": "24h"},
@@ -199,14 +199,8 @@ class ScheduleRequest(_What, _When):
     ]})  # fmt: skip
 
     schedule_id: ScheduleId | None = Field(
-        default=None, description="Your name for it (letters, digits, - and _, up to 64); default: derived from the request."
+        default=None, description="Its id (default: derived from the request)."
     )
-
-
-class ScheduleUpdate(_What, _When):
-    """PATCH /schedules/{id}: only the fields sent change; null clears start_at, end_at, note, callback_url."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"cron": "30 7 * * 1-5", "note": "earlier"}]})
 
 
 class BackfillRequest(BaseModel):
@@ -218,14 +212,6 @@ class BackfillRequest(BaseModel):
     start_at: AwareDatetime = Field(description="Start of the window (with a UTC offset).")
     end_at: AwareDatetime = Field(description="End of the window (at most 31 days after start_at, not in the future).")
     overlap: Overlap | None = Field(default=None, description="Overlap policy for these runs (default: one after another).")
-
-
-class ScheduleNote(BaseModel):
-    """Body of pause / unpause (optional)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    note: str | None = Field(default=None, max_length=500, description="Why (kept as the schedule's note).")
 
 
 class StoredSchedule(BaseModel):
@@ -310,10 +296,3 @@ def scheduled_time_of(job_id: str, schedule_id: str) -> datetime | None:
     except ValueError:
         return None
 
-
-class TriggerRequest(BaseModel):
-    """Body of POST /schedules/{id}/trigger (optional)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    overlap: Overlap | None = Field(default=None, description="Overlap policy for this run (default: the schedule's).")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -26,7 +26,7 @@ from gateway.schemas import (
     ScheduleView,
 )
 from intents.errors import ErrorType
-from intents.schedules import BackfillRequest, ScheduleNote, ScheduleRequest, ScheduleUpdate, Target, TriggerRequest
+from intents.schedules import BackfillRequest, Overlap, ScheduleRequest, Target
 
 router = APIRouter(route_class=ContractRoute, tags=["schedules"], dependencies=[Depends(require_token)])
 ScheduleId = Path(description="The schedule's id (as POST /schedules answered).")
@@ -54,8 +54,8 @@ async def _client(request: Request):
     "/schedules",
     operation_id="createSchedule",
     summary="Schedule an intent, a GPT workflow or a fleet objective on a cron or an interval (a Temporal Schedule)",
-    description="Each run is an ordinary job (job_id = job_id_prefix + scheduled time). Example: digest.daily weekdays at 08:00 "
-    "in your time zone: {\"intent\":\"digest.daily\",\"cron\":\"0 8 * * 1-5\",\"timezone\":\"Europe/Paris\"}.",
+    description="Each run is an ordinary job (getJob). E.g. digest.daily weekdays 08:00: "
+    "{\"intent\":\"digest.daily\",\"cron\":\"0 8 * * 1-5\",\"timezone\":\"Europe/Paris\"}.",
     status_code=201,
     response_model=ScheduleView,
     response_model_exclude_none=True,
@@ -117,7 +117,9 @@ def _merged(current: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
     response_model_exclude_none=True,
     responses={**_BAD_REQUEST, 422: {"model": ErrorResponse, "description": _INVALID}},
 )
-async def update_schedule(request: Request, body: ScheduleUpdate, schedule_id: str = ScheduleId):
+async def update_schedule(request: Request, body: ScheduleRequest, schedule_id: str = ScheduleId):
+    if body.schedule_id is not None and body.schedule_id != schedule_id:
+        raise ApiError(ErrorType.VALIDATION, "schedule_id: a schedule's id cannot change; create another", field="schedule_id")
     client = await _client(request)
     who = sched.caller_of(request)
     desc = await sched.describe(client, schedule_id, who)
@@ -128,6 +130,7 @@ async def update_schedule(request: Request, body: ScheduleUpdate, schedule_id: s
     else:
         current[stored.target.value] = run.inputs
     sent = body.model_dump(mode="json", exclude_unset=True)
+    sent.pop("schedule_id", None)
     paused = sent.pop("paused", None)
     try:
         merged = ScheduleRequest.model_validate(_merged(current, sent))
@@ -154,13 +157,13 @@ async def delete_schedule(request: Request, schedule_id: str = ScheduleId):
     return ScheduleDeleted(schedule_id=schedule_id)
 
 
-async def _pause(request: Request, schedule_id: str, note: ScheduleNote, pause: bool) -> ScheduleView:
+async def _pause(request: Request, schedule_id: str, pause: bool) -> ScheduleView:
     client = await _client(request)
     who = sched.caller_of(request)
     desc = await sched.describe(client, schedule_id, who)
     stored, _ = await sched.stored_of(client, desc)
     handle = sched.handle_for(client, schedule_id)
-    text = note.note or stored.note or ("paused via gpt-orchestrator" if pause else "unpaused via gpt-orchestrator")
+    text = stored.note or ("paused via gpt-orchestrator" if pause else "unpaused via gpt-orchestrator")
     await (handle.pause(note=text) if pause else handle.unpause(note=text))
     return await sched.view(client, await sched.describe(client, schedule_id, who))
 
@@ -172,8 +175,8 @@ async def _pause(request: Request, schedule_id: str, note: ScheduleNote, pause: 
     response_model=ScheduleView,
     response_model_exclude_none=True,
 )
-async def pause_schedule(request: Request, schedule_id: str = ScheduleId, note: ScheduleNote = Body(default_factory=ScheduleNote)):
-    return await _pause(request, schedule_id, note, True)
+async def pause_schedule(request: Request, schedule_id: str = ScheduleId):
+    return await _pause(request, schedule_id, True)
 
 
 @router.post(
@@ -183,8 +186,8 @@ async def pause_schedule(request: Request, schedule_id: str = ScheduleId, note: 
     response_model=ScheduleView,
     response_model_exclude_none=True,
 )
-async def unpause_schedule(request: Request, schedule_id: str = ScheduleId, note: ScheduleNote = Body(default_factory=ScheduleNote)):
-    return await _pause(request, schedule_id, note, False)
+async def unpause_schedule(request: Request, schedule_id: str = ScheduleId):
+    return await _pause(request, schedule_id, False)
 
 
 @router.post(
@@ -195,12 +198,16 @@ async def unpause_schedule(request: Request, schedule_id: str = ScheduleId, note
     response_model=ScheduleTriggered,
     response_model_exclude_none=True,
 )
-async def trigger_schedule(request: Request, schedule_id: str = ScheduleId, body: TriggerRequest = Body(default_factory=TriggerRequest)):
+async def trigger_schedule(
+    request: Request,
+    schedule_id: str = ScheduleId,
+    overlap: Overlap | None = Query(default=None, description="This run's overlap policy (default: the schedule's)."),
+):
     client = await _client(request)
     who = sched.caller_of(request)
     desc = await sched.describe(client, schedule_id, who)
     before = {r.start_workflow_result.workflow_id for r in desc.raw_description.info.recent_actions}
-    await sched.handle_for(client, schedule_id).trigger(overlap=sched.OVERLAP_POLICY[body.overlap] if body.overlap else None)
+    await sched.handle_for(client, schedule_id).trigger(overlap=sched.OVERLAP_POLICY[overlap] if overlap else None)
     for _ in range(20):  # the scheduler starts it within a moment: say which job it is
         desc = await sched.describe(client, schedule_id, who)
         new = [r.start_workflow_result.workflow_id for r in desc.raw_description.info.recent_actions if r.start_workflow_result.workflow_id not in before]
@@ -216,6 +223,7 @@ async def trigger_schedule(request: Request, schedule_id: str = ScheduleId, body
     summary="Run the times a past window would have had (at most 31 days), except times whose job already succeeded",
     status_code=202,
     response_model=ScheduleBackfilled,
+    openapi_extra={"x-operator-only": True},  # an operator's repair, kept out of the ChatGPT Actions schema
     responses={422: {"model": ErrorResponse, "description": "ValidationError naming the field: end_at before start_at, in the future, or a window over 31 days."}},
 )
 async def backfill_schedule(request: Request, body: BackfillRequest, schedule_id: str = ScheduleId):
