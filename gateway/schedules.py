@@ -97,7 +97,9 @@ class Caller:
 
 
 def caller_of(request: Request) -> Caller:
-    return Caller(requested_by=str(principal(request)))
+    """The request's principal: today the one shared key (a name); a named key brings its tenant too."""
+    who = principal(request)
+    return Caller(requested_by=str(getattr(who, "name", who)), tenant=str(getattr(who, "tenant", DEFAULT_TENANT)))
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,7 @@ def plan_for(settings: Settings, body: ScheduleRequest, spec: IntentSpec, *, sch
 def derived_id(intent: str, inputs: dict[str, Any], callback_url: str | None, stored: StoredSchedule) -> str:
     """Without a schedule_id, the same request names the same schedule (a repeat is not a second one)."""
     digest = canonical.sha256(canonical.canonical_json([intent, inputs, callback_url, stored.model_dump(mode="json")]))
-    slug = intent.replace(".", "-")[:40]
+    slug = re.sub(r"[^A-Za-z0-9_-]", "-", intent)[:40]
     return f"{slug}-{digest[:12]}"
 
 
@@ -251,8 +253,11 @@ async def create(client: Client, p: Planned, who: Caller, settings: Settings) ->
             search_attributes=TypedSearchAttributes([SearchAttributePair(sa.INTENT, p.spec.name)]),
         )
     except ScheduleAlreadyRunningError:
-        desc = await describe(client, p.schedule_id, who)
-        if await _stored_fingerprint(client, desc) != p.fingerprint:
+        try:
+            desc = await describe(client, p.schedule_id, who)
+        except ApiError:  # a schedule under that id that is not ours (made with the CLI, another tenant's)
+            desc = None
+        if desc is None or await _stored_fingerprint(client, desc) != p.fingerprint:
             raise ApiError(
                 ErrorType.SCHEDULE_EXISTS,
                 "this schedule_id already names a schedule with another request; PATCH it, or choose another id",

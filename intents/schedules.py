@@ -79,10 +79,10 @@ def parse_every(value: Any) -> timedelta:
         raise ValueError("every must be a number of seconds or a duration such as '30s', '5m', '1h30m'")
     if not seconds == seconds or seconds <= 0:  # NaN or not positive
         raise ValueError("every must be more than 0 seconds")
+    if seconds > MAX_EVERY.total_seconds():  # before any conversion: 1e308 and Infinity are numbers too
+        raise ValueError("every is at most 366 days")
     if seconds != int(seconds):
         raise ValueError("every must be a whole number of seconds")
-    if timedelta(seconds=seconds) > MAX_EVERY:
-        raise ValueError("every is at most 366 days")
     return timedelta(seconds=int(seconds))
 
 

@@ -30,6 +30,8 @@ CASES = [
     ("negative", without("cron", every=-5), 422, "every"),
     ("fractional", without("cron", every=2.5), 422, "every"),
     ("too rare", without("cron", every="400d"), 422, "every"),
+    ("astronomical", without("cron", every=1e300), 422, "every"),
+    ("huge digits", without("cron", every="9999999d"), 422, "every"),
     ("boolean every", without("cron", every=True), 422, "every"),
     ("gibberish every", without("cron", every="soon"), 422, "every"),
     ("negative jitter", without(jitter_s=-1), 422, "jitter_s"),
@@ -103,3 +105,16 @@ def test_good_cron_expressions_pass(text):
 @pytest.mark.parametrize("text, seconds", [("2s", 2), ("90s", 90), ("5m", 300), ("1h30m", 5400), ("1d", 86400), (3600, 3600)])
 def test_intervals_read_as_durations(text, seconds):
     assert parse_every(text).total_seconds() == seconds
+
+
+def test_a_run_id_is_a_job_id_and_names_its_scheduled_time():
+    from datetime import datetime, timezone
+
+    from intents.canonical import JOB_ID_PATTERN
+    from intents.schedules import run_id_base, scheduled_time_of
+
+    longest = "a" * 64
+    run = f"{run_id_base(longest)}-2026-11-30T07:00:00Z"  # what Temporal makes of the action's workflow id
+    assert JOB_ID_PATTERN.match(run) and len(run) <= 200
+    assert scheduled_time_of(run, longest) == datetime(2026, 11, 30, 7, tzinfo=timezone.utc)
+    assert scheduled_time_of(run, "a") is None
