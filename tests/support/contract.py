@@ -187,8 +187,13 @@ def fuzz(doc: dict[str, Any], base_url: str, token: str, *, total: int, seed_val
     by_id = [label for label in readers if "{job_id}" in label or "{workflow_id}" in label or "{schedule_id}" in label]
     # Operations on an id: half their budget on random ids (404), half on the ids the starters answered with.
     half = {label: (n // 2 if label in by_id else n) for label, n in budget.items()}
-    run(doc, readers, half)
-    run(with_ids(doc, report.job_ids, report.workflow_ids, report.schedule_ids), by_id, {label: budget[label] - half[label] for label in by_id}, seed_offset=1)
+    run(doc, [label for label in readers if not label.startswith("DELETE ")], half)
+    run(doc, [label for label in readers if label.startswith("DELETE ")], half)
+    # Deletes last, so the other operations on an id meet the schedules (and jobs) still there.
+    known = with_ids(doc, report.job_ids, report.workflow_ids, report.schedule_ids)
+    rest = {label: budget[label] - half[label] for label in by_id}
+    run(known, [label for label in by_id if not label.startswith("DELETE ")], rest, seed_offset=1)
+    run(known, [label for label in by_id if label.startswith("DELETE ")], rest, seed_offset=1)
     orchestrate = f"POST {ORCHESTRATE}"
     for offset in range(1, 4):
         missing = total - report.cases
