@@ -52,3 +52,12 @@ class RawSequenceUnsandboxed(RawSequence):
     @workflow.run
     async def run(self, n: int) -> int:
         return await super().run(n)
+
+
+@workflow.defn(name="BenchRawSlowJob")
+class RawSlowJob:
+    """One job of one slow activity (bench/tenant_fairness.py)."""
+
+    @workflow.run
+    async def run(self, seconds: float) -> str:
+        return await workflow.execute_activity(raw_sleep, seconds, start_to_close_timeout=timedelta(seconds=60))

@@ -63,6 +63,8 @@ STATUS_BY_ERROR_TYPE: dict[ErrorType, int] = {
     ErrorType.ERROR: 502,  # a job failed without saying how: its work, not the gateway, failed
     ErrorType.UNAUTHORIZED: 401,
     ErrorType.FORBIDDEN: 403,
+    ErrorType.SELF_APPROVAL: 403,
+    ErrorType.KEY_EXISTS: 409,
     ErrorType.AUTH_NOT_CONFIGURED: 503,
     ErrorType.RATE_LIMITED: 429,
     ErrorType.INVALID_IDEMPOTENCY_KEY: 400,

@@ -7,8 +7,10 @@ from datetime import datetime
 
 from temporalio.client import Client, WorkflowFailureError
 
+from gateway.auth import Principal
 from gateway.lifecycle import JOB_STATUS, describe, failure_of, intent_state
 from gateway.schemas import ErrorInfo, JobStatus, JobView, StepAwaitingApproval
+from gateway.tenancy import tenant_of
 from intents.errors import ErrorType
 from workflows import search_attributes as sa
 from workflows.dag import StepState
@@ -20,14 +22,17 @@ def _ms(start: datetime | None, end: datetime | None) -> int | None:
     return int((end - start).total_seconds() * 1000) if start and end else None
 
 
-async def job_view(client: Client, job_id: str) -> JobView:
-    handle, desc = await describe(client, job_id)
+async def job_view(client: Client, job_id: str, who: Principal | None = None) -> JobView:
+    """The job as GET /jobs/{id} shows it; with `who`, another tenant's job is the 404 of no job."""
+    handle, desc = await describe(client, job_id, who)
     attrs = desc.typed_search_attributes
     status = JOB_STATUS.get(desc.status, JobStatus.RUNNING) if desc.status else JobStatus.RUNNING
     view = JobView(
         job_id=job_id,
         intent=attrs.get(sa.INTENT),
         mode=attrs.get(sa.MODE),
+        requested_by=attrs.get(sa.REQUESTED_BY),
+        tenant=tenant_of(attrs),
         status=status,
         schedule_id=attrs.get(sa.SCHEDULE),
         started_at=desc.start_time,

@@ -30,6 +30,8 @@ from temporalio.exceptions import ApplicationError, CancelledError, TerminatedEr
 from temporalio.exceptions import TimeoutError as TemporalTimeout
 from temporalio.service import RPCError, RPCStatusCode
 
+from gateway import tenancy
+from gateway.auth import Principal
 from gateway.errors import ApiError
 from gateway.schemas import ErrorInfo, JobStatus
 from intents.canonical import JOB_ID_PATTERN, canonical_json
@@ -219,18 +221,22 @@ class DescribedJob(NamedTuple):
     description: WorkflowExecutionDescription
 
 
-async def describe(client: Client, job_id: str) -> DescribedJob:
-    """The job's handle and description; 404 (naming no job) when there is none."""
+async def describe(client: Client, job_id: str, who: Principal | None = None) -> DescribedJob:
+    """The job's handle and description; 404 (naming no job) when there is none, or, given the caller
+    `who`, when it is another tenant's: the same 404, so nothing tells the two apart."""
     check_job_id(job_id)
     handle = client.get_workflow_handle(job_id)
     try:
-        return DescribedJob(handle, await handle.describe())
+        desc = await handle.describe()
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(ErrorType.NOT_FOUND, NOT_FOUND, field="job_id") from None
         if exc.status == RPCStatusCode.INVALID_ARGUMENT:
             raise ApiError(ErrorType.NOT_FOUND, NOT_FOUND, field="job_id") from None
         raise
+    if who is not None and not tenancy.visible(who, desc):
+        raise ApiError(ErrorType.NOT_FOUND, NOT_FOUND, field="job_id")
+    return DescribedJob(handle, desc)
 
 
 def is_open(desc: WorkflowExecutionDescription) -> bool:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
+from gateway.auth import PUBLIC
 from gateway.errors import ApiError
 from intents.errors import ErrorType
 
-router = APIRouter(tags=["metrics"])
+# Not behind an API key: METRICS_TOKEN is its own credential (or none), checked by the route.
+router = APIRouter(tags=["metrics"], dependencies=[Depends(PUBLIC)])
 
 
 class GatewayMetrics:

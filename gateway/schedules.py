@@ -40,12 +40,13 @@ from temporalio.client import (
     ScheduleUpdateInput,
     WorkflowExecutionStatus,
 )
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.common import Priority, SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
+from config.api_keys import DEFAULT_TENANT
 from gateway import lifecycle
-from gateway.auth import principal
+from gateway.auth import Principal
 from gateway.errors import OUTAGE_STATUSES, ApiError, rejected, validation_details
 from gateway.routes.orchestrate import resolve_intent
 from gateway.schemas import JobStatus, ScheduleRun, ScheduleView
@@ -76,7 +77,6 @@ from workflows.models import IntentRequest
 
 MEMO_OWNER = "gpt_orchestrator"  # schedule memo: {requested_by, tenant}; marks the schedules that are ours
 MEMO_REQUEST = "schedule"  # action memo: StoredSchedule
-DEFAULT_TENANT = "default"
 NEXT_RUNS = 5
 NOT_FOUND = "no such schedule"
 OVERLAP_POLICY = {
@@ -90,16 +90,25 @@ _ID = re.compile(SCHEDULE_ID_PATTERN)
 
 @dataclass(frozen=True)
 class Caller:
-    """Who asks: recorded on the schedule and carried by every run (named keys bring real tenants)."""
+    """Who asks: recorded on the schedule (its creator) and carried by every run."""
 
     requested_by: str
     tenant: str = DEFAULT_TENANT
+    every_tenant: bool = False  # admins read and manage every tenant's schedules
+
+    def sees(self, tenant: str) -> bool:
+        return self.every_tenant or tenant == self.tenant
 
 
-def caller_of(request: Request) -> Caller:
-    """The request's principal: today the one shared key (a name); a named key brings its tenant too."""
-    who = principal(request)
-    return Caller(requested_by=str(getattr(who, "name", who)), tenant=str(getattr(who, "tenant", DEFAULT_TENANT)))
+def caller_of(who: Principal) -> Caller:
+    """The request's key: its name and tenant (gateway/auth.py)."""
+    return Caller(requested_by=who.name, tenant=who.tenant, every_tenant=who.every_tenant)
+
+
+async def creator_of(desc: ScheduleDescription, fallback: Caller) -> Caller:
+    """The key that created the schedule: its runs keep that identity whoever changes the schedule."""
+    owner = (await desc.memo()).get(MEMO_OWNER) or {}
+    return Caller(requested_by=owner.get("requested_by") or fallback.requested_by, tenant=owner.get("tenant") or fallback.tenant)
 
 
 @dataclass(frozen=True)
@@ -150,7 +159,7 @@ def check_callback(request: Request, url: str | None) -> None:
             raise ApiError(ErrorType.CALLBACK_URL_REJECTED, str(exc), field="callback_url") from None
 
 
-async def plan(request: Request, body: ScheduleRequest, *, schedule_id: str | None = None) -> Planned:
+async def plan(request: Request, body: ScheduleRequest, caller: Caller, *, schedule_id: str | None = None) -> Planned:
     """Validate a request as /orchestrate would its intent, plus the when; 4xx naming the field."""
     settings: Settings = request.app.state.settings
     try:
@@ -159,10 +168,10 @@ async def plan(request: Request, body: ScheduleRequest, *, schedule_id: str | No
         raise problem(exc) from None
     spec = await resolve_intent(request, intent)
     check_callback(request, body.callback_url)
-    return plan_for(settings, body, spec, schedule_id=schedule_id)
+    return plan_for(settings, body, spec, caller, schedule_id=schedule_id)
 
 
-def plan_for(settings: Settings, body: ScheduleRequest, spec: IntentSpec, *, schedule_id: str | None = None) -> Planned:
+def plan_for(settings: Settings, body: ScheduleRequest, spec: IntentSpec, caller: Caller, *, schedule_id: str | None = None) -> Planned:
     try:
         target, _, raw_inputs = target_of(body)
         check_when(body, min_interval_s=settings.schedule_min_interval_s, now=datetime.now(timezone.utc))
@@ -183,14 +192,16 @@ def plan_for(settings: Settings, body: ScheduleRequest, spec: IntentSpec, *, sch
         note=body.note,
     )
     if schedule_id is None:
-        schedule_id = body.schedule_id or derived_id(spec.name, inputs, body.callback_url, stored)
+        schedule_id = body.schedule_id or derived_id(spec.name, inputs, body.callback_url, stored, caller.tenant)
     summary = spec.summary_for(validated)
     return Planned(schedule_id, spec, inputs, summary, stored, bool(body.paused), body.callback_url)
 
 
-def derived_id(intent: str, inputs: dict[str, Any], callback_url: str | None, stored: StoredSchedule) -> str:
-    """Without a schedule_id, the same request names the same schedule (a repeat is not a second one)."""
-    digest = canonical.sha256(canonical.canonical_json([intent, inputs, callback_url, stored.model_dump(mode="json")]))
+def derived_id(intent: str, inputs: dict[str, Any], callback_url: str | None, stored: StoredSchedule, tenant: str) -> str:
+    """Without a schedule_id, the same request names the same schedule (a repeat is not a second one);
+    the same request from two tenants is two schedules."""
+    material = [intent, inputs, callback_url, stored.model_dump(mode="json")] + ([] if tenant == DEFAULT_TENANT else [tenant])
+    digest = canonical.sha256(canonical.canonical_json(material))
     slug = re.sub(r"[^A-Za-z0-9_-]", "-", intent)[:40]
     return f"{slug}-{digest[:12]}"
 
@@ -223,7 +234,10 @@ def build(p: Planned, who: Caller, settings: Settings, *, paused: bool | None = 
         typed_search_attributes=TypedSearchAttributes([
             SearchAttributePair(sa.INTENT, p.spec.name), SearchAttributePair(sa.MODE, mode),
             SearchAttributePair(sa.SCHEDULE, p.schedule_id),
+            # Every run is read, listed and approved as the creator's job, in the creator's tenant.
+            SearchAttributePair(sa.REQUESTED_BY, who.requested_by), SearchAttributePair(sa.TENANT, who.tenant),
         ]),  # fmt: skip
+        priority=Priority(fairness_key=who.tenant),  # tenants share the task queue fairly (gateway/tenancy.py)
         static_summary=f"{p.summary} (schedule {p.schedule_id})"[:250],
         static_details=lifecycle.details_markdown(p.spec.name, mode, p.inputs) + f"\n\nscheduled by `{p.schedule_id}`",
     )
@@ -260,7 +274,7 @@ async def create(client: Client, p: Planned, who: Caller, settings: Settings) ->
         if desc is None or await _stored_fingerprint(client, desc) != p.fingerprint:
             raise ApiError(
                 ErrorType.SCHEDULE_EXISTS,
-                "this schedule_id already names a schedule with another request; PATCH it, or choose another id",
+                "this schedule_id is taken (by a schedule with another request); PATCH yours, or choose another id",
                 field="schedule_id",
             ) from None
         return await view(client, desc), False
@@ -286,7 +300,7 @@ async def describe(client: Client, schedule_id: str, who: Caller) -> ScheduleDes
             raise ApiError(ErrorType.NOT_FOUND, NOT_FOUND, field="schedule_id") from None
         raise
     owner = (await desc.memo()).get(MEMO_OWNER)
-    if not isinstance(owner, dict) or owner.get("tenant", DEFAULT_TENANT) != who.tenant:
+    if not isinstance(owner, dict) or not who.sees(owner.get("tenant", DEFAULT_TENANT)):
         raise ApiError(ErrorType.NOT_FOUND, NOT_FOUND, field="schedule_id")
     return desc
 
@@ -375,7 +389,7 @@ async def list_views(client: Client, who: Caller, limit: int) -> list[ScheduleVi
     ids: list[str] = []
     async for entry in await client.list_schedules():
         owner = (await entry.memo()).get(MEMO_OWNER)
-        if isinstance(owner, dict) and owner.get("tenant", DEFAULT_TENANT) == who.tenant:
+        if isinstance(owner, dict) and who.sees(owner.get("tenant", DEFAULT_TENANT)):
             ids.append(entry.id)
     ids = sorted(ids)[:limit]
 
@@ -439,7 +453,7 @@ async def ensure_digest_schedule(client: Client, settings: Settings) -> Schedule
         schedule_id=DIGEST_SCHEDULE_ID, intent="digest.daily", inputs={}, cron=settings.digest_schedule_cron,
         timezone=settings.digest_schedule_timezone, note="daily digest (DIGEST_SCHEDULE_CRON)",
     )  # fmt: skip
-    planned = plan_for(settings, body, registry.get("digest.daily"))
+    planned = plan_for(settings, body, registry.get("digest.daily"), DEV_LAUNCHER)
     try:
         view_, _ = await create(client, planned, DEV_LAUNCHER, settings)
     except ApiError as exc:

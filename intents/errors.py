@@ -46,7 +46,9 @@ class ErrorType(StrEnum):
     ERROR = "Error"  # a failure that carried no type
     # Answers of the gateway itself, about the request rather than the work.
     UNAUTHORIZED = "Unauthorized"
-    FORBIDDEN = "Forbidden"
+    FORBIDDEN = "Forbidden"  # the key's role may not do this
+    SELF_APPROVAL = "SelfApproval"  # a key deciding on a job it requested (separation of duties)
+    KEY_EXISTS = "KeyExists"  # a named API key of that name exists
     AUTH_NOT_CONFIGURED = "AuthNotConfigured"
     RATE_LIMITED = "RateLimited"
     INVALID_IDEMPOTENCY_KEY = "InvalidIdempotencyKey"

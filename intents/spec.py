@@ -94,6 +94,9 @@ class IntentSpec(BaseModel):
     # against input_model (400 naming `steps[i].params.<field>`); templated values are checked when they
     # run (a failure fails that step with ValidationError). Every intent does this unless it opts out.
     check_step_params: bool = True
+    # Its handler keeps tenants apart (memory.*): the workflow adds the job's tenant (from the key that
+    # started it) to the handler's argument as `tenant`, at the call; clients never set it (intents/tenancy.py).
+    tenant_scoped: bool = False
     # Builds the handler activity's single argument from (intent, validated inputs as JSON, job_id).
     # Pure. None = the inputs themselves. Flow and MCP intents share one activity and need the name.
     build_call: Callable[[str, dict[str, Any], str], Any] | None = None

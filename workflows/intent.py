@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, is_cancelled_exception
 from temporalio.workflow import ParentClosePolicy
 
@@ -21,12 +21,14 @@ from workflows.callback import CallbackWorkflow
 from workflows.failures import DATA_ERRORS
 
 with workflow.unsafe.imports_passed_through():
+    from config.api_keys import DEFAULT_TENANT
     from intents import registry
     from intents.approval import Approval, ApprovalRequest, DecisionKind, DecisionRequest, Preflight
     from intents.callbacks import CallbackDelivery
     from intents.canonical import fingerprint
     from intents.errors import ErrorType
     from intents.spec import IntentSpec
+    from intents.tenancy import with_tenant
     from workflows import search_attributes as sa
     from workflows.models import IntentRequest, IntentResult, IntentState, Stage
 
@@ -52,6 +54,18 @@ def activity_failure(err: ActivityError | ChildWorkflowError) -> ApplicationErro
     if cause is not None and type(cause).__name__ == "TimeoutError":
         return ApplicationError(f"activity timed out: {getattr(cause, 'message', cause)}", type=ErrorType.ACTIVITY_TIMEOUT, non_retryable=True)
     return ApplicationError(str(cause or err), type=ErrorType.INTERNAL, non_retryable=True)
+
+
+def run_tenant() -> str | None:
+    """The tenant of the running job: its `Tenant` search attribute, set by the gateway from the requesting
+    key and handed down to child runs. None: a run started around the gateway (the default tenant)."""
+    return workflow.info().typed_search_attributes.get(sa.TENANT)
+
+
+def _inherited() -> TypedSearchAttributes | None:
+    """This run's tenant and requester, for a child run (None: it has neither, as before tenants)."""
+    pairs = sa.inherited(workflow.info().typed_search_attributes)
+    return TypedSearchAttributes(pairs) if pairs else None
 
 
 @dataclass(frozen=True)
@@ -81,12 +95,18 @@ class IntentWorkflow:
         self._state = IntentState(stage=Stage.RUNNING, intent=req.intent)
         started = workflow.now()
         job: dict[str, Any] = {"job_id": workflow.info().workflow_id, "intent": req.intent, "mode": str(req.mode)}
+        # Who asked, as GET /jobs/{id} says it (the callback's document is that job document).
+        attrs = workflow.info().typed_search_attributes
+        if (requested_by := attrs.get(sa.REQUESTED_BY)) is not None:
+            job["requested_by"] = requested_by
+        job["tenant"] = run_tenant() or DEFAULT_TENANT
         try:
             clearance = await self._clear_to_run(spec, req)
             approval, task_queue = clearance.approval, clearance.task_queue
             self._live.stage = Stage.RUNNING
             workflow.set_current_details(f"running {spec.child_workflow or spec.activity}")
-            call = spec.activity_arg(req.inputs, workflow.info().workflow_id)
+            # A tenant-scoped handler (memory.*) gets this job's tenant, whatever the inputs said.
+            call = with_tenant(spec, spec.activity_arg(req.inputs, workflow.info().workflow_id), run_tenant())
             args: list[Any] = [call] if approval is None else [call, approval]
             try:
                 if spec.child_workflow:
@@ -95,6 +115,7 @@ class IntentWorkflow:
                         call,
                         id=f"{workflow.info().workflow_id}.run",
                         static_summary=self._activity_summary(spec, req),
+                        search_attributes=_inherited(),  # the child's steps run in this job's tenant
                     )
                 else:
                     output = await workflow.execute_activity(
@@ -218,6 +239,7 @@ class IntentWorkflow:
             decision=kind,
             approver=req.approver or "api",
             reason=req.reason,
+            note=req.note,
             decided_at=workflow.now(),
             fingerprint=self._fingerprint,
         )
@@ -278,6 +300,7 @@ class IntentWorkflow:
             id=f"{info.workflow_id}.callback-{info.run_id}",
             parent_close_policy=ParentClosePolicy.ABANDON,
             static_summary=f"callback for {job['status']} job",
+            search_attributes=_inherited(),
         )
 
     @staticmethod

@@ -9,16 +9,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
-from gateway import lifecycle
+from config.api_keys import TENANT_NAME
+from gateway import lifecycle, tenancy
 from gateway.answers import as_json, cap_result, failure_response, job_headers
-from gateway.auth import principal, require_token
+from gateway.auth import Cancels, Principal, Reads, Runs
 from gateway.errors import OUTAGE_STATUSES, ApiError, rejected
 from gateway.job_view import with_step_approvals
 from gateway.lifecycle import JOB_STATUS, JobKind, OutcomeKind
@@ -35,7 +36,7 @@ from workflows import search_attributes as sa
 from workflows.fleet import FleetWorkflow
 from workflows.gpt import GptRunState, GptWorkflow, GptWorkflowInput, GptWorkflowStatus
 
-router = APIRouter(route_class=ContractRoute, tags=["gpt"], dependencies=[Depends(require_token)])
+router = APIRouter(route_class=ContractRoute, tags=["gpt"])
 WorkflowId = Path(description="The workflow_id returned by create.")
 EXECUTE_RPC_TIMEOUT = timedelta(seconds=10)
 Wait = Query(default=None, ge=0, le=60, description="Seconds to wait for the result (default: SYNC_TIMEOUT_S).")
@@ -78,16 +79,16 @@ def closed_state(desc) -> GptRunState | None:
     return GPT_STATE_BY_JOB_STATUS.get(JOB_STATUS.get(desc.status)) if desc.status else None  # type: ignore[arg-type]
 
 
-async def _gpt_workflow(request: Request, workflow_id: str) -> lifecycle.DescribedJob:
+async def _gpt_workflow(request: Request, who: Principal, workflow_id: str) -> lifecycle.DescribedJob:
     client = await request.app.state.temporal.client()
-    found = await lifecycle.describe(client, workflow_id)
+    found = await lifecycle.describe(client, workflow_id, who)  # another tenant's: the same 404 as none
     if found.description.workflow_type != "GptWorkflow":
         raise ApiError(ErrorType.NOT_FOUND, "no such GPT workflow", field="workflow_id")
     return found
 
 
-async def _status(request: Request, workflow_id: str) -> GptWorkflowStatus:
-    handle, desc = await _gpt_workflow(request, workflow_id)
+async def _status(request: Request, who: Principal, workflow_id: str) -> GptWorkflowStatus:
+    handle, desc = await _gpt_workflow(request, who, workflow_id)
     try:
         status = await handle.query(GptWorkflow.status)
     except Exception as exc:  # no worker to answer: say so rather than guess
@@ -112,6 +113,7 @@ async def _status(request: Request, workflow_id: str) -> GptWorkflowStatus:
 )
 async def create_workflow(
     request: Request,
+    who: Runs,
     definition: GptWorkflowDefinition,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> CreatedWorkflow:
@@ -121,21 +123,26 @@ async def create_workflow(
     except RequestRejected as exc:
         raise rejected(exc) from None
     client = await request.app.state.temporal.client()
-    workflow_id = lifecycle.job_id_for(JobKind.GPT_WORKFLOW, "gpt.workflow", None, idempotency_key)
+    workflow_id = lifecycle.job_id_for(JobKind.GPT_WORKFLOW, "gpt.workflow", None, idempotency_key, tenant=who.tenant)
     kind = "parallel" if definition.parallel else "sequential"
     # The workflow upserts its name (and agents) itself, for runs started as children; setting the name
     # at start too keeps a created workflow listable by name before any worker has picked it up.
     await lifecycle.start_or_attach(
         client,
         GptWorkflow.run,
-        GptWorkflowInput(definition=definition, requested_by=principal(request)),
+        GptWorkflowInput(definition=definition, requested_by=who.name),
         job_id=workflow_id,
         keyed_fingerprint=sha256(canonical_json(definition.model_dump(mode="json"))) if idempotency_key else None,
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
         search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(sa.GPT_WORKFLOW_NAME, definition.name[:200]), SearchAttributePair(sa.INTENT, "gpt.workflow")]
+            [
+                SearchAttributePair(sa.GPT_WORKFLOW_NAME, definition.name[:200]),
+                SearchAttributePair(sa.INTENT, "gpt.workflow"),
+                *tenancy.stamp(who),
+            ]
         ),
+        priority=tenancy.priority(who),
         static_summary=truncate_utf8(f"GPT workflow {quote_short(definition.name)}: {len(definition.steps)} steps, {kind}", 200),
         static_details=lifecycle.details_markdown("gpt.workflow", "agent", definition.model_dump(mode="json")),
         memo={"state": "created"},
@@ -151,9 +158,9 @@ async def create_workflow(
     responses={202: {"model": GptWorkflowStatus}, 404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
     openapi_extra={"x-openai-isConsequential": True},
 )
-async def execute_workflow(request: Request, workflow_id: str = WorkflowId, wait: float | None = Wait):
+async def execute_workflow(request: Request, who: Runs, workflow_id: str = WorkflowId, wait: float | None = Wait):
     client = await request.app.state.temporal.client()
-    handle, _ = await _gpt_workflow(request, workflow_id)
+    handle, _ = await _gpt_workflow(request, who, workflow_id)
     try:
         # A healthy run takes the update in well under a second; one that cannot (no worker, a failing
         # workflow task) gets a 503 after this long instead of holding the request.
@@ -172,7 +179,7 @@ async def execute_workflow(request: Request, workflow_id: str = WorkflowId, wait
         ) from None
     seconds = request.app.state.settings.sync_timeout_s if wait is None else wait
     outcome = await lifecycle.wait_for_outcome(handle, seconds)
-    status = await _status(request, workflow_id)
+    status = await _status(request, who, workflow_id)
     return JSONResponse(status.model_dump(mode="json"), status_code=202 if outcome.kind == OutcomeKind.PENDING else 200)
 
 
@@ -183,8 +190,8 @@ async def execute_workflow(request: Request, workflow_id: str = WorkflowId, wait
     response_model=GptWorkflowStatus,
     responses={404: {"model": ErrorResponse}},
 )
-async def get_workflow(request: Request, workflow_id: str = WorkflowId) -> GptWorkflowStatus:
-    status = await _status(request, workflow_id)
+async def get_workflow(request: Request, who: Reads, workflow_id: str = WorkflowId) -> GptWorkflowStatus:
+    status = await _status(request, who, workflow_id)
     for step in status.steps:
         step.output = cap_result(step.output, request.app.state.settings.max_result_chars // max(len(status.steps), 1))
     return status
@@ -208,13 +215,19 @@ _STATE_QUERY = {
 )
 async def list_workflows(
     request: Request,
+    who: Reads,
     status: str | None = Query(default=None, description="created|running|succeeded|failed|cancelled|terminated"),
     name: str | None = Query(default=None, max_length=200, description="Exact workflow name."),
     limit: int = Query(default=50, ge=1, le=200),
+    tenant: str | None = Query(
+        default=None, pattern=TENANT_NAME.pattern, description="Admin keys only: one tenant's workflows (default: every tenant's)."
+    ),
 ) -> list[WorkflowListItem]:
     if status is not None and status not in _STATE_QUERY:
         raise ApiError(ErrorType.VALIDATION, f"status must be one of {', '.join(_STATE_QUERY)}", field="status")
     query = "WorkflowType='GptWorkflow'"
+    if (mine := tenancy.list_filter(who, tenant)) is not None:  # the key's tenant (admins: every, or the one asked for)
+        query += " AND " + mine
     if name is not None:
         query += " AND GptWorkflowName=" + _quote(name)
     if status is not None:
@@ -247,10 +260,10 @@ def _quote(value: str) -> str:
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
     openapi_extra={"x-openai-isConsequential": True},
 )
-async def cancel_workflow(request: Request, workflow_id: str = WorkflowId) -> dict:
+async def cancel_workflow(request: Request, who: Cancels, workflow_id: str = WorkflowId) -> dict:
     # Read from Temporal, not the status query: a run that cannot answer queries must still be cancellable.
     client = await request.app.state.temporal.client()
-    _, desc = await _gpt_workflow(request, workflow_id)
+    _, desc = await _gpt_workflow(request, who, workflow_id)
     if not lifecycle.is_open(desc):
         raise ApiError(ErrorType.WORKFLOW_CLOSED, f"the workflow is already {closed_state(desc) or 'closed'}", field="workflow_id")
     await lifecycle.cancel_job(client, workflow_id, request.app.state.settings.cancel_grace_s)
@@ -258,13 +271,13 @@ async def cancel_workflow(request: Request, workflow_id: str = WorkflowId) -> di
 
 
 @router.get("/api/gpt-agents", operation_id="listGptAgents", summary="The named GPT agents, with fleet and model")
-async def list_agents(request: Request) -> dict:
+async def list_agents(request: Request, who: Reads) -> dict:
     settings = request.app.state.settings
     return {"agents": agents_for(settings).list_agents(settings)}
 
 
 @router.get("/api/gpt-fleets", operation_id="listGptFleets", summary="Fleets (agent categories) and their members")
-async def list_fleets(request: Request) -> dict:
+async def list_fleets(request: Request, who: Reads) -> dict:
     return {"fleets": agents_for(request.app.state.settings).list_fleets()}
 
 
@@ -282,6 +295,7 @@ async def list_fleets(request: Request) -> dict:
 )
 async def orchestrate_fleet(
     request: Request,
+    who: Runs,
     category: str = Path(max_length=80),
     body: FleetOrchestrateBody = Body(),
     wait: float | None = Wait,
@@ -297,7 +311,9 @@ async def orchestrate_fleet(
     canonical = members[0].category
     req = req.model_copy(update={"category": canonical})
     material = canonical_json(req.model_dump(mode="json"))
-    workflow_id = lifecycle.job_id_for(JobKind.FLEET, "fleet.orchestrate", req.model_dump(mode="json"), idempotency_key)
+    workflow_id = lifecycle.job_id_for(
+        JobKind.FLEET, "fleet.orchestrate", req.model_dump(mode="json"), idempotency_key, tenant=who.tenant
+    )
     client = await request.app.state.temporal.client()
     handle, started = await lifecycle.start_or_attach(
         client,
@@ -309,8 +325,9 @@ async def orchestrate_fleet(
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
         search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(sa.FLEET, canonical), SearchAttributePair(sa.INTENT, "fleet.orchestrate")]
+            [SearchAttributePair(sa.FLEET, canonical), SearchAttributePair(sa.INTENT, "fleet.orchestrate"), *tenancy.stamp(who)]
         ),
+        priority=tenancy.priority(who),
         static_summary=truncate_utf8(f"Fleet {canonical}: {req.objective}", 200),
         static_details=lifecycle.details_markdown("fleet.orchestrate", "agent", req.model_dump(mode="json")),
     )

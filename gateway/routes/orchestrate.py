@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Header, Request
 from pydantic import ValidationError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from gateway import lifecycle
+from gateway import lifecycle, tenancy
 from gateway.answers import intent_job_response
-from gateway.auth import principal, require_token
+from gateway.auth import Runs
 from gateway.errors import ApiError, rejected, validation_details
 from gateway.lifecycle import JobKind
 from gateway.metrics import count_job_started
@@ -33,7 +33,7 @@ from workflows import search_attributes as sa
 from workflows.intent import IntentWorkflow
 from workflows.models import IntentRequest
 
-router = APIRouter(route_class=ContractRoute, tags=["orchestrate"], dependencies=[Depends(require_token)])
+router = APIRouter(route_class=ContractRoute, tags=["orchestrate"])
 
 
 def resolve_spec(intent: str) -> IntentSpec:
@@ -120,6 +120,7 @@ def precheck_callback(request: Request, url: str | None) -> None:
 async def orchestrate(
     body: OrchestrateRequest,
     request: Request,
+    who: Runs,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ):
     settings = request.app.state.settings
@@ -128,12 +129,12 @@ async def orchestrate(
     validated = validate(spec, body.inputs, settings)
     precheck_callback(request, body.callback_url)
     inputs = validated.model_dump(mode="json")
-    job_id = lifecycle.job_id_for(JobKind.INTENT, spec.name, inputs, idempotency_key)
+    job_id = lifecycle.job_id_for(JobKind.INTENT, spec.name, inputs, idempotency_key, tenant=who.tenant)
     logs.bind(job_id=job_id, workflow_id=job_id, intent=spec.name)
     client = await request.app.state.temporal.client()
     req = IntentRequest(
         intent=spec.name, inputs=inputs, mode=mode, callback_url=body.callback_url,
-        requested_by=principal(request),
+        requested_by=who.name,
     )  # fmt: skip
     fingerprint = canonical.fingerprint(spec.name, inputs)
     handle, started = await lifecycle.start_or_attach(
@@ -144,7 +145,10 @@ async def orchestrate(
         fresh_after_close=spec.read_only and idempotency_key is None,
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
-        search_attributes=TypedSearchAttributes([SearchAttributePair(sa.INTENT, spec.name), SearchAttributePair(sa.MODE, str(mode))]),
+        search_attributes=TypedSearchAttributes(
+            [SearchAttributePair(sa.INTENT, spec.name), SearchAttributePair(sa.MODE, str(mode)), *tenancy.stamp(who)]
+        ),
+        priority=tenancy.priority(who),  # tenants share the task queue fairly
         static_summary=spec.summary_for(validated),
         static_details=lifecycle.details_markdown(spec.name, str(mode), inputs),
         memo={"fingerprint": fingerprint},

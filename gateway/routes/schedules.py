@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from gateway import schedules as sched
-from gateway.auth import require_token
+from gateway.auth import Cancels, Principal, Reads, Runs
 from gateway.errors import ApiError, validation_details
 from gateway.openapi import ContractRoute
 from gateway.schemas import (
@@ -28,7 +28,9 @@ from gateway.schemas import (
 from intents.errors import ErrorType
 from intents.schedules import BackfillRequest, Overlap, ScheduleRequest, Target
 
-router = APIRouter(route_class=ContractRoute, tags=["schedules"], dependencies=[Depends(require_token)])
+# Roles: a schedule only ever runs what its creator's key may run, as that key and in its tenant, so
+# making, changing and triggering one is `run`; pausing and deleting stop runs (`cancel`); reading is `read`.
+router = APIRouter(route_class=ContractRoute, tags=["schedules"])
 ScheduleId = Path(description="The schedule's id (as POST /schedules answered).")
 WHAT = ("intent", "inputs", "workflow", "fleet")
 _BAD_REQUEST: dict[int | str, dict[str, Any]] = {
@@ -67,9 +69,10 @@ async def _client(request: Request):
         422: {"model": ErrorResponse, "description": _INVALID},
     },
 )
-async def create_schedule(request: Request, body: ScheduleRequest):
-    planned = await sched.plan(request, body)
-    view, created = await sched.create(await _client(request), planned, sched.caller_of(request), request.app.state.settings)
+async def create_schedule(request: Request, who: Runs, body: ScheduleRequest):
+    caller = sched.caller_of(who)
+    planned = await sched.plan(request, body, caller)
+    view, created = await sched.create(await _client(request), planned, caller, request.app.state.settings)
     return _answer(view, 201 if created else 200, replayed=not created)
 
 
@@ -80,8 +83,8 @@ async def create_schedule(request: Request, body: ScheduleRequest):
     response_model=ScheduleList,
     response_model_exclude_none=True,
 )
-async def list_schedules(request: Request, limit: int = Query(default=50, ge=1, le=100, description="At most this many, by id.")):
-    views = await sched.list_views(await _client(request), sched.caller_of(request), limit)
+async def list_schedules(request: Request, who: Reads, limit: int = Query(default=50, ge=1, le=100, description="At most this many, by id.")):
+    views = await sched.list_views(await _client(request), sched.caller_of(who), limit)
     return ScheduleList(schedules=views)
 
 
@@ -92,9 +95,9 @@ async def list_schedules(request: Request, limit: int = Query(default=50, ge=1, 
     response_model=ScheduleView,
     response_model_exclude_none=True,
 )
-async def get_schedule(request: Request, schedule_id: str = ScheduleId):
+async def get_schedule(request: Request, who: Reads, schedule_id: str = ScheduleId):
     client = await _client(request)
-    return await sched.view(client, await sched.describe(client, schedule_id, sched.caller_of(request)))
+    return await sched.view(client, await sched.describe(client, schedule_id, sched.caller_of(who)))
 
 
 def _merged(current: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
@@ -117,12 +120,12 @@ def _merged(current: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
     response_model_exclude_none=True,
     responses={**_BAD_REQUEST, 422: {"model": ErrorResponse, "description": _INVALID}},
 )
-async def update_schedule(request: Request, body: ScheduleRequest, schedule_id: str = ScheduleId):
+async def update_schedule(request: Request, who: Runs, body: ScheduleRequest, schedule_id: str = ScheduleId):
     if body.schedule_id is not None and body.schedule_id != schedule_id:
         raise ApiError(ErrorType.VALIDATION, "schedule_id: a schedule's id cannot change; create another", field="schedule_id")
     client = await _client(request)
-    who = sched.caller_of(request)
-    desc = await sched.describe(client, schedule_id, who)
+    caller = sched.caller_of(who)
+    desc = await sched.describe(client, schedule_id, caller)
     stored, run = await sched.stored_of(client, desc)
     current: dict[str, Any] = stored.model_dump(mode="json", exclude={"target"}) | {"callback_url": run.callback_url}
     if stored.target == Target.INTENT:
@@ -137,11 +140,10 @@ async def update_schedule(request: Request, body: ScheduleRequest, schedule_id: 
     except ValidationError as exc:
         details = validation_details(exc.errors())
         raise ApiError(ErrorType.VALIDATION, f"{details[0]['field']}: {details[0]['reason']}", field=details[0]["field"], details=details) from None
-    planned = await sched.plan(request, merged, schedule_id=schedule_id)
-    creator = (await desc.memo()).get(sched.MEMO_OWNER) or {}
-    owner = sched.Caller(requested_by=creator.get("requested_by") or who.requested_by, tenant=creator.get("tenant") or who.tenant)
-    await sched.update(client, schedule_id, planned, owner, request.app.state.settings, paused)
-    return await sched.view(client, await sched.describe(client, schedule_id, who))
+    creator = await sched.creator_of(desc, caller)
+    planned = await sched.plan(request, merged, creator, schedule_id=schedule_id)
+    await sched.update(client, schedule_id, planned, creator, request.app.state.settings, paused)
+    return await sched.view(client, await sched.describe(client, schedule_id, caller))
 
 
 @router.delete(
@@ -150,22 +152,22 @@ async def update_schedule(request: Request, body: ScheduleRequest, schedule_id: 
     summary="Delete a schedule (its runs stay readable as jobs)",
     response_model=ScheduleDeleted,
 )
-async def delete_schedule(request: Request, schedule_id: str = ScheduleId):
+async def delete_schedule(request: Request, who: Cancels, schedule_id: str = ScheduleId):
     client = await _client(request)
-    await sched.describe(client, schedule_id, sched.caller_of(request))
+    await sched.describe(client, schedule_id, sched.caller_of(who))
     await sched.handle_for(client, schedule_id).delete()
     return ScheduleDeleted(schedule_id=schedule_id)
 
 
-async def _pause(request: Request, schedule_id: str, pause: bool) -> ScheduleView:
+async def _pause(request: Request, who: Principal, schedule_id: str, pause: bool) -> ScheduleView:
     client = await _client(request)
-    who = sched.caller_of(request)
-    desc = await sched.describe(client, schedule_id, who)
+    caller = sched.caller_of(who)
+    desc = await sched.describe(client, schedule_id, caller)
     stored, _ = await sched.stored_of(client, desc)
     handle = sched.handle_for(client, schedule_id)
     text = stored.note or ("paused via gpt-orchestrator" if pause else "unpaused via gpt-orchestrator")
     await (handle.pause(note=text) if pause else handle.unpause(note=text))
-    return await sched.view(client, await sched.describe(client, schedule_id, who))
+    return await sched.view(client, await sched.describe(client, schedule_id, caller))
 
 
 @router.post(
@@ -175,8 +177,8 @@ async def _pause(request: Request, schedule_id: str, pause: bool) -> ScheduleVie
     response_model=ScheduleView,
     response_model_exclude_none=True,
 )
-async def pause_schedule(request: Request, schedule_id: str = ScheduleId):
-    return await _pause(request, schedule_id, True)
+async def pause_schedule(request: Request, who: Cancels, schedule_id: str = ScheduleId):
+    return await _pause(request, who, schedule_id, True)
 
 
 @router.post(
@@ -186,8 +188,8 @@ async def pause_schedule(request: Request, schedule_id: str = ScheduleId):
     response_model=ScheduleView,
     response_model_exclude_none=True,
 )
-async def unpause_schedule(request: Request, schedule_id: str = ScheduleId):
-    return await _pause(request, schedule_id, False)
+async def unpause_schedule(request: Request, who: Runs, schedule_id: str = ScheduleId):
+    return await _pause(request, who, schedule_id, False)
 
 
 @router.post(
@@ -200,16 +202,17 @@ async def unpause_schedule(request: Request, schedule_id: str = ScheduleId):
 )
 async def trigger_schedule(
     request: Request,
+    who: Runs,
     schedule_id: str = ScheduleId,
     overlap: Overlap | None = Query(default=None, description="This run's overlap policy (default: the schedule's)."),
 ):
     client = await _client(request)
-    who = sched.caller_of(request)
-    desc = await sched.describe(client, schedule_id, who)
+    caller = sched.caller_of(who)
+    desc = await sched.describe(client, schedule_id, caller)
     before = {r.start_workflow_result.workflow_id for r in desc.raw_description.info.recent_actions}
     await sched.handle_for(client, schedule_id).trigger(overlap=sched.OVERLAP_POLICY[overlap] if overlap else None)
     for _ in range(20):  # the scheduler starts it within a moment: say which job it is
-        desc = await sched.describe(client, schedule_id, who)
+        desc = await sched.describe(client, schedule_id, caller)
         new = [r.start_workflow_result.workflow_id for r in desc.raw_description.info.recent_actions if r.start_workflow_result.workflow_id not in before]
         if new:
             return ScheduleTriggered(schedule_id=schedule_id, job_id=new[-1])
@@ -226,8 +229,8 @@ async def trigger_schedule(
     openapi_extra={"x-operator-only": True},  # an operator's repair, kept out of the ChatGPT Actions schema
     responses={422: {"model": ErrorResponse, "description": "ValidationError naming the field: end_at before start_at, in the future, or a window over 31 days."}},
 )
-async def backfill_schedule(request: Request, body: BackfillRequest, schedule_id: str = ScheduleId):
+async def backfill_schedule(request: Request, who: Runs, body: BackfillRequest, schedule_id: str = ScheduleId):
     client = await _client(request)
-    desc = await sched.describe(client, schedule_id, sched.caller_of(request))
+    desc = await sched.describe(client, schedule_id, sched.caller_of(who))
     skipped = await sched.backfill(client, desc, body)
     return ScheduleBackfilled(schedule_id=schedule_id, skipped_job_ids=skipped)
