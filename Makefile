@@ -33,9 +33,9 @@ ROLE ?= caller
 actions-schema: bootstrap
 	@$(UV) run --frozen gpt-orchestrator actions-schema --server-url $(SERVER_URL) --role $(ROLE) --output chatgpt_actions.json
 
-# Real headless Chromium reads the Temporal Web UI; refreshes the screenshots in docs/.
+# Real headless Chromium reads the Temporal Web UI and drives the console; refreshes the screenshots in docs/.
 ui-check: bootstrap
-	@UI_SCREENSHOT_DIR=docs $(UV) run --frozen pytest -q tests/ops/test_web_ui.py
+	@UI_SCREENSHOT_DIR=docs $(UV) run --frozen pytest -q tests/ops/test_web_ui.py tests/console
 
 # Golden histories of every workflow scenario, replayed by tests/histories/test_replay.py.
 record-histories: bootstrap

@@ -4,7 +4,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHES = ["bench.orchestrate_latency", "bench.gpt_workflows", "bench.tenant_fairness"]
+BENCHES = ["bench.orchestrate_latency", "bench.gpt_workflows", "bench.tenant_fairness", "bench.mcp_stdio_sessions"]
 
 
 async def main(names: list[str]) -> None:

@@ -15,6 +15,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from config.api_keys import Rate
 from config.mcp_servers import McpServerConfig, check_server_names
 
+OAuthRole = Literal["caller", "approver", "admin"]
+DEFAULT_SCOPE_ROLES: dict[str, OAuthRole] = {
+    "orchestrator:call": "caller",
+    "orchestrator:approve": "approver",
+    "orchestrator:admin": "admin",
+}
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
@@ -60,6 +67,45 @@ class Settings(BaseSettings):
         ge=1000,
         description="Results are cut to this many characters so responses fit ChatGPT's 100k limit.",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The gateway's public base URL (https://…): the `servers` entry of GET /actions/openapi.json and "
+        "the OAuth resource (`<PUBLIC_URL>/mcp`). Unset = the request's own base URL.",
+    )
+
+    # --- MCP server (/mcp) and OAuth ------------------------------------------------------
+    mcp_tool_wait_s: float = Field(
+        default=25.0, ge=0, le=600,
+        description="How long an MCP tool call on /mcp waits for its job (sending progress) before answering with "
+        "the job's status and ID; keep it under the clients' own request timeout.",
+    )
+    oauth_issuer: str | None = Field(
+        default=None,
+        description="Authorization server whose JWT access tokens the gateway accepts (its `iss`); named in "
+        "/.well-known/oauth-protected-resource. Unset = OAuth off, API keys only.",
+    )
+    oauth_jwks_url: str | None = Field(
+        default=None,
+        description="The issuer's JWKS URL; unset = discovered from the issuer's metadata "
+        "(/.well-known/oauth-authorization-server, then /.well-known/openid-configuration).",
+    )
+    oauth_audience: str | None = Field(
+        default=None, description="The `aud` tokens must carry; unset = the resource, `<PUBLIC_URL>/mcp`."
+    )
+    oauth_scope_roles: dict[str, OAuthRole] = Field(
+        default_factory=lambda: dict(DEFAULT_SCOPE_ROLES),
+        description="Token scopes that grant a role (JSON `{\"scope\": \"role\"}`); a token gets the highest role its scopes grant.",
+    )
+    oauth_subjects: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description='Per-subject grants (JSON `{"sub": {"role": "approver", "tenant": "acme"}}`), added to what scopes grant.',
+    )
+    oauth_tenant_claim: str | None = Field(
+        default=None, description="Token claim holding the tenant (e.g. `org_id`); unset = the subject's entry, else `default`."
+    )
+    oauth_rate: str | None = Field(
+        default="120/min", description="Token bucket of each OAuth subject (`N/s`, `N/min`, `N/h`); unset = not limited."
+    )
 
     # --- Temporal ----------------------------------------------------------------------
     temporal_address: str = Field(default="127.0.0.1:7233", description="Temporal frontend host:port.")
@@ -95,6 +141,11 @@ class Settings(BaseSettings):
     # --- Data / dev launcher -----------------------------------------------------------
     data_dir: Path = Field(default=Path(".data"), description="Dev data: Temporal SQLite DB, Chroma files, API key.")
     temporal_ui_port: int = Field(default=8233, description="Web UI port of the dev server started by `make dev`.")
+    temporal_ui_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The Temporal Web UI the console links each job to; unset = this host at TEMPORAL_UI_PORT (the dev server's).",
+    )
     extra_intent_modules: list[str] = Field(
         default_factory=list,
         description="Extra Python modules to import at start-up; each may register intents and activities.",
@@ -239,7 +290,7 @@ class Settings(BaseSettings):
         "gateway request through the workflow to its activities. Unset = tracing off.",
     )
 
-    @field_validator("api_key_rate")
+    @field_validator("api_key_rate", "oauth_rate")
     @classmethod
     def _rate(cls, value: str | None) -> str | None:
         return None if value is None else str(Rate.parse(value))

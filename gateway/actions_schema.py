@@ -28,9 +28,11 @@ and why (ChatGPT's documented limits for Actions):
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 
@@ -54,6 +56,32 @@ INFO_DESCRIPTION = (
     "Temporal jobs that survive restarts. Preview before applying (dry_run), a human approves risky "
     "commands, poll getJob for long jobs. Responses stay under 100k characters (long results are truncated)."
 )
+
+
+LOOPBACK_NAMES = {"localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_server_url(url: str, *, allow_loopback_http: bool = False) -> str:
+    """ChatGPT calls Actions over HTTPS only: refuse anything else (ValueError saying why). Plain http is
+    allowed only to a loopback host, and only when asked for (local testing)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and parts.hostname and allow_loopback_http and is_loopback(parts.hostname):
+        return url
+    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
+        raise ValueError("the server URL must be https:// (ChatGPT calls Actions over HTTPS only); for a local test of a "
+                         "loopback gateway pass --allow-http-loopback")
+    raise ValueError("the server URL must be https://<host> (ChatGPT calls Actions over HTTPS only)")
 
 
 def cut(text: str, limit: int = MAX_TEXT) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime
+from typing import Any
 
 from temporalio.client import Client, WorkflowFailureError
 
@@ -38,6 +40,8 @@ async def job_view(client: Client, job_id: str, who: Principal | None = None) ->
         started_at=desc.start_time,
         closed_at=desc.close_time,
         duration_ms=_ms(desc.start_time, desc.close_time),
+        summary=await desc.static_summary(),
+        inputs=inputs_of(await desc.static_details()),
     )
     if status == JobStatus.RUNNING and attrs.get(sa.APPROVAL) == "pending":
         state = await intent_state(handle)
@@ -73,6 +77,17 @@ async def job_view(client: Client, job_id: str, who: Principal | None = None) ->
     if attrs.get(sa.APPROVAL) and attrs.get(sa.APPROVAL) != "pending":
         view.approval = (view.approval or {}) | {"decision": attrs.get(sa.APPROVAL), "approver": attrs.get(sa.APPROVER)}
     return view
+
+
+def inputs_of(details: str | None) -> Any:
+    """The redacted inputs a job's static details hold (lifecycle.details_markdown), or its text if cut short."""
+    if not details or "```json\n" not in details:
+        return None
+    body = details.split("```json\n", 1)[1].rsplit("\n```", 1)[0]
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body  # cut at its size limit: still worth reading
 
 
 def gpt_workflow_of(workflow_type: str | None, job_id: str, intent: str | None) -> str | None:

@@ -65,7 +65,7 @@ class BodyGuard:
         headers = dict(scope.get("headers", []))
         if self.gatekeeper is not None:
             try:
-                self.gatekeeper.admit(scope, headers.get(b"authorization", b"").decode("latin-1") or None)
+                await self.gatekeeper.admit(scope, headers.get(b"authorization", b"").decode("latin-1") or None)
             except ApiError as refused:
                 body = error_body(refused.error_type, refused.message, field=refused.field, details=refused.details)
                 # 401, 429, 503: answered unread, so the connection is closed (its body is still on it).

@@ -22,7 +22,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from fastapi import Request
-from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
     Schedule,
@@ -45,10 +44,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
 from config.api_keys import DEFAULT_TENANT
-from gateway import lifecycle
+from gateway import calls, lifecycle
 from gateway.auth import Principal
-from gateway.errors import OUTAGE_STATUSES, ApiError, rejected, validation_details
-from gateway.routes.orchestrate import resolve_intent
+from gateway.errors import OUTAGE_STATUSES, ApiError
 from gateway.schemas import JobStatus, ScheduleRun, ScheduleView
 from intents import canonical, registry
 from intents.errors import ErrorType
@@ -68,9 +66,8 @@ from intents.schedules import (
     scheduled_time_of,
     target_of,
 )
-from intents.spec import IntentSpec, RequestRejected
+from intents.spec import IntentSpec
 from policies.redact import redact_keys
-from policies.refusal import Refusal
 from workflows import search_attributes as sa
 from workflows.intent import IntentWorkflow
 from workflows.models import IntentRequest
@@ -135,30 +132,6 @@ def problem(exc: ScheduleProblem) -> ApiError:
     return ApiError(ErrorType.VALIDATION, f"{exc.field}: {exc}", field=exc.field, details=[{"field": exc.field, "reason": str(exc)}])
 
 
-def _validate_inputs(spec: IntentSpec, inputs: dict[str, Any], prefix: str, settings: Settings) -> BaseModel:
-    try:
-        validated = registry.validate_inputs(spec, inputs)
-    except ValidationError as exc:
-        details = validation_details(exc.errors(), prefix=f"{prefix}.")
-        first = details[0]
-        raise ApiError(ErrorType.VALIDATION, f"{first['field']}: {first['reason']}", field=first["field"], details=details) from None
-    if spec.precheck:
-        try:
-            spec.precheck(validated, settings)
-        except RequestRejected as exc:
-            raise rejected(exc, field=f"{prefix}.{exc.field}" if exc.field else prefix) from None
-    return validated
-
-
-def check_callback(request: Request, url: str | None) -> None:
-    check = getattr(request.app.state, "check_callback_url", None)
-    if url is not None and check is not None:
-        try:
-            check(url)
-        except Refusal as exc:
-            raise ApiError(ErrorType.CALLBACK_URL_REJECTED, str(exc), field="callback_url") from None
-
-
 async def plan(request: Request, body: ScheduleRequest, caller: Caller, *, schedule_id: str | None = None) -> Planned:
     """Validate a request as /orchestrate would its intent, plus the when; 4xx naming the field."""
     settings: Settings = request.app.state.settings
@@ -166,8 +139,8 @@ async def plan(request: Request, body: ScheduleRequest, caller: Caller, *, sched
         target, intent, _ = target_of(body)
     except ScheduleProblem as exc:
         raise problem(exc) from None
-    spec = await resolve_intent(request, intent)
-    check_callback(request, body.callback_url)
+    spec = await calls.resolve_intent(request.app.state, intent)
+    calls.check_callback(request.app.state, body.callback_url)
     return plan_for(settings, body, spec, caller, schedule_id=schedule_id)
 
 
@@ -178,7 +151,7 @@ def plan_for(settings: Settings, body: ScheduleRequest, spec: IntentSpec, caller
     except ScheduleProblem as exc:
         raise problem(exc) from None
     prefix = {Target.INTENT: "inputs", Target.WORKFLOW: "workflow", Target.FLEET: "fleet"}[target]
-    validated = _validate_inputs(spec, raw_inputs, prefix, settings)
+    validated = calls.validate(spec, raw_inputs, settings, prefix=f"{prefix}.")
     inputs = validated.model_dump(mode="json")
     stored = StoredSchedule(
         target=target,

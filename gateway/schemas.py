@@ -114,6 +114,8 @@ class JobView(BaseModel):
     requested_by: str | None = Field(default=None, description="The name of the key that started the job.")
     tenant: str | None = Field(default=None, description="The tenant the job belongs to (its requesting key's).")
     status: JobStatus
+    summary: str | None = Field(default=None, description="The run's one-line summary, as the Web UI shows it.")
+    inputs: Any = Field(default=None, description="What the job was asked, secrets redacted (as the Web UI shows it).")
     result: Any = None
     error: ErrorInfo | None = None
     risk: list[str] | None = None

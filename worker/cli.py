@@ -83,16 +83,22 @@ def _reset_point(args: argparse.Namespace) -> int:
     return _exit_now(run_reset_point(get_settings(), args.job_id))
 
 
-def _actions_schema(args: argparse.Namespace) -> None:
-    from gateway.actions_schema import actions_schema, render
+def _actions_schema(args: argparse.Namespace) -> int | None:
+    from gateway.actions_schema import actions_schema, check_server_url, render
     from gateway.app import create_app
 
+    try:
+        check_server_url(args.server_url, allow_loopback_http=args.allow_http_loopback)
+    except ValueError as exc:
+        print(f"actions-schema: --server-url: {exc}", file=sys.stderr)
+        return 2
     text = render(actions_schema(create_app(get_settings()), args.server_url, role=args.role))
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
             out.write(text)
     else:
         sys.stdout.write(text)
+    return None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -133,6 +139,11 @@ def parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--server-url", required=True, help="the gateway's public HTTPS URL, e.g. https://orchestrator.example.com")
     a.add_argument("--output", help="write to this file instead of stdout")
+    a.add_argument(
+        "--allow-http-loopback",
+        action="store_true",
+        help="accept http://127.0.0.1 / localhost (local testing only; ChatGPT itself needs https)",
+    )
     a.add_argument(
         "--role",
         choices=["caller", "approver", "admin"],

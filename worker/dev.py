@@ -80,6 +80,7 @@ async def run_dev(settings: Settings) -> None:
         print(
             "\n  gpt-orchestrator is up\n"
             f"  gateway      {gateway_url}  (docs: {gateway_url}/docs)\n"
+            f"  console      {gateway_url}/console  (sign in with an API key)\n"
             f"  Temporal UI  http://{server.host}:{settings.temporal_ui_port}\n"
             f"  Temporal     {settings.temporal_address}  (namespace {settings.temporal_namespace})\n"
             f"  metrics      gateway {gateway_url}/metrics, worker {worker_metrics}\n"

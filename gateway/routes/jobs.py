@@ -10,10 +10,10 @@ from temporalio.service import RPCError
 from gateway import lifecycle
 from gateway.answers import cap_result, intent_job_response
 from gateway.auth import Cancels, Decides, Principal, Reads
+from gateway.calls import resolve_spec
 from gateway.errors import OUTAGE_STATUSES, ApiError
 from gateway.job_view import job_view
 from gateway.openapi import JOB_OUTCOME, ContractRoute
-from gateway.routes.orchestrate import resolve_spec
 from gateway.schemas import DecisionRecorded, ErrorResponse, JobStatus, JobView, OrchestrateAccepted, OrchestrateSuccess
 from intents.approval import Approval, DecisionBody, DecisionRequest
 from intents.errors import ErrorType

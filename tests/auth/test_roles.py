@@ -13,7 +13,8 @@ from gateway.auth import PUBLIC, RoleCheck, access_of, allow, api_routes, check_
 
 APP = create_app(Settings(api_key="test-api-key"))
 SAMPLE_PARAMS = {
-    "job_id": "orch-" + "0" * 64, "workflow_id": "gptwf-" + "0" * 32, "name": "nobody", "category": "Creative", "schedule_id": "nobody",
+    "job_id": "orch-" + "0" * 64, "workflow_id": "gptwf-" + "0" * 32, "name": "nobody", "category": "Creative", "asset": "app.js",
+    "schedule_id": "nobody",
 }  # fmt: skip
 
 
@@ -34,7 +35,14 @@ def test_every_route_declares_exactly_one_role_or_public():
         method, path, access = param.values
         assert isinstance(access, RoleCheck) or access is PUBLIC, (method, path)
     public = {(p.values[0], p.values[1]) for p in ROUTES if p.values[2] is PUBLIC}
-    assert public == {("GET", "/health"), ("GET", "/metrics")}
+    # Open by design: health and metrics; the console's files (they hold no data: what they fetch is behind
+    # the key like any other call); and what a client reads before it holds a key (the Actions schema
+    # ChatGPT imports from a URL, the OAuth protected-resource metadata).
+    assert public == {
+        ("GET", "/health"), ("GET", "/metrics"), ("GET", "/console"), ("GET", "/console/{asset}"),
+        ("GET", "/actions/openapi.json"),
+        ("GET", "/.well-known/oauth-protected-resource"), ("GET", "/.well-known/oauth-protected-resource/mcp"),
+    }  # fmt: skip
 
 
 def test_a_route_without_a_role_cannot_be_added():

@@ -20,7 +20,7 @@ from intents.spec import Mode
 async def test_the_live_catalog_becomes_intents(env, mcp):
     catalog = await env.run(mcp.list_tools, McpListRequest(server="web"))
     specs = {spec.name: spec for spec in catalog_to_specs(catalog)}
-    assert set(specs) == {"mcp.web.add", "mcp.web.echo", "mcp.web.fail", "mcp.web.slow", "mcp.web.slow_lookup"}
+    assert set(specs) == {"mcp.web.add", "mcp.web.echo", "mcp.web.fail", "mcp.web.slow", "mcp.web.slow_lookup", "mcp.web.pid"}
     add = specs["mcp.web.add"]
     assert (add.mode, add.activity, add.read_only) == (Mode.MCP, "mcp.call_tool", True)
     assert specs["mcp.web.fail"].read_only is False  # no readOnlyHint: treated as consequential

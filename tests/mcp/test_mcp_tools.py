@@ -21,7 +21,7 @@ async def test_both_transports_list_the_same_tools_with_schemas(env, mcp):
     for entry in by_server.values():
         assert entry.error is None
         tools = {t.name: t for t in entry.tools}
-        assert set(tools) == {"add", "echo", "fail", "slow", "slow_lookup"}
+        assert set(tools) == {"add", "echo", "fail", "slow", "slow_lookup", "pid"}
         assert tools["add"].input_schema["required"] == ["a", "b"]
         assert tools["add"].read_only_hint is True and tools["fail"].read_only_hint is None
 
