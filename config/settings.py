@@ -212,6 +212,20 @@ class Settings(BaseSettings):
 
     _mcp_names = field_validator("mcp_servers")(classmethod(lambda cls, v: check_server_names(v)))
 
+    # --- Schedules ---------------------------------------------------------------------------
+    schedule_min_interval_s: float = Field(
+        default=2, ge=1, le=86_400,
+        description="Shortest interval a schedule may run at (`every`, or the gap between two cron times); a shorter one is a 422.",
+    )
+    digest_schedule_cron: str | None = Field(
+        default=None, max_length=200,
+        description="Opt-in: `make dev` creates (or updates) the schedule `digest-daily` running digest.daily on this cron, "
+        "e.g. `0 8 * * 1-5`; unset = no schedule is made for you.",
+    )
+    digest_schedule_timezone: str = Field(
+        default="UTC", max_length=64, description="IANA time zone DIGEST_SCHEDULE_CRON is read in, e.g. `Europe/Paris`."
+    )
+
     # --- Agents / LLM (GPT workflows and fleets) -----------------------------------------
     agents_file: Path | None = Field(
         default=None, description="YAML registry of GPT agents; unset = the shipped `config/agents.yaml`."

@@ -18,7 +18,7 @@ from gateway.limits import BodyGuard
 from gateway.mcp_catalog_cache import McpCatalogCache
 from gateway.mcp_server import McpEndpoint
 from gateway.ratelimit import RateLimitHeaders
-from gateway.routes import approvals, console, gpt, health, intents, jobs, keys, orchestrate, wellknown
+from gateway.routes import approvals, console, gpt, health, intents, jobs, keys, orchestrate, schedules, wellknown
 from gateway.temporal import TemporalLink
 from infra import tracing
 from intents import registry
@@ -63,7 +63,7 @@ def create_app(
     app.state.gatekeeper = Gatekeeper(settings)  # keys (API_KEY + API_KEYS_FILE), roles, rate limits
     errors.install(app)
     openapi.install(app)
-    for module in (orchestrate, jobs, approvals, gpt, intents, keys, health, console, wellknown):
+    for module in (orchestrate, jobs, schedules, approvals, gpt, intents, keys, health, console, wellknown):
         app.include_router(module.router)
     app.state.mcp = McpEndpoint(app)  # /mcp: the platform as a remote MCP server (gateway/mcp_server.py)
     app.router.routes.append(Route("/mcp", endpoint=app.state.mcp, methods=["GET", "POST", "DELETE"]))

@@ -36,6 +36,7 @@ async def job_view(client: Client, job_id: str, who: Principal | None = None) ->
         requested_by=attrs.get(sa.REQUESTED_BY),
         tenant=tenant_of(attrs),
         status=status,
+        schedule_id=attrs.get(sa.SCHEDULE),
         started_at=desc.start_time,
         closed_at=desc.close_time,
         duration_ms=_ms(desc.start_time, desc.close_time),

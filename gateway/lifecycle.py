@@ -50,6 +50,7 @@ class JobKind(StrEnum):
     INTENT = "orch"  # POST /orchestrate
     GPT_WORKFLOW = "gptwf"  # POST /api/gpt-workflows/create
     FLEET = "fleet"  # POST /api/gpt-fleets/{category}/orchestrate
+    SCHEDULED = "sched"  # a run of a schedule: `sched-<schedule id>-<scheduled time>`, made by Temporal
 
 
 def job_id_for(

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from intents.approval import Approval, ApprovalRequest
+from intents.schedules import Overlap, Target
 from intents.spec import RequestedMode
 
 
@@ -126,6 +127,7 @@ class JobView(BaseModel):
     steps_awaiting_approval: list[StepAwaitingApproval] | None = Field(
         default=None, description="GPT workflow jobs: steps whose own job awaits a human decision."
     )
+    schedule_id: str | None = Field(default=None, description="A scheduled run: the schedule that started it.")
     started_at: datetime | None = None
     closed_at: datetime | None = Field(default=None, description="Only once the job has ended.")
     duration_ms: int | None = Field(default=None, description="Only once the job has ended.")
@@ -156,3 +158,63 @@ class Health(BaseModel):
     gateway: Literal["ok"] = "ok"
     temporal: TemporalHealth
     worker: WorkerHealth
+
+
+class ScheduleRun(BaseModel):
+    """One run of a schedule: an ordinary job (GET /jobs/{job_id})."""
+
+    job_id: str
+    scheduled_at: datetime
+    started_at: datetime
+    status: JobStatus
+
+
+class ScheduleView(BaseModel):
+    """A schedule as GET /schedules/{id} shows it: what runs, when, what comes next and what ran."""
+
+    schedule_id: str
+    target: Target
+    intent: str
+    mode: str
+    inputs: dict[str, Any] = Field(description="Each run's inputs (secret-looking keys as ***).")
+    cron: str | None = None
+    every: str | None = None
+    timezone: str
+    jitter_s: float
+    overlap: Overlap
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    note: str | None = None
+    paused: bool
+    callback_url: str | None = None
+    requested_by: str | None = Field(default=None, description="Who created it; runs carry this identity.")
+    tenant: str | None = None
+    job_id_prefix: str = Field(description="A run's job_id: this + its scheduled time (UTC).")
+    created_at: datetime
+    updated_at: datetime | None = None
+    next_run_times: list[datetime] = Field(description="The next 5 run times (UTC).")
+    recent_runs: list[ScheduleRun] = Field(description="Up to 10, newest first.")
+    runs: int = Field(description="Runs started so far.")
+    skipped_overlap: int = Field(description="Runs skipped: the last one still ran.")
+    missed_catchup_window: int = 0
+
+
+class ScheduleList(BaseModel):
+    schedules: list[ScheduleView]
+
+
+class ScheduleTriggered(BaseModel):
+    status: Literal["accepted"] = "accepted"
+    schedule_id: str
+    job_id: str | None = Field(default=None, description="The run it started (when seen at once).")
+
+
+class ScheduleBackfilled(BaseModel):
+    status: Literal["accepted"] = "accepted"
+    schedule_id: str
+    skipped_job_ids: list[str] = Field(description="Scheduled times in the window whose job already succeeded: not run again.")
+
+
+class ScheduleDeleted(BaseModel):
+    status: Literal["deleted"] = "deleted"
+    schedule_id: str

@@ -20,6 +20,7 @@ from config.hosts import InventoryError, inventory_path, load_inventory
 from config.settings import Settings
 from intents import registry
 from intents.routing import RoutingConflict, RoutingTable
+from intents.schedules import check_cron, check_timezone
 
 
 @dataclass
@@ -57,7 +58,21 @@ def check_settings(settings: Settings) -> Report:
     _check_intents(settings, report)
     if (problem := embedder_problem(settings)) is not None:
         report.problems.append(problem)
+    _check_digest_schedule(settings, report)
     return report
+
+
+def _check_digest_schedule(settings: Settings, report: Report) -> None:
+    """The opt-in digest schedule's cron and time zone, read as POST /schedules reads them."""
+    try:
+        check_timezone(settings.digest_schedule_timezone)
+    except ValueError as exc:
+        report.problems.append(f"DIGEST_SCHEDULE_TIMEZONE: {exc}")
+    if settings.digest_schedule_cron:
+        try:
+            check_cron(settings.digest_schedule_cron)
+        except ValueError as exc:
+            report.problems.append(f"DIGEST_SCHEDULE_CRON: {exc}")
 
 
 def _check_api_keys(settings: Settings, report: Report) -> None:

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from config import Settings
 from gateway.app import create_app
+from gateway.schedules import ensure_digest_schedule
 from infra import tracing
 from worker.check_config import check_settings
 from worker.devserver import DevServer
@@ -89,6 +90,10 @@ async def run_dev(settings: Settings) -> None:
             flush=True,
         )
         await load_mcp_intents(settings)  # the gateway shares this registry: MCP tools listed from the start
+        digest = await ensure_digest_schedule(client, settings)  # opt-in: DIGEST_SCHEDULE_CRON
+        if digest is not None:
+            print(f"  schedule     {digest.schedule_id}: digest.daily at '{digest.cron}' ({digest.timezone}); "
+                  f"temporal schedule describe -s {digest.schedule_id}\n", flush=True)  # fmt: skip
         async with worker:  # stops after the gateway: in-flight requests can still finish
             await serve_until_stopped(http)
     finally:

@@ -12,7 +12,10 @@ from gateway.app import create_app
 from gateway.auth import PUBLIC, RoleCheck, access_of, allow, api_routes, check_routes
 
 APP = create_app(Settings(api_key="test-api-key"))
-SAMPLE_PARAMS = {"job_id": "orch-" + "0" * 64, "workflow_id": "gptwf-" + "0" * 32, "name": "nobody", "category": "Creative", "asset": "app.js"}
+SAMPLE_PARAMS = {
+    "job_id": "orch-" + "0" * 64, "workflow_id": "gptwf-" + "0" * 32, "name": "nobody", "category": "Creative", "asset": "app.js",
+    "schedule_id": "nobody",
+}  # fmt: skip
 
 
 def every_route():

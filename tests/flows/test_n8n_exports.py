@@ -133,3 +133,16 @@ def test_a_failing_step_can_never_reach_a_success_response(path: Path):
 def test_build_error_types_credential_failures_as_configuration_errors(path: Path):
     code = {n["name"]: n for n in load(path)["nodes"]}["Build error"]["parameters"]["jsCode"]
     assert "UpstreamAuthError" in code
+
+
+def test_the_generated_exports_are_what_their_generator_writes():
+    """calendar-schedule, notes-sync, tasks-create and code-review come from scripts/build_n8n_flows.py: edit it, run it."""
+    import importlib.util
+
+    script = EXPORTS.parent / "scripts" / "build_n8n_flows.py"
+    spec = importlib.util.spec_from_file_location("build_n8n_flows", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for path, build in module.FLOWS.items():
+        assert load(EXPORTS / f"{path}.json") == build(), f"n8n_workflows/{path}.json differs from the generator's output"

@@ -96,6 +96,7 @@ def test_every_operation_has_a_unique_camel_case_operation_id(committed, live):
         (p, m) for p, m, op in operations(live.openapi()) if "caller" in op.get("x-required-roles", ["caller"]) and not op.get("x-operator-only")
     }
     assert {(p, m) for p, m, _ in operations(committed)} == live_ops, "every public route a caller may use is in the schema"
+    assert ("/schedules/{schedule_id}/backfill", "post") not in live_ops, "backfill is an operator's repair"
 
 
 def test_every_summary_and_description_fits_in_300_characters(committed):

@@ -50,6 +50,8 @@ NOT_PASSED_TO_CONTAINERS = {
     "data_dir": "the image sets DATA_DIR=/data, its only writable directory",
     "temporal_ui_port": "dev launcher only; the stack's Web UI is the temporal-ui service",
     "ssh_dev_accept_unknown_hosts": "insecure dev switch (no host-key check); must never reach production",
+    "digest_schedule_cron": "dev launcher only (make dev's opt-in digest schedule); in the stack, POST /schedules makes it",
+    "digest_schedule_timezone": "dev launcher only, with DIGEST_SCHEDULE_CRON",
 }
 
 # Pre-allocated custom search attribute columns per namespace in Temporal's Postgres visibility schema

@@ -1,6 +1,7 @@
 """Real n8n for the flow tests: installed once into a cache outside the clone (scripts/n8n-install.sh),
 then run per session on a free loopback port with its own user folder, the shipped workflows imported
-and activated, and dummy credentials. Gmail and Slack cannot be reached with those credentials (and
+and activated, and dummy credentials. Gmail, Slack, Google Calendar, Notion, Todoist, GitHub and OpenAI
+cannot be reached with those credentials (and
 outbound traffic goes to a dead proxy), so every call to them fails: the tests prove that a failure
 always comes back as the canonical error envelope.
 
@@ -43,7 +44,7 @@ def free_port() -> int:
 
 
 def dummy_credentials(secret: str) -> list[dict]:
-    """Credentials under the ids the exports refer to; Gmail and Slack ones are well-formed but useless."""
+    """Credentials under the ids the exports refer to; the services' ones are well-formed but useless."""
     return [
         {"id": "orchestratorHeaderAuth", "name": "Orchestrator webhook secret", "type": "httpHeaderAuth", "data": {"name": HEADER, "value": secret}},
         {
@@ -57,6 +58,25 @@ def dummy_credentials(secret: str) -> list[dict]:
             },
         },
         {"id": "orchestratorSlack", "name": "Slack bot token", "type": "slackApi", "data": {"accessToken": "xoxb-dummy"}},
+        {
+            "id": "orchestratorGoogleCalendar",
+            "name": "Google Calendar account",
+            "type": "googleCalendarOAuth2Api",
+            "data": {
+                "clientId": "dummy.apps.googleusercontent.com",
+                "clientSecret": "dummy",
+                "oauthTokenData": {"access_token": "dummy", "refresh_token": "dummy", "token_type": "Bearer", "expires_in": 3599},
+            },
+        },
+        {"id": "orchestratorNotion", "name": "Notion integration", "type": "notionApi", "data": {"apiKey": "secret_dummy"}},
+        {"id": "orchestratorTodoist", "name": "Todoist API token", "type": "todoistApi", "data": {"apiKey": "dummy"}},
+        {
+            "id": "orchestratorGitHub",
+            "name": "GitHub token",
+            "type": "githubApi",
+            "data": {"server": "https://api.github.com", "user": "dummy", "accessToken": "ghp_dummy"},
+        },
+        {"id": "orchestratorOpenAi", "name": "OpenAI API key", "type": "openAiApi", "data": {"apiKey": "sk-dummy", "url": "https://api.openai.com/v1"}},
     ]
 
 
