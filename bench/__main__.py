@@ -11,6 +11,7 @@ BENCHES = [
     "bench.mcp_stdio_sessions",
     "bench.memory_scale",
     "bench.memory_recall",
+    "bench.stream_latency",
 ]
 
 

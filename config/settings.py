@@ -106,6 +106,15 @@ class Settings(BaseSettings):
     oauth_rate: str | None = Field(
         default="120/min", description="Token bucket of each OAuth subject (`N/s`, `N/min`, `N/h`); unset = not limited."
     )
+    stream_max_s: float = Field(
+        default=900, ge=5, le=86_400,
+        description="Longest life of one SSE progress stream (GET …/events); then it closes and the client "
+        "reconnects with Last-Event-ID, losing nothing.",
+    )
+    stream_max_concurrent: int = Field(
+        default=200, ge=1, le=100_000,
+        description="Open SSE progress streams one gateway process serves at once (503 `TooManyStreams` beyond).",
+    )
 
     # --- Temporal ----------------------------------------------------------------------
     temporal_address: str = Field(default="127.0.0.1:7233", description="Temporal frontend host:port.")
@@ -245,7 +254,27 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="gpt-4o-mini", description="Model used by agents that do not name their own.")
     llm_timeout_s: float = Field(default=60, gt=0, le=600, description="HTTP timeout of one chat completion call.")
     llm_offline_latency_ms: int = Field(
-        default=0, ge=0, le=600_000, description="Artificial delay of each offline reply (benchmarks, demos)."
+        default=0, ge=0, le=600_000,
+        description="Artificial delay of each offline reply (benchmarks, demos); the reply streams out over it.",
+    )
+    llm_stream: bool = Field(
+        default=True,
+        description="Ask the Chat Completions API to stream (`stream: true`), so watchers see a step's text as it is "
+        "written; `false` for a server that cannot stream.",
+    )
+    prices_file: Path | None = Field(
+        default=None,
+        description="YAML prices per model (USD per million tokens) for `usage.cost_usd`; unset = the shipped "
+        "`config/prices.yaml`.",
+    )
+    llm_daily_token_budget: int | None = Field(
+        default=None, ge=1,
+        description="Tokens each tenant may use per UTC day; past it new LLM steps fail `BudgetExceeded` (nothing is "
+        "sent). Unset = no budget.",
+    )
+    llm_token_budgets: dict[str, int] = Field(
+        default_factory=dict,
+        description='Per-tenant daily token budgets (JSON `{"tenant": tokens}`), overriding LLM_DAILY_TOKEN_BUDGET.',
     )
 
     # --- SSH (host inventory, approval gate) ---------------------------------------------
@@ -306,6 +335,18 @@ class Settings(BaseSettings):
         description="OTLP/HTTP collector base URL (e.g. `http://otel-collector:4318`); set = traces from the "
         "gateway request through the workflow to its activities. Unset = tracing off.",
     )
+
+    @field_validator("llm_token_budgets")
+    @classmethod
+    def _budgets(cls, v: dict[str, int]) -> dict[str, int]:
+        for tenant, tokens in v.items():
+            if not tenant.strip() or tokens < 1:
+                raise ValueError("each tenant needs a name and a budget of at least 1 token")
+        return v
+
+    def token_budget(self, tenant: str) -> int | None:
+        """A tenant's daily token budget (None: unlimited)."""
+        return self.llm_token_budgets.get(tenant, self.llm_daily_token_budget)
 
     @field_validator("api_key_rate", "oauth_rate")
     @classmethod

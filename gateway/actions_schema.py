@@ -283,4 +283,6 @@ def _share_error_responses(doc: dict[str, Any]) -> None:
 
 
 def render(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    """One-space indentation: still one key per line for diffs, and a fifth smaller than two (the whole
+    document must stay under 100,000 characters to import)."""
+    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"

@@ -18,7 +18,20 @@ from gateway.limits import BodyGuard
 from gateway.mcp_catalog_cache import McpCatalogCache
 from gateway.mcp_server import McpEndpoint
 from gateway.ratelimit import RateLimitHeaders
-from gateway.routes import approvals, console, gpt, health, intents, jobs, keys, orchestrate, schedules, wellknown
+from gateway.routes import (
+    approvals,
+    console,
+    events,
+    gpt,
+    health,
+    intents,
+    jobs,
+    keys,
+    orchestrate,
+    schedules,
+    wellknown,
+)
+from gateway.streams import Watches
 from gateway.temporal import TemporalLink
 from infra import tracing
 from intents import registry
@@ -60,10 +73,11 @@ def create_app(
     app.state.routes = RoutingTable.with_overrides(settings.intent_routes)
     app.state.routes.check_intents(registry.all_intents())  # an INTENT_ROUTES contradiction stops start-up
     app.state.mcp_catalog = McpCatalogCache(settings, app.state.temporal)
+    app.state.watches = Watches(app.state.temporal.client, settings.stream_max_concurrent, settings.max_result_chars)
     app.state.gatekeeper = Gatekeeper(settings)  # keys (API_KEY + API_KEYS_FILE), roles, rate limits
     errors.install(app)
     openapi.install(app)
-    for module in (orchestrate, jobs, schedules, approvals, gpt, intents, keys, health, console, wellknown):
+    for module in (orchestrate, jobs, events, schedules, approvals, gpt, intents, keys, health, console, wellknown):
         app.include_router(module.router)
     app.state.mcp = McpEndpoint(app)  # /mcp: the platform as a remote MCP server (gateway/mcp_server.py)
     app.router.routes.append(Route("/mcp", endpoint=app.state.mcp, methods=["GET", "POST", "DELETE"]))

@@ -155,7 +155,7 @@ async def start_intent(
         priority=tenancy.priority(who),  # tenants share the task queue fairly
         static_summary=spec.summary_for(validated),
         static_details=lifecycle.details_markdown(spec.name, str(resolved), plain),
-        memo={"fingerprint": fingerprint},
+        memo={"fingerprint": fingerprint, "summary": spec.summary_for(validated)},  # summary: GET /jobs lists it
         keyed_fingerprint=fingerprint if idempotency_key is not None else None,
         request_eager_start=eager_start and getattr(state, "eager_start", False),
     )
@@ -206,7 +206,7 @@ async def create_gpt_workflow(
         priority=tenancy.priority(who),
         static_summary=truncate_utf8(f"GPT workflow {quote_short(definition.name)}: {len(definition.steps)} steps, {kind}", 200),
         static_details=lifecycle.details_markdown("gpt.workflow", "agent", definition.model_dump(mode="json")),
-        memo={"state": "created"},
+        memo={"state": "created", "summary": truncate_utf8(f"GPT workflow {quote_short(definition.name)}: {len(definition.steps)} steps, {kind}", 200)},
     )
     return CreatedGptWorkflow(workflow_id=workflow_id, name=definition.name, steps=order)
 
@@ -306,5 +306,6 @@ async def start_fleet(state: Any, who: Principal, req: FleetRequest, idempotency
         priority=tenancy.priority(who),
         static_summary=truncate_utf8(f"Fleet {category}: {req.objective}", 200),
         static_details=lifecycle.details_markdown("fleet.orchestrate", "agent", req.model_dump(mode="json")),
+        memo={"summary": truncate_utf8(f"Fleet {category}: {req.objective}", 200)},  # GET /jobs lists it
     )
     return FleetJob(workflow_id, category, handle, started)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from intents.approval import Approval, ApprovalRequest
 from intents.schedules import Overlap, Target
 from intents.spec import RequestedMode
+from intents.usage import Usage
 
 
 class OrchestrateRequest(BaseModel):
@@ -131,6 +132,32 @@ class JobView(BaseModel):
     started_at: datetime | None = None
     closed_at: datetime | None = Field(default=None, description="Only once the job has ended.")
     duration_ms: int | None = Field(default=None, description="Only once the job has ended.")
+    usage: Usage | None = Field(default=None, description="GPT workflow and fleet jobs: tokens and cost, added up.")
+
+
+class JobKindName(StrEnum):
+    INTENT = "intent"
+    GPT_WORKFLOW = "gpt_workflow"
+    FLEET = "fleet"
+
+
+class JobListItem(BaseModel):
+    """One job as GET /jobs lists it: read from Temporal visibility, without asking any worker."""
+
+    job_id: str
+    kind: JobKindName
+    intent: str | None = None
+    status: JobStatus
+    summary: str = Field(description="The run's one-line summary.")
+    requested_by: str | None = None
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
+    duration_ms: int | None = None
+
+
+class JobList(BaseModel):
+    jobs: list[JobListItem] = Field(description="Newest first.")
+    next_page_token: str | None = Field(default=None, description="`page_token` of the next page (same filters).")
 
 
 class FleetAccepted(BaseModel):

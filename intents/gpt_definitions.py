@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,12 +20,16 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from intents.errors import ErrorType
 from intents.expressions import ExpressionError, referenced_steps, templates_in
 from intents.limits import MAX_VALUE_BYTES, MAX_VALUE_DEPTH, check_value
+from intents.remember import RECALL_SELF
 from intents.spec import RequestRejected, RetrySpec
 
 # Chat actions (a turn with `gpt`); any other action names a registered intent.
 CHAT_ACTIONS = ("message", "query")
 # The param that carries the text of each chat action.
 CHAT_TEXT_PARAM = {"message": "message", "query": "query"}
+# A `query` step's memory filter (intents/remember.py).
+RECALL_PARAMS = ("tags", "recall_from")
+RECALL_ID_PATTERN = r"(gptwf|fleet|orch)-[A-Za-z0-9]{8,64}(\.run)?"
 MAX_STEPS = 200
 # error_type of a step whose condition or template failed to evaluate at run time.
 EXPRESSION_ERROR = "ExpressionError"
@@ -67,6 +72,7 @@ class GptStep(BaseModel):
     run_if_skipped: bool = Field(
         default=False, description="Run even if a waitFor step was skipped.", **_alias("runIfSkipped", "run_if_skipped")
     )
+    remember: bool | None = Field(default=None, description="Store its output as a memory; unset = the workflow's.")
 
     @field_validator("params")
     @classmethod
@@ -85,6 +91,7 @@ class GptWorkflowDefinition(BaseModel):
         description="true: the first failure cancels running steps and the rest do not run.",
         validation_alias=AliasChoices("fail_fast", "failFast"),
     )
+    remember: bool = Field(default=False, description="Store each succeeded step's output as a memory.")
     steps: list[GptStep] = Field(min_length=1, max_length=MAX_STEPS)
 
 
@@ -148,6 +155,7 @@ def _check_action(step: GptStep, where: str, check_agent: AgentCheck | None, che
             raise DefinitionError(
                 f"{where}.params.{key}", f"step {sid!r}: action {step.action!r} needs a non-empty params.{key}"
             )
+        _check_recall(step, where)
         return
     if step.gpt is not None:
         raise DefinitionError(
@@ -155,6 +163,30 @@ def _check_action(step: GptStep, where: str, check_agent: AgentCheck | None, che
         )
     if check_intent is not None:
         _run_check(check_intent, step.action, f"{where}.action", sid, ErrorType.UNKNOWN_INTENT)
+
+
+def _check_recall(step: GptStep, where: str) -> None:
+    """A `query` step's memory filter: `tags` (any of them) and/or `recall_from` (a workflow's or fleet's)."""
+    sid = step.step_id
+    if step.action != "query":
+        for key in RECALL_PARAMS:
+            if key in step.params:
+                raise DefinitionError(f"{where}.params.{key}", f"step {sid!r}: params.{key} filters memories; only 'query' steps recall")
+        return
+    tags = step.params.get("tags")
+    if tags is not None and (
+        not isinstance(tags, list) or not 1 <= len(tags) <= 32
+        or not all(isinstance(t, str) and t.strip() and len(t) <= 128 for t in tags)
+    ):  # fmt: skip
+        raise DefinitionError(f"{where}.params.tags", f"step {sid!r}: params.tags must be 1 to 32 non-blank tags of at most 128 characters")
+    recall_from = step.params.get("recall_from")
+    if recall_from is not None and not (
+        isinstance(recall_from, str) and (recall_from == RECALL_SELF or re.fullmatch(RECALL_ID_PATTERN, recall_from))
+    ):
+        raise DefinitionError(
+            f"{where}.params.recall_from",
+            f"step {sid!r}: params.recall_from must be 'self', a GPT workflow id (gptwf-…), a fleet run id (fleet-…) or a job id (orch-…)",
+        )
 
 
 def _run_check(check: Callable[[str], object], name: str, field: str, step_id: str, default_type: str) -> None:

@@ -32,8 +32,8 @@ def _clean_tags(tags: list[str]) -> list[str]:
         tag = tag.strip()
         if not tag:
             raise ValueError("tags must not be blank")
-        if len(tag) > 64:
-            raise ValueError("each tag is at most 64 characters")
+        if len(tag) > 128:  # room for `gpt-workflow:<workflow id>` (remember: true)
+            raise ValueError("each tag is at most 128 characters")
         if tag not in cleaned:
             cleaned.append(tag)
     return cleaned

@@ -17,6 +17,7 @@ from activities.embeddings import embedder_problem
 from config.agents import AgentConfigError, AgentRegistry, resolve_endpoint
 from config.api_keys import KeyFileError, load_keys
 from config.hosts import InventoryError, inventory_path, load_inventory
+from config.prices import PricesError, load_prices
 from config.settings import Settings
 from intents import registry
 from intents.routing import RoutingConflict, RoutingTable
@@ -54,6 +55,7 @@ def check_settings(settings: Settings) -> Report:
     _check_api_keys(settings, report)
     _check_inventory(settings, report)
     _check_agents(settings, report)
+    _check_prices(settings, report)
     _check_mcp_servers(settings, report)
     _check_intents(settings, report)
     if (problem := embedder_problem(settings)) is not None:
@@ -128,6 +130,25 @@ def _check_agents(settings: Settings, report: Report) -> None:
             resolve_endpoint(agent, settings)
         except AgentConfigError as exc:
             report.problems.append(f"AGENTS_FILE: {exc}")
+
+
+def _check_prices(settings: Settings, report: Report) -> None:
+    try:
+        prices = load_prices(settings)
+    except PricesError as exc:
+        report.problems.append(str(exc))
+        return
+    try:
+        agents = list(AgentRegistry.from_settings(settings))
+    except AgentConfigError:
+        return  # reported by _check_agents
+    for agent in agents:
+        try:
+            model = resolve_endpoint(agent, settings).model
+        except AgentConfigError:
+            continue
+        if model != "offline" and not prices.priced(model):
+            report.notes.append(f"PRICES_FILE: model {model!r} (agent {agent.name!r}) has no price; its calls cost the file's default")
 
 
 def _check_mcp_servers(settings: Settings, report: Report) -> None:

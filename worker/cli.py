@@ -54,13 +54,17 @@ def _gateway(args: argparse.Namespace) -> None:
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.streams import SHUTDOWN_GRACE_S
 
     settings = get_settings()
     host = args.host or settings.gateway_host
     port = args.port or settings.gateway_port
     # log_config=None: uvicorn logs through our handler (JSON lines); the app writes its own access
     # line, with the route template and job_id, so uvicorn's is off.
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower(), log_config=None, access_log=False)
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level=settings.log_level.lower(), log_config=None, access_log=False,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,  # open event streams end; their clients resume elsewhere
+    )  # fmt: skip
 
 
 def _exit_now(code: int) -> int:

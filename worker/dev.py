@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from config import Settings
 from gateway.app import create_app
 from gateway.schedules import ensure_digest_schedule
+from gateway.streams import SHUTDOWN_GRACE_S
 from infra import tracing
 from worker.check_config import check_settings
 from worker.devserver import DevServer
@@ -72,7 +73,8 @@ async def run_dev(settings: Settings) -> None:
         worker = build_worker(client, settings)
         app = create_app(settings, client=client, eager_start=True, tracer_provider=tracing.tracer_provider(settings, DEV_SERVICE))
         config = uvicorn.Config(
-            app, host=settings.gateway_host, port=settings.gateway_port, log_level="info", log_config=None, access_log=False
+            app, host=settings.gateway_host, port=settings.gateway_port, log_level="info", log_config=None, access_log=False,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,  # open event streams end at Ctrl-C
         )  # logs go through our handler; the app writes its own access lines
         http = uvicorn.Server(config)
         gateway_url = f"http://{settings.gateway_host}:{settings.gateway_port}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -17,6 +18,10 @@ from worker.payload_limits import ActivityResultCap
 from worker.signals import wait_for_stop_signal
 
 log = logging.getLogger("gpt_orchestrator.worker")
+
+# Heartbeats reach Temporal at most this far apart (the SDK's default is 80% of the heartbeat timeout,
+# up to 60 s): a chat's partial text must reach watchers about three times a second (activities/llm_stream.py).
+HEARTBEAT_THROTTLE = timedelta(seconds=0.3)
 
 
 def build_worker(
@@ -38,6 +43,7 @@ def build_worker(
         activities=list(activities),
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=8),
         interceptors=[JobLogContext(), ActivityResultCap(), *kwargs.pop("interceptors", ())],
+        max_heartbeat_throttle_interval=kwargs.pop("max_heartbeat_throttle_interval", HEARTBEAT_THROTTLE),
         **kwargs,
     )
 

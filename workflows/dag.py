@@ -35,6 +35,7 @@ from intents.gpt_definitions import (
     topological_order,
     validate_definition,
 )
+from intents.usage import Usage
 
 __all__ = ["CHAT_ACTIONS", "DagRun", "DefinitionError", "GptStep", "GptWorkflowDefinition", "ReadyStep", "RunStatus",
            "StepRecord", "StepState", "chat_text", "topological_order", "validate_definition"]  # fmt: skip
@@ -86,6 +87,9 @@ class StepRecord(BaseModel):
     approval: ApprovalRequest | None = Field(
         default=None, description="While the step awaits approval: what POST /jobs/{job_id}/approve decides."
     )
+    usage: Usage | None = Field(default=None, description="Tokens and cost of its LLM call.")
+    memory_id: str | None = Field(default=None, description="remember: its memory.")
+    memory_error: str | None = Field(default=None, description="remember: why it was not stored.")
 
 
 @dataclass(frozen=True)

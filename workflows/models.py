@@ -40,6 +40,18 @@ class Stage(StrEnum):
     DONE = "done"
 
 
+STEP_APPROVAL_SIGNAL = "step_approval"
+
+
+class StepApprovalNote(BaseModel):
+    """What a GPT workflow step's own job tells the workflow: it waits for a human, or got a decision."""
+
+    job_id: str
+    state: str = Field(description="`pending` or `decided` (workflows.progress.ApprovalPhase).")
+    request: dict[str, Any] | None = None
+    decision: dict[str, Any] | None = None
+
+
 class IntentState(BaseModel):
     """Answer of the `state` query: where the job is, and what a human is asked to decide."""
 

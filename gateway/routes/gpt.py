@@ -52,6 +52,7 @@ class FleetOrchestrateBody(BaseModel):
     parallel: bool = True
     synthesize: str | None = Field(default=None, max_length=80, description="Lead agent that merges the outputs.")
     timeout_s: float = Field(default=120, ge=1, le=3600, description="Per-agent time limit (seconds, 1 to 3600).")
+    remember: bool = Field(default=False, description="Store each answer as a memory (tag `fleet:<workflow_id>`).")
 
 
 closed_state = calls.closed_state

@@ -1,26 +1,76 @@
-"""GET /jobs/{id} (read from Temporal), approvals (workflow updates) and cancel."""
+"""GET /jobs (search through Temporal visibility), GET /jobs/{id} (read from Temporal), approvals
+(workflow updates) and cancel."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Path, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from gateway import lifecycle
+from config.api_keys import TENANT_NAME
+from gateway import lifecycle, tenancy
 from gateway.answers import cap_result, intent_job_response
 from gateway.auth import Cancels, Decides, Principal, Reads
 from gateway.calls import resolve_spec
 from gateway.errors import OUTAGE_STATUSES, ApiError
 from gateway.job_view import job_view
 from gateway.openapi import JOB_OUTCOME, ContractRoute
-from gateway.schemas import DecisionRecorded, ErrorResponse, JobStatus, JobView, OrchestrateAccepted, OrchestrateSuccess
+from gateway.schemas import (
+    DecisionRecorded,
+    ErrorResponse,
+    JobList,
+    JobStatus,
+    JobView,
+    OrchestrateAccepted,
+    OrchestrateSuccess,
+)
+from gateway.search import MAX_LIMIT, list_item, parse_filters, seal, token_key, unseal, visibility_query
 from intents.approval import Approval, DecisionBody, DecisionRequest
 from intents.errors import ErrorType
 from workflows import search_attributes as sa
 
 router = APIRouter(route_class=ContractRoute, tags=["jobs"])
 JobId = Path(description="The job_id returned by POST /orchestrate.")
+
+
+def search_scope(who: Principal, tenant: str | None) -> str | None:
+    """The visibility clause that limits a search to what the caller may see: its tenant's jobs (admins:
+    every tenant's, or the one asked for). The one place a search's scope is decided."""
+    if tenant is not None and not TENANT_NAME.match(tenant):
+        raise ApiError(ErrorType.VALIDATION, "tenant: must be a tenant name (a-z, 0-9, _ and -)", field="tenant")
+    return tenancy.list_filter(who, tenant)
+
+
+@router.get(
+    "/jobs",
+    operation_id="listJobs",
+    summary="Find jobs by intent, status, who asked and when; newest first, a page at a time",
+    response_model=JobList,
+    response_model_exclude_none=True,
+)
+async def list_jobs(
+    request: Request,
+    who: Reads,
+    intent: str | None = Query(default=None, max_length=200, description="e.g. memory.write"),
+    status: str | None = Query(default=None, max_length=40, description="running, awaiting_approval, success, error, …"),
+    requested_by: str | None = Query(default=None, max_length=128, description="Who started it."),
+    since: str | None = Query(default=None, max_length=64, description="Started at or after (ISO 8601)."),
+    until: str | None = Query(default=None, max_length=64, description="Started at or before (ISO 8601)."),
+    tenant: str | None = Query(default=None, max_length=63, description="Admin keys only: one tenant's jobs (default: all)."),
+    limit: int = Query(default=50, ge=1, le=MAX_LIMIT),
+    page_token: str | None = Query(default=None, max_length=4096, description="The previous page's next_page_token."),
+) -> JobList:
+    filters = parse_filters(intent, status, requested_by, since, until)
+    query = visibility_query(filters, scope=search_scope(who, tenant))
+    api_key = request.app.state.settings.api_key
+    key = token_key(api_key.get_secret_value() if api_key is not None else None)
+    position = unseal(page_token, query, key) if page_token else None
+    client = await request.app.state.temporal.client()
+    page = client.list_workflows(query, page_size=limit, next_page_token=position)
+    await page.fetch_next_page()
+    jobs = [await list_item(wf) for wf in page.current_page or []]
+    return JobList(jobs=jobs, next_page_token=seal(page.next_page_token, query, key) if page.next_page_token else None)
 
 
 @router.get(

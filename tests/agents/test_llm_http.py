@@ -29,7 +29,7 @@ async def test_an_agent_answers_through_the_api_with_its_prompt_and_context(acti
 
     assert (result.agent, result.provider, result.offline) == ("Wanderweave", "openai", False)
     assert result.content == "echo: Paris in spring?"
-    assert result.model == "test-model" and result.usage["completion_tokens"] == 4
+    assert result.model == "test-model" and result.usage.completion_tokens == 4
     [sent] = llm_api.requests
     assert sent.headers["authorization"] == f"Bearer {LLM_KEY}"
     assert sent.model == "test-model"

@@ -23,11 +23,25 @@ SCENARIOS = {
     "fleet": "FleetWorkflow",
     "approval_approved": "IntentWorkflow",
     "approval_rejected": "IntentWorkflow",
+    "gpt_remember": "GptWorkflow",
+    "gpt_approval_step": "GptWorkflow",
+    "gpt_approval_step_child": "IntentWorkflow",
+    "token_ledger": "TokenLedgerWorkflow",
 }
 
 
+def workflow_id_of(path: Path, history: dict) -> str:
+    """The recorded run's own id where its commands depend on it (a child's id is `<parent id>.<step>`)."""
+    for event in history["events"]:
+        child = event.get("startChildWorkflowExecutionInitiatedEventAttributes")
+        if child and "." in child["workflowId"]:
+            return child["workflowId"].rsplit(".", 1)[0]
+    return path.stem
+
+
 def load(path: Path) -> WorkflowHistory:
-    return WorkflowHistory.from_json(path.stem, path.read_text())
+    text = path.read_text()
+    return WorkflowHistory.from_json(workflow_id_of(path, json.loads(text)), text)
 
 
 def test_every_scenario_has_a_golden_history():
