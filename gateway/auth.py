@@ -31,7 +31,8 @@ def token_error_for_header(expected: SecretStr | None, authorization: str | None
     return token_error(expected, scheme, credentials.strip())
 
 
-def require_token(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+async def require_token(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+    # async: no I/O here, and a plain `def` dependency costs every request a hop through a worker thread.
     error = token_error(
         request.app.state.settings.api_key, creds.scheme if creds else None, creds.credentials if creds else None
     )

@@ -150,7 +150,7 @@ class ContractRoute(APIRoute):
             body = await request.body()
             if body and (problem := body_problem(body)) is not None:
                 if authenticated:  # a caller without the key learns 401, not what is wrong with its body
-                    require_token(request, await bearer(request))
+                    await require_token(request, await bearer(request))
                 raise ApiError(422, ErrorType.VALIDATION, f"body: {problem}", field="body", details=[{"field": "body", "reason": problem}])
             return await handler(request)
 
