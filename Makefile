@@ -13,11 +13,12 @@ bootstrap:
 dev: bootstrap
 	@$(UV) run --frozen gpt-orchestrator dev
 
-# The house rules first (import contracts, lint), then the tests.
+# The house rules first (import contracts, lint, types), then the tests.
 # pytest exits 5 when no test ran; that is a failure here.
 test: bootstrap
 	@$(UV) run --frozen lint-imports --no-cache >/dev/null || $(UV) run --frozen lint-imports --no-cache
 	@$(UV) run --frozen ruff check --quiet .
+	@$(UV) run --frozen mypy
 	@$(UV) run --frozen pytest --durations=15 $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "no tests ran: failing"; exit 1; fi; exit $$rc
 
@@ -25,10 +26,12 @@ bench: bootstrap
 	@$(UV) run --frozen python -m bench
 
 # The ChatGPT Actions schema committed as chatgpt_actions.json (a test fails when it drifts from the app).
+# The GPT gets a caller key, so the schema holds only what a caller may call (no approve/reject).
 # For your own GPT: make actions-schema SERVER_URL=https://your-gateway.example.org
 SERVER_URL ?= https://orchestrator.example.com
+ROLE ?= caller
 actions-schema: bootstrap
-	@$(UV) run --frozen gpt-orchestrator actions-schema --server-url $(SERVER_URL) --output chatgpt_actions.json
+	@$(UV) run --frozen gpt-orchestrator actions-schema --server-url $(SERVER_URL) --role $(ROLE) --output chatgpt_actions.json
 
 # Real headless Chromium reads the Temporal Web UI; refreshes the screenshots in docs/.
 ui-check: bootstrap

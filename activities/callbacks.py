@@ -86,6 +86,7 @@ class CallbackActivities:
                 return await client.post(pinned_url, content=body, headers=headers | extra, extensions=extensions)
             except httpx.ConnectError as err:  # try the host's next address, as a resolver-driven client would
                 last = err
+        assert last is not None  # pins is never empty: the policy refused a host with no address
         raise last
 
     @activity.defn(name=CALLBACK_ACTIVITY)
@@ -98,6 +99,9 @@ class CallbackActivities:
             target = check_callback_url(req.url, self._settings)
         except Refusal as err:
             raise app_error(ErrorType.CALLBACK_URL_REJECTED, str(err)) from None
+        secret = self._settings.callback_secret
+        if secret is None:  # the gateway refuses callback_url while unset; a worker configured otherwise says so
+            raise app_error(ErrorType.MISCONFIGURED, "CALLBACK_SECRET is unset on the worker: callbacks cannot be signed")
         pins = await self._addresses(target)
         info = activity.info()
         job_id = str(req.job.get("job_id") or info.workflow_id)
@@ -106,7 +110,7 @@ class CallbackActivities:
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
             ATTEMPT_HEADER: str(info.attempt),
-            **signed_headers(self._settings.callback_secret, job_id, body),
+            **signed_headers(secret, job_id, body),
         }
         try:
             async with httpx.AsyncClient(timeout=self._settings.callback_timeout_s, follow_redirects=False) as client:

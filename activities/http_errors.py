@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 
 from intents.errors import ErrorType, app_error
+from intents.text import one_line
 from policies.redact import Scrubber
 
 BODY_SNIPPET_CHARS = 300
@@ -17,8 +18,7 @@ BODY_SNIPPET_CHARS = 300
 def body_snippet(response: httpx.Response, scrub: Scrubber, limit: int = BODY_SNIPPET_CHARS) -> str:
     """The start of a peer's body for an error message, on one line; scrubbed of configured secrets
     before it is cut, so a secret is never half-shown."""
-    text = " ".join(scrub.text(response.text).split())
-    return text[:limit] + ("…" if len(text) > limit else "") if text else "(empty body)"
+    return one_line(scrub.text(response.text), limit) or "(empty body)"
 
 
 def transport_failure(err: httpx.HTTPError, where: str, timeout_s: float):

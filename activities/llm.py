@@ -28,6 +28,7 @@ from config.errors import NotConfigured
 from config.settings import Settings
 from intents.agents import CHAT_ACTIVITY, ChatRequest, ChatResult
 from intents.errors import ErrorType, app_error
+from intents.text import one_line
 from policies.redact import Scrubber
 
 # A peer asking us to wait longer than this is treated as "retry with the policy's backoff".
@@ -125,11 +126,11 @@ def offline_reply(agent: Agent, req: ChatRequest) -> str:
         "\x1f".join([agent.name, req.message, *req.context]).encode()
     ).hexdigest()[:8]
     lines = [
-        f"[offline:{agent.name}] {agent.name} ({agent.category}) on: {_shorten(req.message, 200)}",
+        f"[offline:{agent.name}] {agent.name} ({agent.category}) on: {one_line(req.message, 200)}",
         f"Role: {agent.description or 'general assistant'}",
     ]
     if req.context:
-        shown = "; ".join(_shorten(c, 80) for c in req.context[:3])
+        shown = "; ".join(one_line(c, 80) for c in req.context[:3])
         more = f" (+{len(req.context) - 3} more)" if len(req.context) > 3 else ""
         lines.append(f"Context used: {shown}{more}")
     lines.append(f"(Deterministic offline reply {digest}; set LLM_BASE_URL to use a real model.)")
@@ -224,7 +225,7 @@ def _upstream_detail(resp: httpx.Response, scrub: Scrubber) -> str:
         text = error
     else:
         text = resp.text
-    return _shorten(scrub.text(text), _DETAIL_CHARS)
+    return one_line(scrub.text(text), _DETAIL_CHARS)
 
 
 def _describe(url: str) -> str:
@@ -232,11 +233,6 @@ def _describe(url: str) -> str:
     parsed = httpx.URL(url)
     port = f":{parsed.port}" if parsed.port else ""
     return f"LLM API at {parsed.host}{port}"
-
-
-def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 __all__ = ["AgentConfigError", "LlmActivities", "chat_messages", "offline_reply", "raise_for_status", "retry_after"]

@@ -119,6 +119,7 @@ class McpActivities:
         http = httpx.AsyncClient(
             headers=headers, timeout=httpx.Timeout(config.timeout_s, connect=min(CONNECT_TIMEOUT_S, config.timeout_s))
         )
+        assert config.url is not None  # McpServerConfig holds a command or a url
         async with http, streamable_http_client(config.url, http_client=http) as (read, write, _):
             async with ClientSession(read, write, read_timeout) as session:
                 await session.initialize()

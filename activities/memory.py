@@ -88,7 +88,7 @@ class MemoryActivities:
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self._settings = settings
         self._embedder = embedder or make_embedder(settings)
-        self._collection = None
+        self._collection: Any = None
         self._lock = asyncio.Lock()
 
     def activities(self) -> list:
@@ -100,7 +100,7 @@ class MemoryActivities:
                 # One collection per embedder: vectors of different models must never mix.
                 name = f"{self._settings.chroma_collection}-{self._embedder.name}"
 
-                def _open():
+                def _open() -> Any:
                     client = open_chroma(self._settings)
                     return client.get_or_create_collection(
                         name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}

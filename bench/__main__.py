@@ -4,7 +4,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHES = ["bench.orchestrate_latency", "bench.throughput", "bench.gpt_workflows"]
+BENCHES = ["bench.orchestrate_latency", "bench.throughput", "bench.gpt_workflows", "bench.tenant_fairness"]
 
 
 async def main(names: list[str]) -> None:

@@ -54,6 +54,15 @@ class RawSequenceUnsandboxed(RawSequence):
         return await super().run(n)
 
 
+@workflow.defn(name="BenchRawSlowJob")
+class RawSlowJob:
+    """One job of one slow activity (bench/tenant_fairness.py)."""
+
+    @workflow.run
+    async def run(self, seconds: float) -> str:
+        return await workflow.execute_activity(raw_sleep, seconds, start_to_close_timeout=timedelta(seconds=60))
+
+
 @workflow.defn(name="BenchRawOneActivity")
 class RawOneActivity:
     """The raw default: one activity, as any SDK user writes it (what `execute_workflow` is measured on)."""

@@ -113,7 +113,7 @@ class Inventory:
             known = self.names()
             listing = ", ".join(known) if known else "none are configured (see SSH_HOSTS_FILE)"
             # The name sent is not repeated: nothing a client sends is echoed.
-            raise NotConfigured("host", name, f"unknown host; known hosts: {listing}", field="inputs.host", known=known) from None
+            raise NotConfigured("host", name, f"unknown host; known hosts: {listing}", field="host", known=known) from None
 
     def __iter__(self) -> Iterator[SshHost]:
         return iter(self._hosts[n] for n in self.names())

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.api_keys import Rate
 from config.mcp_servers import McpServerConfig, check_server_names
 
 
@@ -21,6 +22,19 @@ class Settings(BaseSettings):
     # --- Gateway -----------------------------------------------------------------------
     api_key: SecretStr | None = Field(
         default=None, description="Bearer token clients must send. `make dev` generates one if unset."
+    )
+    api_key_rate: str | None = Field(
+        default=None,
+        description="Token bucket of the bootstrap API_KEY (`N/s`, `N/min`, `N/h`); unset = not limited. Named keys carry their own.",
+    )
+    api_keys_file: Path | None = Field(
+        default=None,
+        description="YAML store of the named API keys (hashes only; `gpt-orchestrator keys ...` writes it, the gateway "
+        "re-reads it on change); unset = `DATA_DIR/api_keys.yaml`.",
+    )
+    allow_self_approval: bool = Field(
+        default=False,
+        description="Let a named key approve or reject a job it requested itself (separation of duties off).",
     )
     gateway_host: str = Field(default="127.0.0.1", description="Gateway bind address.")
     gateway_port: int = Field(default=8000, description="Gateway port.")
@@ -232,6 +246,15 @@ class Settings(BaseSettings):
         description="OTLP/HTTP collector base URL (e.g. `http://otel-collector:4318`); set = traces from the "
         "gateway request through the workflow to its activities. Unset = tracing off.",
     )
+
+    @field_validator("api_key_rate")
+    @classmethod
+    def _rate(cls, value: str | None) -> str | None:
+        return None if value is None else str(Rate.parse(value))
+
+    @property
+    def api_keys_path(self) -> Path:
+        return self.api_keys_file if self.api_keys_file is not None else self.data_dir / "api_keys.yaml"
 
     @property
     def chroma_path(self) -> Path:

@@ -13,7 +13,9 @@ and why (ChatGPT's documented limits for Actions):
   other method is true, so anything that changes the world asks the user first. /orchestrate marks
   itself false: its consequential intents have their own preview (dry runs) and approval gate;
 - no header parameters (ChatGPT cannot send custom headers; job IDs make repeats idempotent anyway),
-  and no operator-only routes (metrics, or anything marked `x-operator-only`);
+  and no operator-only routes (metrics, keys, or anything marked `x-operator-only`);
+- with a `role` (`--role caller`, what the committed file is: the GPT gets a caller key), only the
+  operations that role may call (`x-required-roles`), so the GPT is never offered approve or reject;
 - 422 responses describe the gateway's real error body (ErrorResponse), not FastAPI's default;
 - /orchestrate carries one request example per intent that declares one, from the intent registry.
 """
@@ -28,6 +30,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from intents import registry
+from intents.text import one_line
 
 MAX_TEXT = 300
 OPERATION_ID = re.compile(r"^[a-z][a-zA-Z0-9]*$")
@@ -36,6 +39,7 @@ READ_METHODS = {"get", "head", "options"}
 OPERATOR_ONLY_PATHS = {"/metrics"}
 OPERATOR_ONLY = "x-operator-only"
 CONSEQUENTIAL = "x-openai-isConsequential"
+REQUIRED_ROLES = "x-required-roles"
 BEARER = "bearerAuth"
 # Data, not documentation: example and default values are left as they are.
 LITERAL_KEYS = {"value", "example", "default", "const", "enum"}
@@ -48,8 +52,7 @@ INFO_DESCRIPTION = (
 
 
 def cut(text: str, limit: int = MAX_TEXT) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return one_line(text, limit)
 
 
 def camel(name: str) -> str:
@@ -99,6 +102,18 @@ def _drop_operator_only(doc: dict[str, Any]) -> None:
         item = doc["paths"][path]
         for method in [m for m in METHODS if m in item]:
             if path in OPERATOR_ONLY_PATHS or item[method].get(OPERATOR_ONLY):
+                del item[method]
+        if not any(m in item for m in METHODS):
+            del doc["paths"][path]
+
+
+def _keep_role(doc: dict[str, Any], role: str) -> None:
+    """Only what a key of `role` may call; open operations (no x-required-roles) stay."""
+    for path in list(doc.get("paths", {})):
+        item = doc["paths"][path]
+        for method in [m for m in METHODS if m in item]:
+            allowed = item[method].get(REQUIRED_ROLES)
+            if allowed is not None and role not in allowed:
                 del item[method]
         if not any(m in item for m in METHODS):
             del doc["paths"][path]
@@ -158,8 +173,10 @@ def _drop_unused_schemas(doc: dict[str, Any]) -> None:
             del schemas[name]
 
 
-def actions_schema(app: FastAPI, server_url: str) -> dict[str, Any]:
+def actions_schema(app: FastAPI, server_url: str, role: str | None = None) -> dict[str, Any]:
     doc = copy.deepcopy(app.openapi())
+    if role is not None:
+        _keep_role(doc, role)
     doc["openapi"] = "3.1.0"
     doc["info"]["description"] = INFO_DESCRIPTION
     doc["servers"] = [{"url": server_url.rstrip("/"), "description": "The orchestrator gateway (HTTPS)."}]
@@ -167,7 +184,13 @@ def actions_schema(app: FastAPI, server_url: str) -> dict[str, Any]:
     _fix_operation_ids(doc)
     components = doc.setdefault("components", {})
     components["securitySchemes"] = {
-        BEARER: {"type": "http", "scheme": "bearer", "description": "The gateway's API_KEY, sent as Authorization: Bearer <key>."}
+        BEARER: {
+            "type": "http",
+            "scheme": "bearer",
+            "description": f"The GPT's {role} key (gpo_…), sent as Authorization: Bearer <key>."
+            if role
+            else "An API key (gpo_…), sent as Authorization: Bearer <key>.",
+        }
     }
     doc["security"] = [{BEARER: []}]
     for _path, method, op in _operations(doc):

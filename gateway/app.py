@@ -10,9 +10,11 @@ from temporalio.client import Client
 
 from config import Settings, get_settings
 from gateway import errors, openapi, telemetry
+from gateway.auth import Gatekeeper, check_routes
 from gateway.limits import BodyGuard
-from gateway.mcp_catalog import McpCatalogCache
-from gateway.routes import gpt, health, intents, jobs, orchestrate
+from gateway.mcp_catalog_cache import McpCatalogCache
+from gateway.ratelimit import RateLimitHeaders
+from gateway.routes import gpt, health, intents, jobs, keys, orchestrate
 from gateway.temporal import TemporalLink
 from infra import tracing
 from intents import registry
@@ -44,12 +46,18 @@ def create_app(
     app.state.routes = RoutingTable.with_overrides(settings.intent_routes)
     app.state.routes.check_intents(registry.all_intents())  # an INTENT_ROUTES contradiction stops start-up
     app.state.mcp_catalog = McpCatalogCache(settings, app.state.temporal)
+    app.state.gatekeeper = Gatekeeper(settings)  # keys (API_KEY + API_KEYS_FILE), roles, rate limits
     errors.install(app)
     openapi.install(app)
-    for module in (orchestrate, jobs, gpt, intents, health):
+    for module in (orchestrate, jobs, gpt, intents, keys, health):
         app.include_router(module.router)
     app.add_middleware(
-        BodyGuard, max_bytes=settings.max_body_bytes, read_timeout_s=settings.body_read_timeout_s, api_key=settings.api_key
+        BodyGuard,
+        max_bytes=settings.max_body_bytes,
+        read_timeout_s=settings.body_read_timeout_s,
+        gatekeeper=app.state.gatekeeper,
     )
+    app.add_middleware(RateLimitHeaders)  # outside the body guard: its 429s carry the headers too
     telemetry.install(app, tracer_provider)  # last = outermost
+    check_routes(app)  # every route says who may call it, including /metrics (added by telemetry)
     return app

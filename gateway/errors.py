@@ -6,6 +6,7 @@ Nothing a client can send produces a 500 or a stack trace.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,11 +20,13 @@ from config.hosts import InventoryError
 from infra.logs import bind, current
 from intents.canonical import JOB_ID_PATTERN
 from intents.errors import ErrorType
+from intents.spec import RequestRejected
 
 log = logging.getLogger("gpt_orchestrator.gateway")
 
-# Error type (raised by activities/workflows or the gateway itself) -> HTTP status.
-STATUS_BY_ERROR_TYPE: dict[str, int] = {
+# The one table from error type (raised by activities, workflows or the gateway itself) to HTTP status.
+# tests/gateway/test_error_table.py checks that every ErrorType has a row.
+STATUS_BY_ERROR_TYPE: dict[ErrorType, int] = {
     ErrorType.VALIDATION: 422,
     ErrorType.UNKNOWN_INTENT: 400,
     ErrorType.MODE_MISMATCH: 400,
@@ -48,13 +51,36 @@ STATUS_BY_ERROR_TYPE: dict[str, int] = {
     ErrorType.INVALID_DEFINITION: 400,
     ErrorType.STEP_INPUT_TOO_LARGE: 422,
     ErrorType.RESULT_TOO_LARGE: 502,
-    "RequestTimeout": 408,
-    "StepFailed": 502,
-    "ActivityTimeout": 504,
     ErrorType.TEMPORAL_UNAVAILABLE: 503,
     ErrorType.MISCONFIGURED: 503,
     ErrorType.INTERNAL: 500,
+    ErrorType.CANCELLED: 409,
+    ErrorType.TERMINATED: 409,
+    ErrorType.TIMED_OUT: 504,
+    ErrorType.ACTIVITY_TIMEOUT: 504,
+    ErrorType.STEP_FAILED: 502,
+    ErrorType.ERROR: 502,  # a job failed without saying how: its work, not the gateway, failed
+    ErrorType.UNAUTHORIZED: 401,
+    ErrorType.FORBIDDEN: 403,
+    ErrorType.SELF_APPROVAL: 403,
+    ErrorType.KEY_EXISTS: 409,
+    ErrorType.AUTH_NOT_CONFIGURED: 503,
+    ErrorType.RATE_LIMITED: 429,
+    ErrorType.INVALID_IDEMPOTENCY_KEY: 400,
+    ErrorType.NOT_AWAITING_APPROVAL: 409,
+    ErrorType.ALREADY_EXECUTED: 409,
+    ErrorType.WORKFLOW_CLOSED: 409,
+    ErrorType.JOB_CLOSED: 409,
+    ErrorType.WORKFLOW_UNRESPONSIVE: 503,
+    ErrorType.WORKER_UNAVAILABLE: 503,
+    ErrorType.MCP_CATALOG_UNAVAILABLE: 503,
+    ErrorType.REQUEST_TIMEOUT: 408,
+    ErrorType.PAYLOAD_TOO_LARGE: 413,
+    ErrorType.METHOD_NOT_ALLOWED: 405,
+    ErrorType.HTTP_ERROR: 400,
 }
+# Types the gateway did not name (a peer's, or an MCP tool's own): an upstream failure.
+UNKNOWN_TYPE_STATUS = 502
 
 # 503s that clear by themselves (Temporal back) or by an operator (a fixed config): when to ask again.
 RETRY_AFTER_S: dict[str, int] = {ErrorType.TEMPORAL_UNAVAILABLE: 5, ErrorType.MISCONFIGURED: 60}
@@ -62,15 +88,19 @@ RETRY_AFTER_S: dict[str, int] = {ErrorType.TEMPORAL_UNAVAILABLE: 5, ErrorType.MI
 OUTAGE_STATUSES = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
 
 
-def status_for(error_type: str | None, default: int = 500) -> int:
-    return STATUS_BY_ERROR_TYPE.get(error_type or "", default)
+def status_for(error_type: str | None, default: int = UNKNOWN_TYPE_STATUS) -> int:
+    try:
+        return STATUS_BY_ERROR_TYPE[ErrorType(error_type or "")]
+    except ValueError:
+        return default
 
 
 class ApiError(Exception):
+    """An answer other than success. Its HTTP status comes from STATUS_BY_ERROR_TYPE, never from the caller."""
+
     def __init__(
         self,
-        status: int,
-        error_type: str,
+        error_type: ErrorType,
         message: str,
         *,
         field: str | None = None,
@@ -79,8 +109,13 @@ class ApiError(Exception):
         headers: dict[str, str] | None = None,
     ):
         super().__init__(message)
-        self.status, self.error_type, self.message = status, str(error_type), message
+        self.status, self.error_type, self.message = STATUS_BY_ERROR_TYPE[error_type], str(error_type), message
         self.field, self.details, self.job_id, self.headers = field, details, job_id, headers
+
+
+def rejected(exc: RequestRejected, *, field: str | None = None) -> ApiError:
+    """The one translation of a request the intents floor refused (unknown host, unsafe command...)."""
+    return ApiError(ErrorType(exc.error_type), str(exc), field=field or exc.field, details=exc.details)
 
 
 def error_body(error_type: str, message: str, *, field=None, details=None, job_id=None) -> dict[str, Any]:
@@ -97,7 +132,7 @@ def _loc(loc: tuple | list) -> str:
     return ".".join(parts) or "body"
 
 
-def validation_details(errors: list[dict[str, Any]], prefix: str = "") -> list[dict[str, str]]:
+def validation_details(errors: Sequence[Any], prefix: str = "") -> list[dict[str, str]]:
     """pydantic errors -> [{field, reason}] without echoing the submitted values (they may be secrets)."""
     out = []
     for err in errors:
@@ -136,7 +171,7 @@ def install(app: FastAPI) -> None:
     async def _rpc_error(request: Request, exc: RPCError):
         if exc.status in OUTAGE_STATUSES:
             kind = ErrorType.TEMPORAL_UNAVAILABLE
-            outage = ApiError(status_for(kind), kind, f"Temporal is unavailable ({exc.status.name.lower()}); retry later")
+            outage = ApiError(kind, f"Temporal is unavailable ({exc.status.name.lower()}); retry later")
             return _api_error_response(request, outage)
         log.error("Temporal refused a gateway call: %s %s", exc.status.name, exc.message)
         return JSONResponse(error_body(ErrorType.INTERNAL, "internal error; see gateway logs"), status_code=500)
@@ -145,7 +180,7 @@ def install(app: FastAPI) -> None:
         """A config file a route needs is wrong: the operator's to fix (`gpt-orchestrator check-config`)."""
         message = str(exc) if isinstance(exc, InventoryError) else f"AGENTS_FILE: {exc}"
         kind = ErrorType.MISCONFIGURED
-        return _api_error_response(request, ApiError(status_for(kind), kind, message))
+        return _api_error_response(request, ApiError(kind, message))
 
     app.add_exception_handler(InventoryError, _misconfigured)
     app.add_exception_handler(AgentConfigError, _misconfigured)
@@ -160,9 +195,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException):
-        error_type = {401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}.get(
-            exc.status_code, "HttpError"
-        )
+        error_type = {
+            401: ErrorType.UNAUTHORIZED, 404: ErrorType.NOT_FOUND, 405: ErrorType.METHOD_NOT_ALLOWED, 413: ErrorType.PAYLOAD_TOO_LARGE,
+        }.get(exc.status_code, ErrorType.HTTP_ERROR)  # fmt: skip
         return JSONResponse(error_body(error_type, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)

@@ -3,7 +3,8 @@
 In order, as a pure ASGI middleware (FastAPI reads the body *before* running route dependencies, so
 these cannot be dependencies):
 1. A request that carries a body (any method but GET/HEAD/OPTIONS) must have a valid bearer token:
-   401 without reading the body, and the connection is closed.
+   401 without reading the body, and the connection is closed. Its key's rate limit is charged here
+   too (429 before the body is read); the route's role is checked by the route (gateway/auth.py).
 2. The body is read with a deadline (`body_read_timeout_s`, whole body): a stalled upload gets 408
    and the connection is closed, so it holds neither a worker slot nor memory.
 3. It must fit `max_body_bytes` (413), whether the length is declared or streamed.
@@ -17,11 +18,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.auth import token_error_for_header
-from gateway.errors import error_body
+from gateway.auth import Gatekeeper
+from gateway.errors import STATUS_BY_ERROR_TYPE, ApiError, error_body
 from intents.errors import ErrorType
 from intents.limits import MAX_BODY_DEPTH, json_depth
 
@@ -36,8 +36,8 @@ class BodyTimeout(Exception):
 
 
 class BodyGuard:
-    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout_s: float = 10.0, api_key: SecretStr | None = None):
-        self.app, self.max_bytes, self.read_timeout_s, self.api_key = app, max_bytes, read_timeout_s, api_key
+    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout_s: float = 10.0, gatekeeper: Gatekeeper | None = None):
+        self.app, self.max_bytes, self.read_timeout_s, self.gatekeeper = app, max_bytes, read_timeout_s, gatekeeper
 
     async def _answer(self, send: Send, status: int, body: dict, *, close: bool, headers: dict[str, str] | None = None) -> None:
         raw = [(b"content-type", b"application/json")] + [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
@@ -56,17 +56,20 @@ class BodyGuard:
                     drained += len(message.get("body", b""))
         except TimeoutError:
             pass
-        body = error_body("PayloadTooLarge", f"request body exceeds {self.max_bytes} bytes", field="body")
-        await self._answer(send, 413, body, close=more)
+        body = error_body(ErrorType.PAYLOAD_TOO_LARGE, f"request body exceeds {self.max_bytes} bytes", field="body")
+        await self._answer(send, STATUS_BY_ERROR_TYPE[ErrorType.PAYLOAD_TOO_LARGE], body, close=more)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in BODYLESS_METHODS:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers", []))
-        refused = token_error_for_header(self.api_key, headers.get(b"authorization", b"").decode("latin-1") or None)
-        if refused is not None:
-            body = error_body(refused.error_type, refused.message, field=refused.field)
-            return await self._answer(send, refused.status, body, close=True, headers=refused.headers)
+        if self.gatekeeper is not None:
+            try:
+                self.gatekeeper.admit(scope, headers.get(b"authorization", b"").decode("latin-1") or None)
+            except ApiError as refused:
+                body = error_body(refused.error_type, refused.message, field=refused.field, details=refused.details)
+                # 401, 429, 503: answered unread, so the connection is closed (its body is still on it).
+                return await self._answer(send, refused.status, body, close=True, headers=refused.headers)
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             return await self._too_large(send, receive, 0, more=True)
@@ -86,12 +89,14 @@ class BodyGuard:
                     if not more:
                         break
         except TimeoutError:
-            message = f"the request body did not arrive within {self.read_timeout_s:g} s"
-            return await self._answer(send, 408, error_body("RequestTimeout", message, field="body"), close=True)
+            late = f"the request body did not arrive within {self.read_timeout_s:g} s"
+            body = error_body(ErrorType.REQUEST_TIMEOUT, late, field="body")
+            return await self._answer(send, STATUS_BY_ERROR_TYPE[ErrorType.REQUEST_TIMEOUT], body, close=True)
         raw = b"".join(chunks)
         if (found := json_depth(raw)) > MAX_BODY_DEPTH:
-            message = f"body: JSON nests {found} levels deep; at most {MAX_BODY_DEPTH} are allowed"
-            return await self._answer(send, 422, error_body(ErrorType.VALIDATION, message, field="body"), close=False)
+            deep = f"body: JSON nests {found} levels deep; at most {MAX_BODY_DEPTH} are allowed"
+            body = error_body(ErrorType.VALIDATION, deep, field="body")
+            return await self._answer(send, STATUS_BY_ERROR_TYPE[ErrorType.VALIDATION], body, close=False)
         replayed = False
 
         async def replay() -> Message:

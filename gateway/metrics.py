@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
+from gateway.auth import PUBLIC
 from gateway.errors import ApiError
+from intents.errors import ErrorType
 
-router = APIRouter(tags=["metrics"])
+# Not behind an API key: METRICS_TOKEN is its own credential (or none), checked by the route.
+router = APIRouter(tags=["metrics"], dependencies=[Depends(PUBLIC)])
 
 
 class GatewayMetrics:
@@ -60,7 +63,7 @@ def _check_scraper(request: Request) -> None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.get_secret_value().encode()):
-        raise ApiError(401, "Unauthorized", "GET /metrics needs Authorization: Bearer <METRICS_TOKEN>",
+        raise ApiError(ErrorType.UNAUTHORIZED, "GET /metrics needs Authorization: Bearer <METRICS_TOKEN>",
                        field="Authorization", headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
 
 

@@ -3,7 +3,9 @@
 FastAPI documents what a route declares (its models, the 409s it raises itself). What every route
 shares is added here, from what the route *is*, so no route documents it by hand and none forgets it:
 
-- behind the bearer token: 401 `Unauthorized`, and 503 (`AuthNotConfigured`, `TemporalUnavailable`,
+- behind the bearer token: 401 `Unauthorized`, 403 `Forbidden` (the key's role may not do this; the
+  operation lists the roles that may in `x-required-roles`), 429 `RateLimited` (the key's token bucket
+  is empty; `Retry-After` and the RateLimit fields), and 503 (`AuthNotConfigured`, `TemporalUnavailable`,
   `WorkerUnavailable`, `McpCatalogUnavailable`: the gateway cannot reach what it needs);
 - an id in the path: 404 (an unknown id, or one that is not an id at all: nothing is echoed); every
   path parameter is documented as one path segment (its pattern);
@@ -11,7 +13,7 @@ shares is added here, from what the route *is*, so no route documents it by hand
 - any parameter: 422 with the gateway's own error body (not FastAPI's `HTTPValidationError`);
 - an operation that answers with a job's outcome (`x-job-outcome`): that job's error statuses.
 
-429 is not documented: the gateway does not rate-limit (yet). `ContractRoute` makes the body rule
+`ContractRoute` makes the body rule
 true: a body that is not UTF-8 JSON is a 422 naming the field `body` and the byte position, never
 FastAPI's 400, and never the offending text.
 """
@@ -26,25 +28,31 @@ from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from gateway.auth import bearer, require_token
+from config.api_keys import roles_for
+from gateway.auth import RoleCheck, access_of, api_routes, bearer
 from gateway.errors import ApiError
-from gateway.jobs import JOB_ID_PATTERN
+from intents.canonical import JOB_ID_PATTERN
 from intents.errors import ErrorType
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
 JOB_OUTCOME = "x-job-outcome"
+REQUIRED_ROLES = "x-required-roles"
 # Path parameters are one path segment; ids are Temporal workflow ids the gateway made. Values outside
 # these patterns are answered 404 (documented), never echoed.
 ID_PARAMS = {"job_id", "workflow_id"}
 SEGMENT_PATTERN = r"^[^/.][^/]*$"
 
 STANDARD: dict[int, str] = {
-    401: "Unauthorized: missing or wrong bearer token (compared in constant time). Header WWW-Authenticate: Bearer.",
+    401: "Unauthorized: missing, wrong or expired key (compared in constant time). Header WWW-Authenticate: Bearer.",
+    403: "Forbidden: this key's role may not do this (x-required-roles lists the roles that may); error.details "
+    "names them and the key's role.",
     404: "NotFound: no such job or workflow (unknown, older than the namespace retention, or not an id).",
     408: "RequestTimeout: the body did not arrive within BODY_READ_TIMEOUT_S; the connection is closed.",
     413: "PayloadTooLarge: the body is over MAX_BODY_BYTES, declared or streamed.",
     422: "ValidationError: the body is not UTF-8 JSON, or a parameter or field fails its model; "
     "error.field names it (`body` for the body itself, with the byte position), details lists every problem.",
+    429: "RateLimited: this key's token bucket is empty. Retry-After says when to come back; RateLimit-Policy and "
+    "RateLimit (draft-ietf-httpapi-ratelimit-headers) describe the quota.",
     503: "AuthNotConfigured, TemporalUnavailable, WorkerUnavailable, McpCatalogUnavailable: the gateway "
     "cannot serve it now; retry later.",
 }
@@ -81,8 +89,8 @@ def complete_operation(op: dict[str, Any]) -> None:
     responses = op.setdefault("responses", {})
     params = op.get("parameters", [])
     if op.get("security"):
-        _add(responses, 401, STANDARD[401])
-        _add(responses, 503, STANDARD[503])
+        for status in (401, 403, 429, 503):
+            _add(responses, status, STANDARD[status])
     for p in params:
         if p.get("in") == "path":
             p["schema"].setdefault("pattern", JOB_ID_PATTERN.pattern if p["name"] in ID_PARAMS else SEGMENT_PATTERN)
@@ -98,6 +106,16 @@ def complete_operation(op: dict[str, Any]) -> None:
             _add(responses, status, description)
 
 
+def _mark_roles(app: FastAPI, doc: dict[str, Any]) -> None:
+    """`x-required-roles` on every operation behind a key: the roles that may call it (config/api_keys.py)."""
+    for path, methods, route in api_routes(app):
+        checks = [a for a in access_of(route) if isinstance(a, RoleCheck)]
+        item = doc.get("paths", {}).get(path, {})
+        for method in methods if checks else ():
+            if (op := item.get(method.lower())) is not None:
+                op[REQUIRED_ROLES] = [str(r) for r in roles_for(checks[0].action)]
+
+
 def contract(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document, completed. Cached on the app like FastAPI's own."""
     if app.openapi_schema is None:
@@ -108,6 +126,7 @@ def contract(app: FastAPI) -> dict[str, Any]:
             for op in item.values():
                 if isinstance(op, dict) and "responses" in op:
                     complete_operation(op)
+        _mark_roles(app, doc)
         schemas = doc.get("components", {}).get("schemas", {})
         for unused in ("HTTPValidationError", "ValidationError"):
             if unused in schemas and f'"#/components/schemas/{unused}"' not in json.dumps(doc["paths"]):
@@ -144,14 +163,14 @@ class ContractRoute(APIRoute):
         if self.body_field is None:
             return handler
 
-        authenticated = any(dep.call is require_token for dep in self.dependant.dependencies)
+        checks = [a for a in access_of(self) if isinstance(a, RoleCheck)]
 
         async def checked(request: Request) -> Response:
             body = await request.body()
             if body and (problem := body_problem(body)) is not None:
-                if authenticated:  # a caller without the key learns 401, not what is wrong with its body
-                    await require_token(request, await bearer(request))
-                raise ApiError(422, ErrorType.VALIDATION, f"body: {problem}", field="body", details=[{"field": "body", "reason": problem}])
+                for check in checks:  # a caller without the key or the role learns that, not what is wrong with its body
+                    await check(request, await bearer(request))
+                raise ApiError(ErrorType.VALIDATION, f"body: {problem}", field="body", details=[{"field": "body", "reason": problem}])
             return await handler(request)
 
         return checked

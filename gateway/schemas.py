@@ -110,6 +110,8 @@ class JobView(BaseModel):
     job_id: str
     intent: str | None = None
     mode: str | None = None
+    requested_by: str | None = Field(default=None, description="The name of the key that started the job.")
+    tenant: str | None = Field(default=None, description="The tenant the job belongs to (its requesting key's).")
     status: JobStatus
     result: Any = None
     error: ErrorInfo | None = None

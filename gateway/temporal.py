@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 import google.protobuf.message
 from temporalio.client import Client, Interceptor
@@ -19,7 +20,7 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from temporalio.service import RetryConfig, ServiceClient
 
 from config import Settings
-from gateway.errors import ApiError, status_for
+from gateway.errors import ApiError
 from infra.temporal import connect
 from intents.errors import ErrorType
 
@@ -45,7 +46,7 @@ LONG_POLLS = frozenset({"poll_workflow_execution_update", "update_workflow_execu
 
 class TemporalUnavailable(ApiError):
     def __init__(self, message: str):
-        super().__init__(status_for(ErrorType.TEMPORAL_UNAVAILABLE), ErrorType.TEMPORAL_UNAVAILABLE, message)
+        super().__init__(ErrorType.TEMPORAL_UNAVAILABLE, message)
 
 
 class DeadlineServiceClient(ServiceClient):
@@ -76,7 +77,7 @@ class DeadlineServiceClient(ServiceClient):
         metadata: Mapping[str, str | bytes],
         timeout: timedelta | None,
     ):
-        call = dict(service=service, retry=retry, metadata=metadata)
+        call: dict[str, Any] = dict(service=service, retry=retry, metadata=metadata)
         if rpc in LONG_POLLS or getattr(req, "wait_new_event", False):
             return await self._inner._rpc_call(rpc, req, resp_type, timeout=timeout, **call)
         deadline = timedelta(seconds=self._deadline_s)

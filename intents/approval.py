@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_serializer
 
-from intents.spec import IntentSpec, Mode, quote_short
+from intents.spec import IntentSpec, Mode
+from intents.text import quote_short
 
 FINGERPRINT_PATTERN = r"^[0-9a-f]{64}$"
 
@@ -65,11 +66,31 @@ class DecisionKind(StrEnum):
     INLINE = "inline_confirmed"
 
 
+class DecisionBody(BaseModel):
+    """Body of POST /jobs/{id}/approve|reject. Who decides is not in it: that is the calling key's name."""
+
+    reason: str | None = Field(default=None, max_length=1000, description="Why; recorded with the decision.")
+    note: str | None = Field(
+        default=None,
+        max_length=200,
+        # `approver` was the seed's field for a declared name: it is accepted, and kept as a note only.
+        validation_alias=AliasChoices("note", "approver"),
+        description="Free text recorded next to the approver (e.g. 'on behalf of the on-call'); never replaces "
+        "the approver, which is the name of the key that decides.",
+    )
+    fingerprint: str | None = Field(
+        default=None,
+        pattern=FINGERPRINT_PATTERN,
+        description="The fingerprint the approver reviewed (from GET /jobs/{id}); a different one is a 409 ApprovalMismatch.",
+    )
+
+
 class DecisionRequest(BaseModel):
-    """Body of POST /jobs/{id}/approve|reject (an update's argument)."""
+    """The `approve` / `reject` update's argument: the body, plus the approver the gateway read from the key."""
 
     reason: str | None = Field(default=None, max_length=1000)
-    approver: str | None = Field(default=None, max_length=128, description="Who decided (defaults to 'api').")
+    approver: str | None = Field(default=None, max_length=128, description="The deciding key's name (set by the gateway).")
+    note: str | None = Field(default=None, max_length=200, description="Free text from the decider; not an identity.")
     fingerprint: str | None = Field(
         default=None,
         pattern=FINGERPRINT_PATTERN,
@@ -81,8 +102,9 @@ class Approval(BaseModel):
     """The recorded decision; passed to the handler activity as its second argument."""
 
     decision: DecisionKind
-    approver: str
+    approver: str = Field(description="The name of the key that decided (or `timer`, for an expiry).")
     reason: str | None = None
+    note: str | None = Field(default=None, description="Free text the decider added; not an identity.")
     decided_at: datetime
     fingerprint: str | None = Field(default=None, description="The request fingerprint this decision is bound to.")
 

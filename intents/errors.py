@@ -36,6 +36,32 @@ class ErrorType(StrEnum):
     STEP_INPUT_TOO_LARGE = "StepInputTooLarge"  # a GPT step's templates rendered past the step-input cap
     RESULT_TOO_LARGE = "ResultTooLarge"  # an activity returned more than the result cap
     INTERNAL = "InternalError"
+    # How a job ended, when not by a typed error of its own.
+    CANCELLED = "Cancelled"
+    TERMINATED = "Terminated"
+    TIMED_OUT = "TimedOut"  # the run outran its execution timeout (MAX_RUN_S)
+    ACTIVITY_TIMEOUT = "ActivityTimeout"
+    STEP_FAILED = "StepFailed"  # a GPT workflow step failed, and the workflow with it
+    ERROR = "Error"  # a failure that carried no type
+    # Answers of the gateway itself, about the request rather than the work.
+    UNAUTHORIZED = "Unauthorized"
+    FORBIDDEN = "Forbidden"  # the key's role may not do this
+    SELF_APPROVAL = "SelfApproval"  # a key deciding on a job it requested (separation of duties)
+    KEY_EXISTS = "KeyExists"  # a named API key of that name exists
+    AUTH_NOT_CONFIGURED = "AuthNotConfigured"
+    RATE_LIMITED = "RateLimited"
+    INVALID_IDEMPOTENCY_KEY = "InvalidIdempotencyKey"
+    NOT_AWAITING_APPROVAL = "NotAwaitingApproval"
+    ALREADY_EXECUTED = "AlreadyExecuted"
+    WORKFLOW_CLOSED = "WorkflowClosed"
+    JOB_CLOSED = "JobClosed"
+    WORKFLOW_UNRESPONSIVE = "WorkflowUnresponsive"
+    WORKER_UNAVAILABLE = "WorkerUnavailable"
+    MCP_CATALOG_UNAVAILABLE = "McpCatalogUnavailable"
+    REQUEST_TIMEOUT = "RequestTimeout"
+    PAYLOAD_TOO_LARGE = "PayloadTooLarge"
+    METHOD_NOT_ALLOWED = "MethodNotAllowed"
+    HTTP_ERROR = "HttpError"
 
 
 def app_error(

@@ -16,7 +16,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from intents.spec import IntentSpec, Mode, RetrySpec, quote_short
+from intents.spec import IntentSpec, Mode, RetrySpec
+from intents.text import quote_short
 
 FLOW_ACTIVITY = "flow.webhook"
 

@@ -8,6 +8,7 @@ decoding, the workflow sandbox) ever meets a value it cannot handle.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 # Nesting of a free-form value (a step's params): {"a": {"b": 1}} is depth 2.
@@ -23,6 +24,7 @@ def depth(value: Any) -> int:
     deepest, stack = 0, [(value, 1)]
     while stack:
         item, level = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

@@ -20,7 +20,8 @@ from pydantic import BaseModel, Field, RootModel, ValidationError, model_validat
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from config.mcp_servers import SERVER_NAME, McpServerConfig
-from intents.spec import IntentSpec, Mode, RetrySpec, truncate_utf8
+from intents.spec import IntentSpec, Mode, RetrySpec
+from intents.text import truncate_utf8
 
 MCP_CALL_ACTIVITY = "mcp.call_tool"
 MCP_LIST_ACTIVITY = "mcp.list_tools"

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from intents.spec import IntentSpec, Mode, RetrySpec, quote_short
+from intents.spec import IntentSpec, Mode, RetrySpec
+from intents.text import quote_short
 
 Tag = str
 

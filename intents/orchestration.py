@@ -18,7 +18,8 @@ from intents.errors import ErrorType
 from intents.expressions import templates_in
 from intents.fleets import FleetRequest
 from intents.gpt_definitions import CHAT_ACTIONS, DefinitionError, GptWorkflowDefinition, validate_definition
-from intents.spec import IntentSpec, Mode, RequestRejected, quote_short, rejected_lookup
+from intents.spec import IntentSpec, Mode, RequestRejected, rejected_lookup
+from intents.text import quote_short
 
 # Intents a GPT workflow step may not call: they would nest whole workflows inside a step.
 NOT_A_STEP = ("gpt.workflow", "fleet.orchestrate")
@@ -65,9 +66,9 @@ def check_step_params(defn: GptWorkflowDefinition) -> None:
 def check_fleet(req: FleetRequest, settings) -> None:
     agents = agents_for(settings)
     try:
-        agents.fleet(req.category, field="inputs.category")
+        agents.fleet(req.category, field="category")
         if req.synthesize:
-            agents.get(req.synthesize, field="inputs.synthesize")
+            agents.get(req.synthesize, field="synthesize")
     except NotConfigured as err:
         raise rejected_lookup(err) from None
 
@@ -77,11 +78,7 @@ def _gpt_call(intent: str, inputs: dict[str, Any], job_id: str) -> dict[str, Any
 
 
 def _precheck_definition(defn: GptWorkflowDefinition, settings) -> None:
-    try:
-        check_definition(defn, settings)
-    except RequestRejected as exc:
-        exc.field = f"inputs.{exc.field}" if exc.field else "inputs"
-        raise
+    check_definition(defn, settings)
 
 
 INTENTS = [

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from config.errors import NotConfigured
 from intents.errors import ErrorType
+from intents.text import truncate_utf8
 
 
 class Mode(StrEnum):
@@ -99,6 +100,9 @@ class IntentSpec(BaseModel):
     # against input_model (400 naming `steps[i].params.<field>`); templated values are checked when they
     # run (a failure fails that step with ValidationError). Every intent does this unless it opts out.
     check_step_params: bool = True
+    # Its handler keeps tenants apart (memory.*): the workflow adds the job's tenant (from the key that
+    # started it) to the handler's argument as `tenant`, at the call; clients never set it (intents/tenancy.py).
+    tenant_scoped: bool = False
     # Builds the handler activity's single argument from (intent, validated inputs as JSON, job_id).
     # Pure. None = the inputs themselves. Flow and MCP intents share one activity and need the name.
     build_call: Callable[[str, dict[str, Any], str], Any] | None = None
@@ -157,17 +161,3 @@ def rejected_lookup(err: NotConfigured) -> RequestRejected:
     details = {"known_hosts": err.known} if err.kind == "host" else {"suggestions": err.suggestions}
     return RequestRejected(_LOOKUP_ERRORS.get(err.kind, ErrorType.NOT_FOUND), str(err), field=err.field, details=details)
 
-
-def truncate_utf8(text: str, max_bytes: int) -> str:
-    """Cut to at most max_bytes of UTF-8 (the Web UI's summary limit), marking the cut."""
-    raw = text.encode()
-    if len(raw) <= max_bytes:
-        return text
-    return raw[: max_bytes - 3].decode(errors="ignore") + "…"
-
-
-def quote_short(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return f'"{text}"'

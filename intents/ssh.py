@@ -19,7 +19,8 @@ from config.errors import NotConfigured
 from config.hosts import inventory_for
 from config.settings import Settings
 from intents.errors import ErrorType
-from intents.spec import IntentSpec, Mode, RequestRejected, RetrySpec, quote_short, rejected_lookup
+from intents.spec import IntentSpec, Mode, RequestRejected, RetrySpec, rejected_lookup
+from intents.text import quote_short
 from policies.refusal import Refusal
 from policies.ssh_peek import check_peek
 
@@ -82,7 +83,7 @@ def check_host(inputs: SshPeekInput, settings: Settings) -> None:
 
 def unsafe(err: Refusal) -> RequestRejected:
     """A policy's refusal of a command, as the 400 UnsafeCommand that names `inputs.command`."""
-    return RequestRejected(ErrorType.UNSAFE_COMMAND, str(err), field=err.field or "inputs.command", details=err.details)
+    return RequestRejected(ErrorType.UNSAFE_COMMAND, str(err), field=err.field or "command", details=err.details)
 
 
 def precheck_peek(inputs: SshPeekInput, settings: Settings) -> None:
@@ -97,7 +98,7 @@ def precheck_peek(inputs: SshPeekInput, settings: Settings) -> None:
 def precheck_exec(inputs: SshExecInput, settings: Settings) -> None:
     check_host(inputs, settings)
     if "\x00" in inputs.command:
-        raise RequestRejected(ErrorType.UNSAFE_COMMAND, "NUL byte in command", field="inputs.command")
+        raise RequestRejected(ErrorType.UNSAFE_COMMAND, "NUL byte in command", field="command")
 
 
 def _summary(inputs: SshPeekInput) -> str:

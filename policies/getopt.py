@@ -92,9 +92,10 @@ class Options:
                 pos = 1
                 while pos < len(arg):
                     letter = arg[pos]
-                    opt = self._short(letter)
-                    if opt is None:
+                    short = self._short(letter)
+                    if short is None:
                         raise NotUnderstood(f"unknown option -{letter} of {program}")
+                    opt = short
                     pos += 1
                     if opt.value:
                         value = arg[pos:]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
+from typing import Any
 
 from policies.peek_iproute import check_ip
 from policies.peek_ps import check_ps
@@ -69,7 +70,7 @@ SHELL_SYNTAX = {
 
 
 def reject(reason: str) -> Refusal:
-    return Refusal(reason, field="inputs.command")
+    return Refusal(reason, field="command")
 
 
 def check_peek(command: str) -> list[str]:
@@ -157,7 +158,7 @@ _SYSTEMCTL_REFUSE = {
     **writes("changes what systemctl does next boot or at runtime", "--runtime", "--now", "--force"),
     **writes("prints journal entries in a verbose/export format", "-o", "--output"),
 }
-_SYSTEMCTL_LIST = dict(
+_SYSTEMCTL_LIST: dict[str, Any] = dict(
     flags="alq",
     long_flags=frozenset({"--no-pager", "--all", "--failed", "--plain", "--no-legend", "--full", "--quiet"}),
     valued={"-n": LINES, "--lines": LINES, "-t": word, "--type": word, "--state": word},

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import importlib
 import shutil
+import stat
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
 from config.agents import AgentConfigError, AgentRegistry, resolve_endpoint
+from config.api_keys import KeyFileError, load_keys
 from config.hosts import InventoryError, inventory_path, load_inventory
 from config.settings import Settings
 from intents import registry
@@ -61,8 +63,26 @@ def _check_api_keys(settings: Settings, report: Report) -> None:
     for name, value in secrets.items():
         if value is not None and not value.get_secret_value().strip():
             report.problems.append(f"{name}: is set but blank (unset it, or give it a value)")
-    if settings.api_key is None:
-        report.notes.append("API_KEY: unset; `make dev` generates one, `gpt-orchestrator gateway` answers 503 until it is set")
+    try:
+        store = load_keys(settings.api_keys_path)
+    except KeyFileError as exc:
+        report.problems.append(str(exc))
+        return
+    where = f"API_KEYS_FILE ({settings.api_keys_path})"
+    if store.keys and (mode := settings.api_keys_path.stat().st_mode) & (stat.S_IRWXG | stat.S_IRWXO):
+        report.notes.append(f"{where}: readable by others (mode {stat.S_IMODE(mode):o}); it holds hashes only, but 600 is expected")
+    for key in store.keys:
+        if key.expires is not None and key.expired():
+            report.notes.append(f"{where}: key {key.name!r}: expires: {key.expires.isoformat()} has passed; the key no longer works")
+    if settings.api_key is None and not store.keys:
+        report.notes.append(
+            "API_KEY: unset and no named keys; `make dev` generates one, `gpt-orchestrator gateway` answers 503 until one is set"
+        )
+    elif settings.api_key is not None and store.keys:
+        report.notes.append(
+            "API_KEY: the bootstrap admin key is set next to named keys; give clients named keys only "
+            "(API_KEY is an admin of every tenant), or unset it"
+        )
 
 
 def _check_inventory(settings: Settings, report: Report) -> None:

@@ -1,4 +1,4 @@
-"""The `gpt-orchestrator` command: dev | worker | gateway | check-config | replay | reset-point | actions-schema."""
+"""The `gpt-orchestrator` command: dev | worker | gateway | check-config | keys | replay | reset-point | actions-schema."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from pydantic import ValidationError
 
 from config import get_settings
+from worker import keys_cli
 from worker import logging_setup as logs
 
 
@@ -25,6 +26,10 @@ def _check_config(args: argparse.Namespace) -> int:
     report = check_settings(get_settings())
     print(report.render(), file=sys.stdout if report.ok else sys.stderr)
     return 0 if report.ok else 1
+
+
+def _keys(args: argparse.Namespace) -> int:
+    return keys_cli.run(args, get_settings())
 
 
 def _worker(args: argparse.Namespace) -> None:
@@ -82,7 +87,7 @@ def _actions_schema(args: argparse.Namespace) -> None:
     from gateway.actions_schema import actions_schema, render
     from gateway.app import create_app
 
-    text = render(actions_schema(create_app(get_settings()), args.server_url))
+    text = render(actions_schema(create_app(get_settings()), args.server_url, role=args.role))
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
             out.write(text)
@@ -98,6 +103,7 @@ def parser() -> argparse.ArgumentParser:
         "check-config",
         help="validate settings, SSH inventory, agents, MCP servers and API keys; exit 1 naming each problem",
     ).set_defaults(fn=_check_config)
+    keys_cli.add_parser(sub, _keys)
     w = sub.add_parser("worker", help="run a worker")
     w.add_argument("--zone", help="serve only this zone's task queue (e.g. SSH activities inside a private network)")
     w.set_defaults(fn=_worker)
@@ -127,6 +133,11 @@ def parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--server-url", required=True, help="the gateway's public HTTPS URL, e.g. https://orchestrator.example.com")
     a.add_argument("--output", help="write to this file instead of stdout")
+    a.add_argument(
+        "--role",
+        choices=["caller", "approver", "admin"],
+        help="only the operations a key of this role may call (the GPT gets a caller key: --role caller)",
+    )
     a.set_defaults(fn=_actions_schema)
     return p
 

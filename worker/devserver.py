@@ -41,6 +41,19 @@ def port_is_open(host: str, port: int) -> bool:
         return s.connect_ex((host, port)) == 0
 
 
+# Task-queue fairness (Temporal 1.29+; the dev server needs it switched on): backlogged tasks are
+# dispatched round-robin across fairness keys, and the gateway gives every job its tenant as its key.
+# Migration lets a queue that had a backlog before fairness was on (an old .data/temporal.db) drain it.
+FAIRNESS_DYNAMIC_CONFIG = {"matching.enableFairness": "true", "matching.enableMigration": "true"}
+
+
+def fairness_flags(enabled: bool = True) -> list[str]:
+    flags: list[str] = []
+    for key, value in FAIRNESS_DYNAMIC_CONFIG.items() if enabled else ():
+        flags += ["--dynamic-config-value", f"{key}={value}"]
+    return flags
+
+
 @dataclass
 class DevServer:
     host: str = "127.0.0.1"
@@ -50,6 +63,7 @@ class DevServer:
     namespace: str = "default"
     log_level: str = "error"
     log_file: Path | None = None  # where the server's own output goes (None = discarded)
+    fairness: bool = True  # task-queue fairness across tenants (off: plain FIFO, for the bench's comparison)
     process: subprocess.Popen | None = None
 
     @property
@@ -63,6 +77,7 @@ class DevServer:
             "--namespace", self.namespace,
             "--log-level", self.log_level,
             *search_attributes.cli_flags(),
+            *fairness_flags(self.fairness),
         ]  # fmt: skip
         cmd += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
         if self.db_file:

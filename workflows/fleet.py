@@ -39,6 +39,12 @@ class FleetWorkflow:
     def __init__(self) -> None:
         self._result: FleetResult | None = None
 
+    @property
+    def _live(self) -> FleetResult:
+        """The run's result so far, which exists from the first line of run() on."""
+        assert self._result is not None
+        return self._result
+
     @workflow.run
     async def run(self, run: FleetRun) -> FleetResult:
         started = workflow.now()
@@ -61,13 +67,13 @@ class FleetWorkflow:
             agents=[AgentOutcome(agent=name) for name in members.agents],
         )
         if req.parallel:
-            await asyncio.gather(*(self._ask(o, req) for o in self._result.agents))
+            await asyncio.gather(*(self._ask(o, req) for o in self._live.agents))
         else:
-            for outcome in self._result.agents:
+            for outcome in self._live.agents:
                 await self._ask(outcome, req)
         if req.synthesize:
-            self._result.synthesis = AgentOutcome(agent=req.synthesize)
-            await self._ask(self._result.synthesis, req, message=self._synthesis_prompt(req))
+            self._live.synthesis = AgentOutcome(agent=req.synthesize)
+            await self._ask(self._live.synthesis, req, message=self._synthesis_prompt(req))
         self._progress()
         return self._result
 
@@ -107,17 +113,17 @@ class FleetWorkflow:
 
     def _synthesis_prompt(self, req: FleetRequest) -> str:
         parts = [f"Objective: {req.objective}", "Merge the fleet's answers below into one coherent result."]
-        for o in self._result.agents:
+        for o in self._live.agents:
             if o.status == AgentOutcomeStatus.SUCCEEDED:
                 parts.append(f"--- {o.agent} ---\n{(o.output or '')[:SYNTHESIS_OUTPUT_CHARS]}")
         return "\n\n".join(parts)
 
     def _progress(self) -> None:
-        agents = self._result.agents
-        self._result.succeeded = sum(o.status == AgentOutcomeStatus.SUCCEEDED for o in agents)
-        self._result.failed = sum(o.status in (AgentOutcomeStatus.FAILED, AgentOutcomeStatus.TIMED_OUT) for o in agents)
-        answered = self._result.succeeded + self._result.failed
-        workflow.set_current_details(f"{answered}/{len(agents)} agents answered ({self._result.failed} failed)")
+        agents = self._live.agents
+        self._live.succeeded = sum(o.status == AgentOutcomeStatus.SUCCEEDED for o in agents)
+        self._live.failed = sum(o.status in (AgentOutcomeStatus.FAILED, AgentOutcomeStatus.TIMED_OUT) for o in agents)
+        answered = self._live.succeeded + self._live.failed
+        workflow.set_current_details(f"{answered}/{len(agents)} agents answered ({self._live.failed} failed)")
 
     @workflow.query(name="status")
     def status(self) -> FleetResult | None:

@@ -7,11 +7,12 @@ Optional gate: an intent with a preflight activity may come back with risks; the
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, is_cancelled_exception
 from temporalio.workflow import ParentClosePolicy
 
@@ -20,12 +21,14 @@ from workflows.callback import CallbackWorkflow
 from workflows.failures import DATA_ERRORS
 
 with workflow.unsafe.imports_passed_through():
+    from config.api_keys import DEFAULT_TENANT
     from intents import registry
     from intents.approval import Approval, ApprovalRequest, DecisionKind, DecisionRequest, Preflight
     from intents.callbacks import CallbackDelivery
     from intents.canonical import fingerprint
     from intents.errors import ErrorType
     from intents.spec import IntentSpec
+    from intents.tenancy import with_tenant
     from workflows import search_attributes as sa
     from workflows.models import IntentRequest, IntentResult, IntentState, Stage
 
@@ -56,7 +59,7 @@ def runs_locally(spec: IntentSpec, task_queue: str | None) -> bool:
 
 
 # The callback's job document says what GET /jobs/{id} says once the job is closed (gateway JobView).
-CLOSED_STATUS_BY_ERROR = {ErrorType.REJECTED: "rejected", ErrorType.EXPIRED: "expired"}
+CLOSED_STATUS_BY_ERROR: dict[str, str] = {ErrorType.REJECTED: "rejected", ErrorType.EXPIRED: "expired"}
 
 
 def error_document(err: ApplicationError) -> dict[str, Any]:
@@ -72,8 +75,28 @@ def activity_failure(err: ActivityError | ChildWorkflowError) -> ApplicationErro
     if isinstance(cause, ApplicationError):
         return ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True)
     if cause is not None and type(cause).__name__ == "TimeoutError":
-        return ApplicationError(f"activity timed out: {cause.message}", type="ActivityTimeout", non_retryable=True)
+        return ApplicationError(f"activity timed out: {getattr(cause, 'message', cause)}", type=ErrorType.ACTIVITY_TIMEOUT, non_retryable=True)
     return ApplicationError(str(cause or err), type=ErrorType.INTERNAL, non_retryable=True)
+
+
+def run_tenant() -> str | None:
+    """The tenant of the running job: its `Tenant` search attribute, set by the gateway from the requesting
+    key and handed down to child runs. None: a run started around the gateway (the default tenant)."""
+    return workflow.info().typed_search_attributes.get(sa.TENANT)
+
+
+def _inherited() -> TypedSearchAttributes | None:
+    """This run's tenant and requester, for a child run (None: it has neither, as before tenants)."""
+    pairs = sa.inherited(workflow.info().typed_search_attributes)
+    return TypedSearchAttributes(pairs) if pairs else None
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """Why the run may go ahead: no risks (approval None), or a recorded approval; and where to run."""
+
+    approval: Approval | None = None
+    task_queue: str | None = None  # the host's zone queue (ssh.*), or the workflow's own
 
 
 @workflow.defn(name="IntentWorkflow", failure_exception_types=DATA_ERRORS)
@@ -83,17 +106,30 @@ class IntentWorkflow:
         self._decision: Approval | None = None
         self._fingerprint: str | None = None
 
+    @property
+    def _live(self) -> IntentState:
+        """The run's state, which exists from the first line of run() on."""
+        assert self._state is not None
+        return self._state
+
     @workflow.run
     async def run(self, req: IntentRequest) -> IntentResult:
         spec = registry.for_workflow(req.intent)
         self._state = IntentState(stage=Stage.RUNNING, intent=req.intent)
         started = workflow.now()
         job: dict[str, Any] = {"job_id": workflow.info().workflow_id, "intent": req.intent, "mode": str(req.mode)}
+        # Who asked, as GET /jobs/{id} says it (the callback's document is that job document).
+        attrs = workflow.info().typed_search_attributes
+        if (requested_by := attrs.get(sa.REQUESTED_BY)) is not None:
+            job["requested_by"] = requested_by
+        job["tenant"] = run_tenant() or DEFAULT_TENANT
         try:
-            approval, task_queue = await self._gate(spec, req)
-            self._state.stage = Stage.RUNNING
+            clearance = await self._clear_to_run(spec, req)
+            approval, task_queue = clearance.approval, clearance.task_queue
+            self._live.stage = Stage.RUNNING
             workflow.set_current_details(f"running {spec.child_workflow or spec.activity}")
-            call = spec.activity_arg(req.inputs, workflow.info().workflow_id)
+            # A tenant-scoped handler (memory.*) gets this job's tenant, whatever the inputs said.
+            call = with_tenant(spec, spec.activity_arg(req.inputs, workflow.info().workflow_id), run_tenant())
             args: list[Any] = [call] if approval is None else [call, approval]
             try:
                 if spec.child_workflow:
@@ -102,6 +138,7 @@ class IntentWorkflow:
                         call,
                         id=f"{workflow.info().workflow_id}.run",
                         static_summary=self._activity_summary(spec, req),
+                        search_attributes=_inherited(),  # the child's steps run in this job's tenant
                     )
                 elif runs_locally(spec, task_queue):
                     output = await workflow.execute_local_activity(
@@ -146,18 +183,18 @@ class IntentWorkflow:
                 details.ended_by(err)
             raise
         finally:
-            self._state.stage = Stage.DONE
+            self._live.stage = Stage.DONE
             if self._decision is not None:
                 job["approval"] = self._decision.model_dump(mode="json")
             if req.callback_url and "status" in job:
                 await self._deliver_callback(req.callback_url, job, started)
 
-    async def _gate(self, spec: IntentSpec, req: IntentRequest) -> tuple[Approval | None, str | None]:
+    async def _clear_to_run(self, spec: IntentSpec, req: IntentRequest) -> Clearance:
         """Run the preflight (if any); wait for a human when it reports risks."""
         if not spec.preflight_activity:
-            return None, None
+            return Clearance()
         self._fingerprint = self._fingerprint_of(spec, req)
-        self._state.stage = Stage.PREFLIGHT
+        self._live.stage = Stage.PREFLIGHT
         try:
             pre = await workflow.execute_activity(
                 spec.preflight_activity,
@@ -171,10 +208,10 @@ class IntentWorkflow:
             if is_cancelled_exception(err):
                 raise
             raise activity_failure(err) from err
-        self._state.target = pre.target
-        self._state.risks = list(pre.risks)
+        self._live.target = pre.target
+        self._live.risks = list(pre.risks)
         if not pre.risks:
-            return None, pre.task_queue
+            return Clearance(task_queue=pre.task_queue)
         if pre.inline_confirmed:
             approval = Approval(
                 decision=DecisionKind.INLINE,
@@ -182,15 +219,15 @@ class IntentWorkflow:
                 decided_at=workflow.now(),
                 fingerprint=self._fingerprint,
             )
-            return self._record(approval), pre.task_queue
-        return await self._wait_for_decision(pre, req), pre.task_queue
+            return Clearance(self._record(approval), pre.task_queue)
+        return Clearance(await self._wait_for_decision(pre, req), pre.task_queue)
 
     async def _wait_for_decision(self, pre: Preflight, req: IntentRequest) -> Approval:
         timeout = timedelta(seconds=pre.approval_timeout_s)
         now = workflow.now()
-        self._state.stage = Stage.AWAITING_APPROVAL
-        self._state.expires_at = now + timeout
-        self._state.approval_request = ApprovalRequest(
+        self._live.stage = Stage.AWAITING_APPROVAL
+        self._live.expires_at = now + timeout
+        self._live.approval_request = ApprovalRequest(
             **pre.review.model_dump(),
             intent=req.intent,
             risks=list(pre.risks),
@@ -207,6 +244,7 @@ class IntentWorkflow:
             self._decision = Approval(
                 decision=DecisionKind.EXPIRED, approver="timer", decided_at=workflow.now(), fingerprint=self._fingerprint
             )
+        assert self._decision is not None  # the condition above, or the expiry just recorded
         decision = self._record(self._decision)
         if decision.decision == DecisionKind.REJECTED:
             why = f": {decision.reason}" if decision.reason else ""
@@ -221,7 +259,7 @@ class IntentWorkflow:
 
     def _record(self, decision: Approval) -> Approval:
         self._decision = decision
-        self._state.approval = decision
+        self._live.approval = decision
         workflow.upsert_search_attributes(
             [sa.APPROVAL.value_set(str(decision.decision)), sa.APPROVER.value_set(decision.approver)]
         )
@@ -232,6 +270,7 @@ class IntentWorkflow:
             decision=kind,
             approver=req.approver or "api",
             reason=req.reason,
+            note=req.note,
             decided_at=workflow.now(),
             fingerprint=self._fingerprint,
         )
@@ -239,8 +278,8 @@ class IntentWorkflow:
 
     def _check_decidable(self, req: DecisionRequest) -> None:
         """The update validator: one decision, only while the job waits, and only for what was reviewed."""
-        if self._state is None or self._state.stage != Stage.AWAITING_APPROVAL or self._decision is not None:
-            stage = self._state.stage if self._state else "starting"
+        if self._state is None or self._live.stage != Stage.AWAITING_APPROVAL or self._decision is not None:
+            stage = self._live.stage if self._state else "starting"
             raise ValueError(f"this job is not awaiting approval (stage: {stage})")
         if req.fingerprint is not None and req.fingerprint != self._fingerprint:
             raise ApplicationError(
@@ -292,6 +331,7 @@ class IntentWorkflow:
             id=f"{info.workflow_id}.callback-{info.run_id}",
             parent_close_policy=ParentClosePolicy.ABANDON,
             static_summary=f"callback for {job['status']} job",
+            search_attributes=_inherited(),
         )
 
     @staticmethod

@@ -1,7 +1,7 @@
 """Custom search attributes: declared once, registered by the dev launcher, the test fixture and
 temporal-docker's namespace job, and read by the gateway's list filters."""
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 INTENT = SearchAttributeKey.for_keyword("Intent")
 MODE = SearchAttributeKey.for_keyword("Mode")
@@ -10,8 +10,23 @@ AGENT = SearchAttributeKey.for_keyword_list("Agent")  # every agent a run involv
 APPROVAL = SearchAttributeKey.for_keyword("Approval")  # pending | approved | rejected | expired
 APPROVER = SearchAttributeKey.for_keyword("Approver")
 GPT_WORKFLOW_NAME = SearchAttributeKey.for_keyword("GptWorkflowName")
+REQUESTED_BY = SearchAttributeKey.for_keyword("RequestedBy")  # the name of the key that started the job
+TENANT = SearchAttributeKey.for_keyword("Tenant")  # the requesting key's tenant; none = the default tenant
 
-ALL = [INTENT, MODE, FLEET, AGENT, APPROVAL, APPROVER, GPT_WORKFLOW_NAME]
+ALL: list[SearchAttributeKey] = [INTENT, MODE, FLEET, AGENT, APPROVAL, APPROVER, GPT_WORKFLOW_NAME, REQUESTED_BY, TENANT]
+# What a run hands down to the runs it starts (GPT steps, the gpt.workflow child, callbacks), so each
+# child job is read, listed and approved under the same tenant and requester as its parent.
+INHERITED: list[SearchAttributeKey] = [REQUESTED_BY, TENANT]
+
+
+def inherited(attributes: TypedSearchAttributes) -> list[SearchAttributePair]:
+    """The pairs of `attributes` (a run's own, from workflow.info()) its children carry too."""
+    pairs = []
+    for key in INHERITED:
+        value = attributes.get(key)
+        if value is not None:
+            pairs.append(SearchAttributePair(key, value))
+    return pairs
 
 
 def cli_type(key: SearchAttributeKey) -> str:

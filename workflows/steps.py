@@ -20,11 +20,13 @@ with workflow.unsafe.imports_passed_through():
     from intents import registry
     from intents.agents import CHAT_ACTIVITY, ChatRequest, ChatResult
     from intents.errors import ErrorType
-    from intents.spec import RetrySpec, truncate_utf8
+    from intents.spec import RetrySpec
+    from intents.tenancy import with_tenant
+    from intents.text import truncate_utf8
     from workflows import search_attributes as sa
     from workflows.models import IntentRequest
 
-from workflows.intent import IntentWorkflow
+from workflows.intent import IntentWorkflow, run_tenant
 
 CHAT_TIMEOUT = timedelta(seconds=120)
 CHAT_RETRY = RetrySpec(max_attempts=3, initial_interval_s=1)
@@ -60,9 +62,10 @@ async def chat(
 ) -> ChatResult:
     context: list[str] = []
     if with_memory:
+        query = {"query": message[:2000], "k": MEMORY_CONTEXT_HITS}
         found = await workflow.execute_activity(
             "memory.search",
-            {"query": message[:2000], "k": MEMORY_CONTEXT_HITS},
+            with_tenant(registry.for_workflow("memory.search"), query, run_tenant()),  # only this tenant's memories
             start_to_close_timeout=timedelta(seconds=20),
             retry_policy=RetryPolicy(maximum_attempts=3),
             cancellation_type=CANCEL,
@@ -97,7 +100,7 @@ def validate_step_params(intent: str, params: dict[str, Any], *, where: str = "p
     try:
         spec.input_model.model_validate(params)
     except ValidationError as exc:
-        err = exc.errors()[0] if exc.errors() else {}
+        err: dict[str, Any] = dict(exc.errors()[0]) if exc.errors() else {}
         field = where + "".join(f".{p}" for p in err.get("loc", ()))
         raise ApplicationError(
             f"{field}: {err.get('msg', 'invalid')} (after rendering templates)",
@@ -135,13 +138,19 @@ async def run_intent(
             id=job_id,
             static_summary=_summary(spec, inputs),
             search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(sa.INTENT, intent), SearchAttributePair(sa.MODE, str(spec.mode))]
+                [
+                    SearchAttributePair(sa.INTENT, intent),
+                    SearchAttributePair(sa.MODE, str(spec.mode)),
+                    *sa.inherited(workflow.info().typed_search_attributes),  # same tenant and requester
+                ]
             ),
         )
         return child.result
+    # A gated step's own job adds its tenant itself (it inherits the Tenant attribute); here, at the call:
+    call = with_tenant(spec, spec.activity_arg(inputs, f"{workflow.info().workflow_id}.{label}"), run_tenant())
     return await workflow.execute_activity(
         spec.activity,
-        spec.activity_arg(inputs, f"{workflow.info().workflow_id}.{label}"),
+        call,
         start_to_close_timeout=_timeout(timeout_s, spec.timeout),
         heartbeat_timeout=spec.heartbeat_timeout,
         retry_policy=_retry(retry, spec.retry),

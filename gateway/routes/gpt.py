@@ -6,39 +6,37 @@ in Temporal, not here. Listing reads Temporal visibility (search attribute GptWo
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import uuid
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from temporalio.client import (
-    WorkflowExecutionStatus,
-    WorkflowFailureError,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
-from gateway import jobs
-from gateway.auth import principal, require_token
-from gateway.errors import OUTAGE_STATUSES, ApiError
+from config.api_keys import TENANT_NAME
+from gateway import lifecycle, tenancy
+from gateway.answers import as_json, cap_result, failure_response, job_headers
+from gateway.auth import Cancels, Principal, Reads, Runs
+from gateway.errors import OUTAGE_STATUSES, ApiError, rejected
+from gateway.job_view import with_step_approvals
+from gateway.lifecycle import JOB_STATUS, JobKind, OutcomeKind
 from gateway.openapi import ContractRoute
-from gateway.schemas import ErrorResponse, FleetAccepted
+from gateway.schemas import ErrorResponse, FleetAccepted, JobStatus
 from intents.canonical import canonical_json, sha256
+from intents.errors import ErrorType
 from intents.fleets import FleetMembers, FleetRequest, FleetResult, FleetRun
 from intents.gpt_definitions import GptWorkflowDefinition
 from intents.orchestration import agents_for, check_definition, check_fleet
-from intents.spec import RequestRejected, quote_short, truncate_utf8
+from intents.spec import RequestRejected
+from intents.text import quote_short, truncate_utf8
 from workflows import search_attributes as sa
 from workflows.fleet import FleetWorkflow
 from workflows.gpt import GptRunState, GptWorkflow, GptWorkflowInput, GptWorkflowStatus
 
-router = APIRouter(route_class=ContractRoute, tags=["gpt"], dependencies=[Depends(require_token)])
+router = APIRouter(route_class=ContractRoute, tags=["gpt"])
 WorkflowId = Path(description="The workflow_id returned by create.")
 EXECUTE_RPC_TIMEOUT = timedelta(seconds=10)
 Wait = Query(default=None, ge=0, le=60, description="Seconds to wait for the result (default: SYNC_TIMEOUT_S).")
@@ -66,39 +64,38 @@ class FleetOrchestrateBody(BaseModel):
     timeout_s: float = Field(default=120, ge=1, le=3600, description="Per-agent time limit (seconds, 1 to 3600).")
 
 
-def _rejected(exc: RequestRejected, prefix: str = "") -> ApiError:
-    field = f"{prefix}{exc.field}" if exc.field and prefix else exc.field
-    return ApiError(400, exc.error_type, str(exc), field=field, details=exc.details)
+# A GPT workflow's state once Temporal has closed it (also when it was stopped from outside and never said so).
+GPT_STATE_BY_JOB_STATUS = {
+    JobStatus.SUCCESS: GptRunState.SUCCEEDED,
+    JobStatus.ERROR: GptRunState.FAILED,
+    JobStatus.CANCELLED: GptRunState.CANCELLED,
+    JobStatus.TERMINATED: GptRunState.TERMINATED,
+    JobStatus.TIMED_OUT: GptRunState.TIMED_OUT,
+}
 
 
-def _workflow_id(prefix: str, idempotency_key: str | None) -> str:
-    if idempotency_key is None:
-        return f"{prefix}-{uuid.uuid4().hex}"
-    jobs.job_id_for(prefix, {}, idempotency_key)  # same header rules as /orchestrate
-    return f"{prefix}-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+def closed_state(desc) -> GptRunState | None:
+    """None while the run is open (then the workflow itself says created or running)."""
+    return GPT_STATE_BY_JOB_STATUS.get(JOB_STATUS.get(desc.status)) if desc.status else None  # type: ignore[arg-type]
 
 
-async def _wait(handle, seconds: float):
-    try:
-        return "done", await asyncio.wait_for(handle.result(), timeout=seconds)
-    except asyncio.TimeoutError:
-        return "pending", None
-    except WorkflowFailureError as exc:
-        return "failed", exc
-
-
-async def _status(request: Request, workflow_id: str) -> GptWorkflowStatus:
+async def _gpt_workflow(request: Request, who: Principal, workflow_id: str) -> lifecycle.DescribedJob:
     client = await request.app.state.temporal.client()
-    handle, desc = await jobs.describe(client, workflow_id)
-    if desc.workflow_type != "GptWorkflow":
-        raise ApiError(404, "NotFound", "no such GPT workflow", field="workflow_id")
+    found = await lifecycle.describe(client, workflow_id, who)  # another tenant's: the same 404 as none
+    if found.description.workflow_type != "GptWorkflow":
+        raise ApiError(ErrorType.NOT_FOUND, "no such GPT workflow", field="workflow_id")
+    return found
+
+
+async def _status(request: Request, who: Principal, workflow_id: str) -> GptWorkflowStatus:
+    handle, desc = await _gpt_workflow(request, who, workflow_id)
     try:
         status = await handle.query(GptWorkflow.status)
     except Exception as exc:  # no worker to answer: say so rather than guess
-        raise ApiError(503, "WorkerUnavailable", "no worker answered the status query; is a worker running?") from exc
-    if (closed := _CLOSED_STATE.get(desc.status)) is not None:
-        status.state = GptRunState(closed)  # terminated or timed out from outside: the run never said so itself
-    return await jobs.with_step_approvals(client, status)
+        raise ApiError(ErrorType.WORKER_UNAVAILABLE, "no worker answered the status query; is a worker running?") from exc
+    if (closed := closed_state(desc)) is not None:
+        status.state = closed  # terminated or timed out from outside: the run never said so itself
+    return await with_step_approvals(await request.app.state.temporal.client(), status)
 
 
 @router.post(
@@ -116,6 +113,7 @@ async def _status(request: Request, workflow_id: str) -> GptWorkflowStatus:
 )
 async def create_workflow(
     request: Request,
+    who: Runs,
     definition: GptWorkflowDefinition,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> CreatedWorkflow:
@@ -123,25 +121,30 @@ async def create_workflow(
     try:
         order = check_definition(definition, settings)
     except RequestRejected as exc:
-        raise _rejected(exc) from None
+        raise rejected(exc) from None
     client = await request.app.state.temporal.client()
-    workflow_id = _workflow_id("gptwf", idempotency_key)
+    workflow_id = lifecycle.job_id_for(JobKind.GPT_WORKFLOW, "gpt.workflow", None, idempotency_key, tenant=who.tenant)
     kind = "parallel" if definition.parallel else "sequential"
     # The workflow upserts its name (and agents) itself, for runs started as children; setting the name
     # at start too keeps a created workflow listable by name before any worker has picked it up.
-    await jobs.start_or_attach(
+    await lifecycle.start_or_attach(
         client,
         GptWorkflow.run,
-        GptWorkflowInput(definition=definition, requested_by=principal(request)),
+        GptWorkflowInput(definition=definition, requested_by=who.name),
         job_id=workflow_id,
         keyed_fingerprint=sha256(canonical_json(definition.model_dump(mode="json"))) if idempotency_key else None,
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
         search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(sa.GPT_WORKFLOW_NAME, definition.name[:200]), SearchAttributePair(sa.INTENT, "gpt.workflow")]
+            [
+                SearchAttributePair(sa.GPT_WORKFLOW_NAME, definition.name[:200]),
+                SearchAttributePair(sa.INTENT, "gpt.workflow"),
+                *tenancy.stamp(who),
+            ]
         ),
+        priority=tenancy.priority(who),
         static_summary=truncate_utf8(f"GPT workflow {quote_short(definition.name)}: {len(definition.steps)} steps, {kind}", 200),
-        static_details=jobs.details_markdown("gpt.workflow", "agent", definition.model_dump(mode="json")),
+        static_details=lifecycle.details_markdown("gpt.workflow", "agent", definition.model_dump(mode="json")),
         memo={"state": "created"},
     )
     return CreatedWorkflow(workflow_id=workflow_id, name=definition.name, state=GptRunState.CREATED, steps=order)
@@ -155,32 +158,29 @@ async def create_workflow(
     responses={202: {"model": GptWorkflowStatus}, 404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
     openapi_extra={"x-openai-isConsequential": True},
 )
-async def execute_workflow(request: Request, workflow_id: str = WorkflowId, wait: float | None = Wait):
+async def execute_workflow(request: Request, who: Runs, workflow_id: str = WorkflowId, wait: float | None = Wait):
     client = await request.app.state.temporal.client()
-    handle, desc = await jobs.describe(client, workflow_id)
-    if desc.workflow_type != "GptWorkflow":
-        raise ApiError(404, "NotFound", "no such GPT workflow", field="workflow_id")
+    handle, _ = await _gpt_workflow(request, who, workflow_id)
     try:
         # A healthy run takes the update in well under a second; one that cannot (no worker, a failing
         # workflow task) gets a 503 after this long instead of holding the request.
-        await handle.execute_update(GptWorkflow.execute, rpc_timeout=EXECUTE_RPC_TIMEOUT)
+        await handle.execute_update(GptWorkflow.execute, rpc_timeout=EXECUTE_RPC_TIMEOUT)  # type: ignore[unused-coroutine]
     except WorkflowUpdateFailedError as exc:
-        raise ApiError(409, "AlreadyExecuted", getattr(exc.cause, "message", str(exc)), field="workflow_id") from None
+        raise ApiError(ErrorType.ALREADY_EXECUTED, lifecycle.failure_message(exc), field="workflow_id") from None
     except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
         if isinstance(exc, RPCError) and exc.status in OUTAGE_STATUSES:
             raise
-        _, now = await jobs.describe(client, workflow_id)
-        if now.status != WorkflowExecutionStatus.RUNNING:
-            state = _CLOSED_STATE.get(now.status, "closed")
-            raise ApiError(409, "WorkflowClosed", f"the workflow is already {state}", field="workflow_id") from None
-        raise ApiError(
-            503, "WorkflowUnresponsive", f"the workflow is open but did not take the execute request ({getattr(exc, 'message', None) or exc})",
+        _, now = await lifecycle.describe(client, workflow_id)
+        if not lifecycle.is_open(now):
+            state = closed_state(now) or "closed"
+            raise ApiError(ErrorType.WORKFLOW_CLOSED, f"the workflow is already {state}", field="workflow_id") from None
+        raise ApiError(ErrorType.WORKFLOW_UNRESPONSIVE, f"the workflow is open but did not take the execute request ({getattr(exc, 'message', None) or exc})",
             field="workflow_id",
         ) from None
     seconds = request.app.state.settings.sync_timeout_s if wait is None else wait
-    kind, _ = await _wait(handle, seconds)
-    status = await _status(request, workflow_id)
-    return JSONResponse(status.model_dump(mode="json"), status_code=202 if kind == "pending" else 200)
+    outcome = await lifecycle.wait_for_outcome(handle, seconds)
+    status = await _status(request, who, workflow_id)
+    return JSONResponse(status.model_dump(mode="json"), status_code=202 if outcome.kind == OutcomeKind.PENDING else 200)
 
 
 @router.get(
@@ -190,20 +190,13 @@ async def execute_workflow(request: Request, workflow_id: str = WorkflowId, wait
     response_model=GptWorkflowStatus,
     responses={404: {"model": ErrorResponse}},
 )
-async def get_workflow(request: Request, workflow_id: str = WorkflowId) -> GptWorkflowStatus:
-    status = await _status(request, workflow_id)
+async def get_workflow(request: Request, who: Reads, workflow_id: str = WorkflowId) -> GptWorkflowStatus:
+    status = await _status(request, who, workflow_id)
     for step in status.steps:
-        step.output = jobs.cap_result(step.output, request.app.state.settings.max_result_chars // max(len(status.steps), 1))
+        step.output = cap_result(step.output, request.app.state.settings.max_result_chars // max(len(status.steps), 1))
     return status
 
 
-_CLOSED_STATE = {
-    WorkflowExecutionStatus.COMPLETED: "succeeded",
-    WorkflowExecutionStatus.FAILED: "failed",
-    WorkflowExecutionStatus.CANCELED: "cancelled",
-    WorkflowExecutionStatus.TERMINATED: "terminated",
-    WorkflowExecutionStatus.TIMED_OUT: "timed_out",
-}
 _STATE_QUERY = {
     "created": "ExecutionStatus='Running'",
     "running": "ExecutionStatus='Running'",
@@ -222,13 +215,19 @@ _STATE_QUERY = {
 )
 async def list_workflows(
     request: Request,
+    who: Reads,
     status: str | None = Query(default=None, description="created|running|succeeded|failed|cancelled|terminated"),
     name: str | None = Query(default=None, max_length=200, description="Exact workflow name."),
     limit: int = Query(default=50, ge=1, le=200),
+    tenant: str | None = Query(
+        default=None, pattern=TENANT_NAME.pattern, description="Admin keys only: one tenant's workflows (default: every tenant's)."
+    ),
 ) -> list[WorkflowListItem]:
     if status is not None and status not in _STATE_QUERY:
-        raise ApiError(422, "ValidationError", f"status must be one of {', '.join(_STATE_QUERY)}", field="status")
+        raise ApiError(ErrorType.VALIDATION, f"status must be one of {', '.join(_STATE_QUERY)}", field="status")
     query = "WorkflowType='GptWorkflow'"
+    if (mine := tenancy.list_filter(who, tenant)) is not None:  # the key's tenant (admins: every, or the one asked for)
+        query += " AND " + mine
     if name is not None:
         query += " AND GptWorkflowName=" + _quote(name)
     if status is not None:
@@ -237,7 +236,7 @@ async def list_workflows(
     items: list[WorkflowListItem] = []
     async for wf in client.list_workflows(query, limit=limit * 2 if status in ("created", "running") else limit):
         # Closed: Temporal's status says it all. Running: the workflow keeps created/running in its memo.
-        state = _CLOSED_STATE.get(wf.status) or (await wf.memo()).get("state", "running")
+        state = closed_state(wf) or (await wf.memo()).get("state", "running")
         if status in ("created", "running") and state != status:
             continue
         items.append(WorkflowListItem(
@@ -261,27 +260,24 @@ def _quote(value: str) -> str:
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
     openapi_extra={"x-openai-isConsequential": True},
 )
-async def cancel_workflow(request: Request, workflow_id: str = WorkflowId) -> dict:
+async def cancel_workflow(request: Request, who: Cancels, workflow_id: str = WorkflowId) -> dict:
     # Read from Temporal, not the status query: a run that cannot answer queries must still be cancellable.
     client = await request.app.state.temporal.client()
-    _, desc = await jobs.describe(client, workflow_id)
-    if desc.workflow_type != "GptWorkflow":
-        raise ApiError(404, "NotFound", f"no GPT workflow {workflow_id!r}", field="workflow_id")
-    if desc.status != WorkflowExecutionStatus.RUNNING:
-        state = _CLOSED_STATE.get(desc.status, "closed")
-        raise ApiError(409, "WorkflowClosed", f"the workflow is already {state}", field="workflow_id")
-    await jobs.cancel_job(client, workflow_id, request.app.state.settings.cancel_grace_s)
+    _, desc = await _gpt_workflow(request, who, workflow_id)
+    if not lifecycle.is_open(desc):
+        raise ApiError(ErrorType.WORKFLOW_CLOSED, f"the workflow is already {closed_state(desc) or 'closed'}", field="workflow_id")
+    await lifecycle.cancel_job(client, workflow_id, request.app.state.settings.cancel_grace_s)
     return {"workflow_id": workflow_id, "state": "cancelling"}
 
 
 @router.get("/api/gpt-agents", operation_id="listGptAgents", summary="The named GPT agents, with fleet and model")
-async def list_agents(request: Request) -> dict:
+async def list_agents(request: Request, who: Reads) -> dict:
     settings = request.app.state.settings
     return {"agents": agents_for(settings).list_agents(settings)}
 
 
 @router.get("/api/gpt-fleets", operation_id="listGptFleets", summary="Fleets (agent categories) and their members")
-async def list_fleets(request: Request) -> dict:
+async def list_fleets(request: Request, who: Reads) -> dict:
     return {"fleets": agents_for(request.app.state.settings).list_fleets()}
 
 
@@ -299,6 +295,7 @@ async def list_fleets(request: Request) -> dict:
 )
 async def orchestrate_fleet(
     request: Request,
+    who: Runs,
     category: str = Path(max_length=80),
     body: FleetOrchestrateBody = Body(),
     wait: float | None = Wait,
@@ -309,17 +306,16 @@ async def orchestrate_fleet(
     try:
         check_fleet(req, settings)
     except RequestRejected as exc:
-        field = "category" if exc.field == "inputs.category" else (exc.field or "").removeprefix("inputs.")
-        raise ApiError(400, exc.error_type, str(exc), field=field, details=exc.details) from None
+        raise rejected(exc) from None
     members = agents_for(settings).fleet(category)
     canonical = members[0].category
     req = req.model_copy(update={"category": canonical})
     material = canonical_json(req.model_dump(mode="json"))
-    workflow_id = (
-        _workflow_id("fleet", idempotency_key) if idempotency_key else "fleet-" + hashlib.sha256(material.encode()).hexdigest()[:40]
+    workflow_id = lifecycle.job_id_for(
+        JobKind.FLEET, "fleet.orchestrate", req.model_dump(mode="json"), idempotency_key, tenant=who.tenant
     )
     client = await request.app.state.temporal.client()
-    handle, started = await jobs.start_or_attach(
+    handle, started = await lifecycle.start_or_attach(
         client,
         FleetWorkflow.run,
         # Members resolved here travel in the input (so in history): the run needs no lookup of its own.
@@ -329,20 +325,17 @@ async def orchestrate_fleet(
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
         search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(sa.FLEET, canonical), SearchAttributePair(sa.INTENT, "fleet.orchestrate")]
+            [SearchAttributePair(sa.FLEET, canonical), SearchAttributePair(sa.INTENT, "fleet.orchestrate"), *tenancy.stamp(who)]
         ),
+        priority=tenancy.priority(who),
         static_summary=truncate_utf8(f"Fleet {canonical}: {req.objective}", 200),
-        static_details=jobs.details_markdown("fleet.orchestrate", "agent", req.model_dump(mode="json")),
+        static_details=lifecycle.details_markdown("fleet.orchestrate", "agent", req.model_dump(mode="json")),
     )
     seconds = settings.sync_timeout_s if wait is None else wait
-    kind, value = await _wait(handle, seconds)
-    headers = {"Location": f"/jobs/{workflow_id}"} | ({} if started else {"Idempotent-Replayed": "true"})
-    if kind == "done":
-        result = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
-        return JSONResponse(result | {"workflow_id": workflow_id}, headers=headers)
-    if kind == "failed":
-        status, error = jobs.failure_info(value)
-        return JSONResponse(
-            {"status": "error", "job_id": workflow_id, "error": error.model_dump(exclude_none=True)}, status_code=409, headers=headers
-        )
+    outcome = await lifecycle.wait_for_outcome(handle, seconds)
+    headers = job_headers(workflow_id, replayed=not started)
+    if outcome.kind == OutcomeKind.DONE:
+        return JSONResponse(as_json(outcome.value) | {"workflow_id": workflow_id}, headers=headers)
+    if outcome.kind == OutcomeKind.FAILED:
+        return failure_response(workflow_id, outcome.value, headers)
     return JSONResponse({"status": "accepted", "workflow_id": workflow_id, "category": canonical}, status_code=202, headers=headers)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
+from gateway.auth import PUBLIC
 from gateway.errors import ApiError
 from gateway.openapi import ContractRoute
 from gateway.schemas import Health
 
-router = APIRouter(route_class=ContractRoute, tags=["health"])
+router = APIRouter(route_class=ContractRoute, tags=["health"], dependencies=[Depends(PUBLIC)])
 # A poller is listed for minutes after it goes away; one seen within a long-poll is really there.
 POLLER_FRESHNESS = timedelta(seconds=75)
 
@@ -31,7 +33,7 @@ POLLER_FRESHNESS = timedelta(seconds=75)
 )
 async def health(request: Request):
     settings = request.app.state.settings
-    body = {
+    body: dict[str, Any] = {
         "status": "ok",
         "gateway": "ok",
         "temporal": {"ok": False, "address": settings.temporal_address, "namespace": settings.temporal_namespace},

@@ -1,21 +1,22 @@
 """GET /intents: every intent with its mode, route, description and JSON schema, from the one registry.
 
 MCP tools join the registry as `mcp.<server>.<tool>` intents when the catalog is read (first call,
-`?refresh=1`, or an unknown mcp.* intent; see gateway/mcp_catalog.py).
+`?refresh=1`, or an unknown mcp.* intent; see gateway/mcp_catalog_cache.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
-from gateway.auth import require_token
-from gateway.jobs import canonical_json
+from gateway.auth import Reads
 from gateway.openapi import ContractRoute
 from intents import registry
+from intents.canonical import canonical_json
+from intents.tenancy import public_schema
 
-router = APIRouter(route_class=ContractRoute, tags=["intents"], dependencies=[Depends(require_token)])
+router = APIRouter(route_class=ContractRoute, tags=["intents"])
 
 
 def fit(body: dict[str, Any], limit: int) -> dict[str, Any]:
@@ -39,6 +40,7 @@ def fit(body: dict[str, Any], limit: int) -> dict[str, Any]:
 )
 async def list_intents(
     request: Request,
+    who: Reads,
     refresh: bool = Query(False, description="Re-read the tool lists of the MCP servers first (mcp.<server>.<tool> intents)."),
     prefix: str | None = Query(None, max_length=200, description="Only intents whose name starts with this, e.g. 'mcp.' or 'gmail.'."),
 ) -> dict:
@@ -53,6 +55,7 @@ async def list_intents(
         if prefix and not spec.name.startswith(prefix):
             continue
         route = table.route_for(spec.name)
-        intents.append(spec.public() | {"route": route.pattern if route else None})
+        # `tenant` (memory.*) is set from the key, never by a client: it is not shown as an input.
+        intents.append(spec.public() | {"input_schema": public_schema(spec), "route": route.pattern if route else None})
     body = {"intents": intents, "routes": [r.public() for r in table.routes], "mcp": catalog.public()}
     return fit(body, request.app.state.settings.max_result_chars)

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from gateway import jobs
-from gateway.auth import require_token
-from gateway.errors import OUTAGE_STATUSES, ApiError, status_for
+from gateway import lifecycle
+from gateway.answers import cap_result, intent_job_response
+from gateway.auth import Cancels, Decides, Principal, Reads
+from gateway.errors import OUTAGE_STATUSES, ApiError
+from gateway.job_view import job_view
 from gateway.openapi import JOB_OUTCOME, ContractRoute
-from gateway.routes.orchestrate import answer, resolve_spec
+from gateway.routes.orchestrate import resolve_spec
 from gateway.schemas import DecisionRecorded, ErrorResponse, JobStatus, JobView, OrchestrateAccepted, OrchestrateSuccess
-from intents.approval import Approval, DecisionRequest
+from intents.approval import Approval, DecisionBody, DecisionRequest
 from intents.errors import ErrorType
+from workflows import search_attributes as sa
 
-router = APIRouter(route_class=ContractRoute, tags=["jobs"], dependencies=[Depends(require_token)])
+router = APIRouter(route_class=ContractRoute, tags=["jobs"])
 JobId = Path(description="The job_id returned by POST /orchestrate.")
 
 
@@ -27,44 +30,68 @@ JobId = Path(description="The job_id returned by POST /orchestrate.")
     response_model=JobView,
     response_model_exclude_none=True,
 )
-async def get_job(request: Request, job_id: str = JobId) -> JobView:
+async def get_job(request: Request, who: Reads, job_id: str = JobId) -> JobView:
     client = await request.app.state.temporal.client()
-    view = await jobs.job_view(client, job_id)
-    view.result = jobs.cap_result(view.result, request.app.state.settings.max_result_chars)
+    view = await job_view(client, job_id, who)
+    view.result = cap_result(view.result, request.app.state.settings.max_result_chars)
     return view
 
 
-async def _decide(request: Request, job_id: str, update: str, decision: DecisionRequest):
+async def _decide(request: Request, who: Principal, job_id: str, update: str, body: DecisionBody):
     client = await request.app.state.temporal.client()
-    handle, desc = await jobs.describe(client, job_id)
+    handle, desc = await lifecycle.describe(client, job_id, who)
     if desc.workflow_type != "IntentWorkflow":
-        raise ApiError(409, "NotAwaitingApproval", "this job does not take approvals", field="job_id", job_id=job_id)
+        raise ApiError(ErrorType.NOT_AWAITING_APPROVAL, "this job does not take approvals", field="job_id", job_id=job_id)
     # Top-level jobs and GPT workflow steps carry `Intent`; a step started before it did answers its state query.
-    intent = desc.typed_search_attributes.get(jobs.sa.INTENT)
-    if intent is None and (state := await jobs.intent_state(handle)) is not None:
+    intent = desc.typed_search_attributes.get(sa.INTENT)
+    if intent is None and (state := await lifecycle.intent_state(handle)) is not None:
         intent = state.intent
     if intent is None:
-        raise ApiError(409, "NotAwaitingApproval", "this job does not take approvals", field="job_id", job_id=job_id)
+        raise ApiError(ErrorType.NOT_AWAITING_APPROVAL, "this job does not take approvals", field="job_id", job_id=job_id)
+    await refuse_self_approval(request, who, handle, desc)
+    # The approver is the deciding key's name; what the body says about a person is only a note.
+    decision = DecisionRequest(approver=who.name, reason=body.reason, note=body.note, fingerprint=body.fingerprint)
     try:
         recorded = await handle.execute_update(update, decision, result_type=Approval)
     except WorkflowUpdateFailedError as exc:
         reason = getattr(exc.cause, "message", None) or str(exc.cause or exc)
         if getattr(exc.cause, "type", None) == ErrorType.APPROVAL_MISMATCH:
-            raise ApiError(
-                status_for(ErrorType.APPROVAL_MISMATCH), ErrorType.APPROVAL_MISMATCH, reason, field="fingerprint", job_id=job_id
+            raise ApiError(ErrorType.APPROVAL_MISMATCH, reason, field="fingerprint", job_id=job_id
             ) from None
-        raise ApiError(409, "NotAwaitingApproval", reason, field="job_id", job_id=job_id) from None
+        raise ApiError(ErrorType.NOT_AWAITING_APPROVAL, reason, field="job_id", job_id=job_id) from None
     except RPCError as exc:
         if exc.status in OUTAGE_STATUSES:
             raise
-        raise ApiError(409, "NotAwaitingApproval", f"this job is not awaiting approval ({exc.message})", field="job_id", job_id=job_id) from None
+        raise ApiError(ErrorType.NOT_AWAITING_APPROVAL, f"this job is not awaiting approval ({exc.message})", field="job_id", job_id=job_id) from None
     spec = resolve_spec(intent)
     settings = request.app.state.settings
-    mode = desc.typed_search_attributes.get(jobs.sa.MODE) or str(spec.mode)
+    mode = desc.typed_search_attributes.get(sa.MODE) or str(spec.mode)
     if update == "reject":
-        body = DecisionRecorded(job_id=job_id, intent=intent, mode=mode, approval=recorded)
-        return JSONResponse(body.model_dump(mode="json"), headers={"Location": f"/jobs/{job_id}"})
-    return await answer(request, handle, spec, mode, {}, wait=settings.sync_timeout_s, replayed=False, decision=recorded)
+        answer = DecisionRecorded(job_id=job_id, intent=intent, mode=mode, approval=recorded)
+        return JSONResponse(answer.model_dump(mode="json"), headers={"Location": f"/jobs/{job_id}"})
+    outcome = await lifecycle.wait_for_outcome(handle, settings.sync_timeout_s, watch_approval=bool(spec.preflight_activity))
+    return intent_job_response(
+        outcome, job_id=job_id, intent=intent, mode=mode, inputs={}, replayed=False,
+        max_result_chars=settings.max_result_chars, decision=recorded,
+    )  # fmt: skip
+
+
+async def refuse_self_approval(request: Request, who: Principal, handle, desc) -> None:
+    """Separation of duties: no key decides on a job it requested, the bootstrap API_KEY included, unless
+    the deployment allows it (ALLOW_SELF_APPROVAL). Fail closed: a root key handed to a GPT must not be
+    able to approve its own `rm -rf`."""
+    if request.app.state.settings.allow_self_approval:
+        return
+    requester = desc.typed_search_attributes.get(sa.REQUESTED_BY)
+    if requester is None and (state := await lifecycle.intent_state(handle)) is not None and state.approval_request:
+        requester = state.approval_request.requested_by
+    if requester == who.name:
+        raise ApiError(
+            ErrorType.SELF_APPROVAL,
+            "this key requested the job, so it cannot decide on it: another approver must "
+            "(separation of duties; ALLOW_SELF_APPROVAL=true turns this off)",
+            field="job_id",
+        )
 
 
 _MISMATCH = (
@@ -84,8 +111,8 @@ _MISMATCH = (
     },
     openapi_extra={"x-openai-isConsequential": True, JOB_OUTCOME: True},
 )
-async def approve_job(request: Request, job_id: str = JobId, decision: DecisionRequest = Body(default_factory=DecisionRequest)):
-    return await _decide(request, job_id, "approve", decision)
+async def approve_job(request: Request, who: Decides, job_id: str = JobId, decision: DecisionBody = Body(default_factory=DecisionBody)):
+    return await _decide(request, who, job_id, "approve", decision)
 
 
 @router.post(
@@ -96,8 +123,8 @@ async def approve_job(request: Request, job_id: str = JobId, decision: DecisionR
     responses={409: {"model": ErrorResponse, "description": _MISMATCH}},
     openapi_extra={"x-openai-isConsequential": True},
 )
-async def reject_job(request: Request, job_id: str = JobId, decision: DecisionRequest = Body(default_factory=DecisionRequest)):
-    return await _decide(request, job_id, "reject", decision)
+async def reject_job(request: Request, who: Decides, job_id: str = JobId, decision: DecisionBody = Body(default_factory=DecisionBody)):
+    return await _decide(request, who, job_id, "reject", decision)
 
 
 @router.post(
@@ -109,10 +136,10 @@ async def reject_job(request: Request, job_id: str = JobId, decision: DecisionRe
     responses={409: {"model": ErrorResponse, "description": "JobClosed: the job has already ended."}},
     openapi_extra={"x-openai-isConsequential": True},
 )
-async def cancel_job(request: Request, job_id: str = JobId) -> JobView:
+async def cancel_job(request: Request, who: Cancels, job_id: str = JobId) -> JobView:
     client = await request.app.state.temporal.client()
-    view = await jobs.job_view(client, job_id)
+    view = await job_view(client, job_id, who)
     if view.status not in (JobStatus.RUNNING, JobStatus.AWAITING_APPROVAL):
-        raise ApiError(409, "JobClosed", f"the job is already {view.status}", field="job_id", job_id=job_id)
-    await jobs.cancel_job(client, job_id, request.app.state.settings.cancel_grace_s)
+        raise ApiError(ErrorType.JOB_CLOSED, f"the job is already {view.status}", field="job_id", job_id=job_id)
+    await lifecycle.cancel_job(client, job_id, request.app.state.settings.cancel_grace_s)
     return view.model_copy(update={"status": JobStatus.RUNNING})

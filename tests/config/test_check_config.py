@@ -52,6 +52,9 @@ def test_each_broken_configuration_is_named_without_a_traceback(tmp_path):
         "blank key": ({"API_KEY": "  "}, "API_KEY: is set but blank"),
         "extra module": ({"EXTRA_INTENT_MODULES": '["no_such_module_here"]'}, "EXTRA_INTENT_MODULES: 'no_such_module_here'"),
         "routes": ({"INTENT_ROUTES": '{"memory.*": "flow"}'}, "INTENT_ROUTES: "),
+        "api keys file": ({"API_KEYS_FILE": write(tmp_path, "keys.yaml", "keys:\n  - {name: gpt, role: superuser, hash: x}\n")},
+                          "API_KEYS_FILE ("),
+        "api key rate": ({"API_KEY_RATE": "lots"}, "API_KEY_RATE: "),
     }  # fmt: skip
     for case, (env, says) in cases.items():
         done = check_config(clean_env(tmp_path, **env))
@@ -73,3 +76,14 @@ def test_make_dev_refuses_to_start_on_a_broken_inventory(tmp_path):
     assert "nothing was started" in done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert not port_is_open("127.0.0.1", port), "no Temporal dev server was left behind"
+
+
+def test_the_api_keys_file_is_checked_and_an_expired_key_noted(tmp_path):
+    keys = write(tmp_path, "keys.yaml", "keys:\n  - {name: old-gpt, role: caller, expires: 2020-01-01, hash: 'sha256:" + "a" * 64 + "'}\n")
+    os.chmod(keys, 0o600)
+    done = check_config(clean_env(tmp_path, API_KEYS_FILE=keys, API_KEY="bootstrap-key"))
+    assert done.returncode == 0, done.stderr
+    assert "key 'old-gpt': expires: 2020-01-01 has passed" in done.stdout
+    assert "API_KEY: the bootstrap admin key is set next to named keys" in done.stdout
+    broken = check_config(clean_env(tmp_path, API_KEYS_FILE=write(tmp_path, "bad.yaml", "keys:\n  - {name: a, role: caller}\n")))
+    assert broken.returncode == 1 and "API_KEYS_FILE (" in broken.stderr and "key 'a': hash: Field required" in broken.stderr

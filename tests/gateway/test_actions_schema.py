@@ -51,16 +51,32 @@ def texts(node, where=""):
             yield from texts(item, f"{where}[{i}]")
 
 
-def test_the_committed_schema_is_what_the_live_app_generates(committed, live):
+def test_the_committed_schema_is_what_the_live_app_generates_for_a_caller_key(committed, live):
     server_url = committed["servers"][0]["url"]
-    regenerated = render(actions_schema(live, server_url))
+    regenerated = render(actions_schema(live, server_url, role="caller"))
     assert regenerated == COMMITTED.read_text(), "chatgpt_actions.json is stale: run `make actions-schema`"
+
+
+def test_a_caller_schema_leaves_out_what_a_caller_cannot_use(committed, live):
+    """The GPT holds a caller key: it is never offered approve, reject, or key management."""
+    everything = actions_schema(live, "https://x.example.com")
+    for role in ("caller", "approver", "admin"):
+        doc = actions_schema(live, "https://x.example.com", role=role)
+        for path, method, op in operations(everything):
+            allowed = op.get("x-required-roles")
+            kept = method in doc["paths"].get(path, {})
+            assert kept == (allowed is None or role in allowed), (role, method, path)
+    assert "/jobs/{job_id}/approve" not in committed["paths"] and "/jobs/{job_id}/reject" not in committed["paths"]
+    assert {"/orchestrate", "/jobs/{job_id}", "/jobs/{job_id}/cancel", "/api/gpt-workflows/create"} <= set(committed["paths"])
+    assert not any(p.startswith("/keys") for p in everything["paths"]), "key management is operator-only"
+    approver = actions_schema(live, "https://x.example.com", role="approver")
+    assert "/jobs/{job_id}/approve" in approver["paths"] and "/orchestrate" not in approver["paths"]
 
 
 def test_the_cli_prints_the_same_document(committed):
     out = io.StringIO()
     with redirect_stdout(out):
-        assert cli(["actions-schema", "--server-url", "https://gw.example.org/"]) == 0
+        assert cli(["actions-schema", "--server-url", "https://gw.example.org/", "--role", "caller"]) == 0
     printed = json.loads(out.getvalue())
     assert printed["servers"] == [{"url": "https://gw.example.org", "description": "The orchestrator gateway (HTTPS)."}]
     assert printed["paths"] == committed["paths"]
@@ -76,8 +92,10 @@ def test_every_operation_has_a_unique_camel_case_operation_id(committed, live):
     ids = [op["operationId"] for _, _, op in operations(committed)]
     assert all(CAMEL.match(i) for i in ids), ids
     assert len(ids) == len(set(ids))
-    live_ops = {(p, m) for p, m, _ in operations(live.openapi())} - {("/metrics", "get")}
-    assert {(p, m) for p, m, _ in operations(committed)} == live_ops, "every public route is in the schema"
+    live_ops = {
+        (p, m) for p, m, op in operations(live.openapi()) if "caller" in op.get("x-required-roles", ["caller"]) and not op.get("x-operator-only")
+    }
+    assert {(p, m) for p, m, _ in operations(committed)} == live_ops, "every public route a caller may use is in the schema"
 
 
 def test_every_summary_and_description_fits_in_300_characters(committed):
@@ -103,8 +121,9 @@ def test_reads_and_orchestrate_are_not_consequential_but_decisions_and_cancels_a
         else:
             assert flag is (method != "get"), f"{method} {path}: reads are safe, other methods ask the user first"
     assert committed["paths"]["/orchestrate"]["post"]["x-openai-isConsequential"] is False
+    everything = actions_schema(live, "https://x.example.com")
     for path in ("/jobs/{job_id}/approve", "/jobs/{job_id}/reject", "/jobs/{job_id}/cancel"):
-        assert committed["paths"][path]["post"]["x-openai-isConsequential"] is True
+        assert everything["paths"][path]["post"]["x-openai-isConsequential"] is True
     assert all(op["x-openai-isConsequential"] is False for _, m, op in operations(committed) if m == "get")
 
 

@@ -55,15 +55,17 @@ async def test_a_decision_answers_200_with_what_was_recorded_and_details_say_who
 
     rejected = await api.post(f"/jobs/{job_id}/reject", json={"approver": "editor", "reason": "not yet"})
     assert rejected.status_code == 200, rejected.text
-    assert rejected.json()["approval"]["decision"] == "rejected" and rejected.json()["approval"]["approver"] == "editor"
+    # Who decided is the key's name (the bootstrap key's here); the body's `approver` is kept as a note.
+    assert rejected.json()["approval"]["decision"] == "rejected" and rejected.json()["approval"]["approver"] == "api-key"
+    assert rejected.json()["approval"]["note"] == "editor"
     job = await api.get(f"/jobs/{job_id}")
     assert job.json()["status"] == "rejected"
-    assert await current_details(client, job_id) == "rejected by editor"
+    assert await current_details(client, job_id) == "rejected by api-key"
 
     waiting = await api.post("/orchestrate", json=ask | {"inputs": {**ask["inputs"], "message": "Ship it? (yes)"}})
     approved = await api.post(f"/jobs/{waiting.json()['job_id']}/approve", json={"approver": "lead"})
     assert approved.status_code == 200, approved.text
-    assert approved.json()["approval"]["decision"] == "approved" and approved.json()["approval"]["approver"] == "lead"
+    assert approved.json()["approval"]["decision"] == "approved" and approved.json()["approval"]["approver"] == "api-key"
 
 
 async def test_an_idempotency_key_reused_with_another_definition_is_409_on_every_create_route(api, unique):

@@ -39,7 +39,8 @@ async def test_dependents_wait_for_the_gate_and_run_once_approved(api):
     done = await wait_for(api, workflow_id, lambda s: s["state"] != "running")
     steps = steps_of(done)
     assert done["state"] == "succeeded"
-    assert steps["gate"]["output"]["decision"] == "approved" and steps["gate"]["output"]["approver"] == "editor"
+    assert steps["gate"]["output"]["decision"] == "approved" and steps["gate"]["output"]["approver"] == "api-key"
+    assert steps["gate"]["output"]["note"] == "editor"
     assert steps["publish"]["state"] == "succeeded" and steps["publish"]["started_at"] >= steps["gate"]["ended_at"]
 
 

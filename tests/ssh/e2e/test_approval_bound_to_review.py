@@ -94,7 +94,7 @@ async def test_a_rejection_answers_with_the_recorded_decision(ssh_stack, sshd):
         job = (await http.get(f"/jobs/{waiting['job_id']}")).json()
     assert rejected.status_code == 200, rejected.text
     decision = rejected.json()["approval"]
-    assert (decision["decision"], decision["approver"], decision["reason"]) == ("rejected", "bob", "not today")
+    assert (decision["decision"], decision["approver"], decision["reason"]) == ("rejected", "api-key", "not today")
     assert decision["fingerprint"] == waiting["approval_request"]["fingerprint"]
     assert job["status"] == "rejected"
     assert ran(sshd, tag) == []

@@ -35,7 +35,7 @@ async def test_a_job_awaiting_approval_outlives_its_worker(client, settings, hos
             stop(second)
 
     assert job["status"] == "success", job
-    assert job["approval"]["decision"] == "approved" and job["approval"]["approver"] == "carol"
+    assert job["approval"]["decision"] == "approved" and job["approval"]["approver"] == "api-key"
     assert marker.exists() and not doomed_dir.exists()
     [run] = await activity_runs(client, job_id, "ssh.exec")
     assert run.identity.startswith(f"{second.pid}@"), "the new worker ran the approved command"

@@ -36,7 +36,9 @@ async def test_a_dangerous_command_waits_for_a_human_who_approves_it(ssh_stack, 
         approved = await http.post(f"/jobs/{job_id}/approve", json={"approver": "alice", "reason": "planned cleanup"})
         assert approved.status_code == 200, approved.text
         assert approved.json()["result"]["exit_status"] == 0
-        assert approved.json()["approval"]["decision"] == "approved" and approved.json()["approval"]["approver"] == "alice"
+        # The approver is the deciding key's name (the bootstrap key here); what the body says is a note.
+        assert approved.json()["approval"]["decision"] == "approved" and approved.json()["approval"]["approver"] == "api-key"
+        assert approved.json()["approval"]["note"] == "alice"
         assert marker.exists() and not doomed_dir.exists(), "the approved command ran"
 
         again = await http.post(f"/jobs/{job_id}/approve", json={"approver": "mallory"})
@@ -44,7 +46,7 @@ async def test_a_dangerous_command_waits_for_a_human_who_approves_it(ssh_stack, 
 
         job = (await http.get(f"/jobs/{job_id}")).json()
         assert job["status"] == "success"
-        assert job["approval"]["decision"] == "approved" and job["approval"]["approver"] == "alice"
+        assert job["approval"]["decision"] == "approved" and job["approval"]["approver"] == "api-key"
 
     # Search attributes: an auditor can list approved jobs and see who approved them.
     async def listed():
@@ -53,20 +55,21 @@ async def test_a_dangerous_command_waits_for_a_human_who_approves_it(ssh_stack, 
     assert await eventually(listed)
     desc = await client.get_workflow_handle(job_id).describe()
     assert desc.typed_search_attributes.get(sa.APPROVAL) == "approved"
-    assert desc.typed_search_attributes.get(sa.APPROVER) == "alice"
+    assert desc.typed_search_attributes.get(sa.APPROVER) == "api-key"
+    assert desc.typed_search_attributes.get(sa.REQUESTED_BY) == "api-key" and desc.typed_search_attributes.get(sa.TENANT) == "default"
 
     # History: the update (who, why) and the decision handed to the command (who, what, when).
     [update] = await history_events(client, job_id, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
     request = update.workflow_execution_update_accepted_event_attributes.accepted_request
     assert request.input.name == "approve"
     [decision_arg] = await client.data_converter.decode(request.input.args.payloads)
-    assert decision_arg == {"approver": "alice", "reason": "planned cleanup", "fingerprint": None}
+    assert decision_arg == {"approver": "api-key", "note": "alice", "reason": "planned cleanup", "fingerprint": None}
     [scheduled] = [
         e for e in await history_events(client, job_id, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
         if e.activity_task_scheduled_event_attributes.activity_type.name == "ssh.exec"
     ]  # fmt: skip
     _, approval = await client.data_converter.decode(scheduled.activity_task_scheduled_event_attributes.input.payloads)
-    assert approval["decision"] == "approved" and approval["approver"] == "alice"
+    assert approval["decision"] == "approved" and approval["approver"] == "api-key" and approval["note"] == "alice"
     assert approval["reason"] == "planned cleanup" and approval["decided_at"] and approval["fingerprint"]
     [run] = await activity_runs(client, job_id, "ssh.exec")
     assert run.attempt == 1
@@ -79,13 +82,13 @@ async def test_a_rejected_command_never_runs(ssh_stack, marker, doomed_dir):
         assert rejected.status_code == 200, rejected.text
         body = rejected.json()
         assert body["status"] == "rejected" and body["job_id"] == job_id
-        assert body["approval"]["decision"] == "rejected" and body["approval"]["approver"] == "bob"
+        assert body["approval"]["decision"] == "rejected" and body["approval"]["approver"] == "api-key"
         assert body["approval"]["reason"] == "not during business hours" and body["approval"]["fingerprint"]
 
         job = (await http.get(f"/jobs/{job_id}")).json()
         assert job["status"] == "rejected"
         assert job["error"]["type"] == "Rejected" and "not during business hours" in job["error"]["message"]
-        assert job["approval"] == {"decision": "rejected", "approver": "bob"}
+        assert job["approval"] == {"decision": "rejected", "approver": "api-key"}
         assert (await http.post(f"/jobs/{job_id}/approve", json={})).status_code == 409
     assert not marker.exists() and doomed_dir.exists()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from gateway.jobs import failure_info
+from gateway.lifecycle import failure_of
 from intents.spec import Mode
 from policies.ssh_exec import classify_danger
 from tests.ssh.peek_corpus import ALL_ESCAPES, BENIGN, ESCAPES
@@ -59,7 +59,7 @@ async def test_a_workflow_started_without_the_gateway_is_refused_by_the_worker(s
                 await client.execute_workflow(
                     IntentWorkflow.run, request, id=f"bypass-{uuid.uuid4().hex[:10]}", task_queue=local.task_queue
                 )
-            _status, error = failure_info(caught.value)
+            _status, error = failure_of(caught.value)
             assert error.type == "UnsafeCommand", (command, error)
             assert reason in error.message, (command, error.message)
     assert sshd.recorded_commands() == before, "the worker sent a refused command to the host"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
-from gateway.jobs import job_id_for
+from gateway.lifecycle import JobKind, job_id_for
 from intents import registry
 
 # A few representative injections (the full corpus runs against the policy and the activity in tests/ssh).
@@ -24,7 +24,7 @@ INJECTIONS = [
 async def assert_never_started(client, intent: str, inputs: dict) -> None:
     """The job ID the gateway would have used names no workflow at all."""
     spec = registry.get(intent)
-    job_id = job_id_for(intent, registry.validate_inputs(spec, inputs).model_dump(mode="json"))
+    job_id = job_id_for(JobKind.INTENT, intent, registry.validate_inputs(spec, inputs).model_dump(mode="json"))
     with pytest.raises(RPCError) as caught:
         await client.get_workflow_handle(job_id).describe()
     assert caught.value.status == RPCStatusCode.NOT_FOUND

@@ -20,6 +20,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from config import Settings
 from gateway.errors import ApiError
 from gateway.temporal import TemporalLink
+from intents.errors import ErrorType
 from intents.mcp import INTENT_PREFIX, CatalogChange, McpCatalog, McpListRequest
 from intents.registry import apply_catalog
 from workflows.mcp_catalog import McpCatalogWorkflow
@@ -30,7 +31,7 @@ LAZY_REFRESH_EVERY = 30.0
 
 class McpCatalogUnavailable(ApiError):
     def __init__(self, message: str):
-        super().__init__(503, "McpCatalogUnavailable", message)
+        super().__init__(ErrorType.MCP_CATALOG_UNAVAILABLE, message)
 
 
 class McpCatalogCache:
