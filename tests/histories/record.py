@@ -89,6 +89,7 @@ async def record(out_dir: Path = HERE) -> list[Path]:
                 settings = Settings(
                     api_key="golden", temporal_address=server.address, task_queue="golden", data_dir=root / "data", workflow_sandbox=True,
                     ssh_hosts_file=inventory, llm_provider=None, llm_base_url=None, llm_offline_latency_ms=0, agents_file=None,
+                    allow_self_approval=True,  # one recorder key asks and decides
                 )  # fmt: skip
                 client = await connect(settings)
                 async with build_worker(client, settings), LiveServer(create_app(settings, client=client)) as gw:
