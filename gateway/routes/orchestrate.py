@@ -153,7 +153,10 @@ async def orchestrate(
         static_details=lifecycle.details_markdown(spec.name, str(mode), inputs),
         memo={"fingerprint": fingerprint},
         keyed_fingerprint=fingerprint if idempotency_key is not None else None,
-        request_eager_start=request.app.state.eager_start,
+        # Eager only for a caller that waits: an async job goes through the task queue, where the worker
+        # takes work at its own pace (no burst of 202s floods the process that also serves them) and
+        # tenants share the queue fairly.
+        request_eager_start=request.app.state.eager_start and not body.async_,
     )
     if started:
         count_job_started(request, spec.name, str(mode))
