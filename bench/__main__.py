@@ -6,6 +6,7 @@ import sys
 
 BENCHES = [
     "bench.orchestrate_latency",
+    "bench.throughput",
     "bench.gpt_workflows",
     "bench.tenant_fairness",
     "bench.mcp_stdio_sessions",

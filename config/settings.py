@@ -147,6 +147,28 @@ class Settings(BaseSettings):
         description="Deadline of one gateway call to Temporal (retries included); past it the route answers 503 `TemporalUnavailable`.",
     )
 
+    local_activity_intents: list[str] | None = Field(
+        default=None,
+        description="Which of the intents declared for the fast path (`local_activity`: memory.*, approval.request) "
+        'run their handler as a local activity on this worker: JSON list of names or globs (`["memory.write"]`); '
+        "`[]` = none, every handler a normal activity. Unset = all declared. Runs already started keep their path.",
+    )
+
+    workflow_sandbox: bool = Field(
+        default=False,
+        description="Run workflow code in the Temporal SDK's sandbox, which checks determinism at run time (restricted "
+        "calls, per-run module isolation) at ~6 ms of CPU per run and ~0.2 ms per activity. Off = unsandboxed, as fast "
+        "as raw temporalio; the test suite and the golden-history replay run with it on.",
+    )
+
+    @field_validator("local_activity_intents")
+    @classmethod
+    def _intent_globs(cls, v: list[str] | None) -> list[str] | None:
+        for pattern in v or ():
+            if not pattern or not all(c.isalnum() or c in "._*-" for c in pattern):
+                raise ValueError(f"{pattern!r} is not an intent name or glob (letters, digits, . _ - *)")
+        return v
+
     # --- Data / dev launcher -----------------------------------------------------------
     data_dir: Path = Field(default=Path(".data"), description="Dev data: Temporal SQLite DB, Chroma files, API key.")
     temporal_ui_port: int = Field(default=8233, description="Web UI port of the dev server started by `make dev`.")

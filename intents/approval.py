@@ -135,6 +135,7 @@ INTENTS = [
         input_model=ApprovalGateInput,
         output_model=Approval,
         activity=APPROVAL_INTENT,
+        local_activity=True,  # pure: returns the recorded decision
         preflight_activity=APPROVAL_PREFLIGHT,
         read_only=False,
         timeout=timedelta(seconds=30),

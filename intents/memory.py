@@ -228,6 +228,7 @@ INTENTS = [
         input_model=MemoryWriteInput,
         output_model=MemoryWriteOutput,
         activity="memory.write",
+        local_activity=True,  # a few ms against the local Chroma; the memory id is keyed by job, so a re-run upserts
         read_only=False,
         timeout=timedelta(seconds=20),
         retry=RetrySpec(max_attempts=5),
@@ -256,6 +257,7 @@ INTENTS = [
         input_model=MemorySearchInput,
         output_model=MemorySearchOutput,
         activity="memory.search",
+        local_activity=True,
         read_only=True,
         timeout=timedelta(seconds=20),
         retry=RetrySpec(max_attempts=5),

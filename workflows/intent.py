@@ -50,6 +50,29 @@ PARENT_PROGRESS_PATCH = "progress-to-parent"
 
 PREFLIGHT_TIMEOUT = timedelta(seconds=15)
 
+# The fast path's patch marker, one per intent: `local-activity:memory.write`. A run that took it has the
+# marker in its history (before the local activity's own marker); a run without it ran a normal activity.
+LOCAL_ACTIVITY_PATCH = "local-activity:"
+
+
+def local_activity_patch(intent: str) -> str:
+    return LOCAL_ACTIVITY_PATCH + intent
+
+
+def runs_locally(spec: IntentSpec, task_queue: str | None) -> bool:
+    """Whether this run's handler is a local activity, decided once per run and recorded in its history.
+
+    A new run takes the fast path when the intent declares it (`IntentSpec.local_activity`), the handler
+    stays on this worker (no zone queue), and the worker activates the intent's patch (the worker's
+    `patch_activation_callback` applies LOCAL_ACTIVITY_INTENTS; no callback = activated). A replay
+    follows its history, whatever the code or the setting says now: the marker is there or it is not.
+    So runs started before this path existed (or before a setting changed) replay as they ran.
+    """
+    patch = local_activity_patch(spec.name)
+    if workflow.unsafe.is_replaying():
+        return workflow.patched(patch)
+    return spec.local_activity and task_queue is None and workflow.patched(patch)
+
 
 # The callback's job document says what GET /jobs/{id} says once the job is closed (gateway JobView).
 CLOSED_STATUS_BY_ERROR: dict[str, str] = {ErrorType.REJECTED: "rejected", ErrorType.EXPIRED: "expired"}
@@ -136,6 +159,14 @@ class IntentWorkflow:
                         id=f"{workflow.info().workflow_id}.run",
                         static_summary=self._activity_summary(spec, req),
                         search_attributes=_inherited(),  # the child's steps run in this job's tenant
+                    )
+                elif runs_locally(spec, task_queue):
+                    output = await workflow.execute_local_activity(
+                        spec.activity,
+                        args=args,
+                        start_to_close_timeout=spec.timeout,
+                        retry_policy=spec.retry.to_policy(),
+                        summary=self._activity_summary(spec, req),
                     )
                 else:
                     output = await workflow.execute_activity(

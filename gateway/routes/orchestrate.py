@@ -51,7 +51,9 @@ async def orchestrate(
     settings = request.app.state.settings
     job = await calls.start_intent(
         request.app.state, who, body.intent, body.inputs, mode=body.mode, callback_url=body.callback_url,
-        idempotency_key=idempotency_key, eager_start=True,
+        # Eager only for a caller that waits: an async job goes through the task queue, where the worker
+        # takes work at its own pace and tenants share the queue fairly.
+        idempotency_key=idempotency_key, eager_start=not body.async_,
     )  # fmt: skip
     wait = 0.0 if body.async_ else settings.sync_timeout_s
     outcome = await lifecycle.wait_for_outcome(job.handle, wait, watch_approval=bool(job.spec.preflight_activity))

@@ -2,6 +2,7 @@
 worker, Temporal dev server and sshd. The replay test runs today's workflow code against them.
 
 Re-record only for a deliberate, compatible change (see the README's rule for changing workflow code).
+Histories recorded by older code paths that must keep replaying live in `frozen/`; this never rewrites them.
 """
 
 from __future__ import annotations
@@ -100,6 +101,12 @@ async def scenarios(http: httpx.AsyncClient) -> dict[str, str]:
     ids["gpt_approval_step"], ids["gpt_approval_step_child"] = gated, f"{gated}.gate"
     # The daily token budget's ledger (recorded while open: it runs until the day is over).
     ids["token_ledger"] = ledger_id("default", utc_day())
+    # A gate whose handler runs on the fast path (a local activity) once a human approved.
+    gate = await _job(http, {"intent": "approval.request", "inputs": {"message": "Publish the golden notes?", "expires_s": 600}})
+    assert gate["status"] == "awaiting_approval", gate
+    resp = await http.post(f"/jobs/{gate['job_id']}/approve", json={"approver": "golden-recorder", "reason": "recording"})
+    assert resp.status_code == 200, resp.text
+    ids["approval_request_approved"] = gate["job_id"]
     return ids
 
 
@@ -111,7 +118,7 @@ async def record(out_dir: Path = HERE) -> list[Path]:
             with RealSshd(root / "sshd") as sshd:
                 inventory = RealSshd.write_inventory(root / "hosts.yaml", {"golden": sshd.recorder_entry()})
                 settings = Settings(
-                    api_key="golden", temporal_address=server.address, task_queue="golden", data_dir=root / "data",
+                    api_key="golden", temporal_address=server.address, task_queue="golden", data_dir=root / "data", workflow_sandbox=True,
                     ssh_hosts_file=inventory, llm_provider=None, llm_base_url=None, llm_offline_latency_ms=0, agents_file=None,
                     llm_daily_token_budget=10_000_000,  # so the chats feed the ledger (the token_ledger scenario)
                     allow_self_approval=True,  # the recorder is both the requester and the approver
