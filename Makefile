@@ -13,11 +13,12 @@ bootstrap:
 dev: bootstrap
 	@$(UV) run --frozen gpt-orchestrator dev
 
-# The house rules first (import contracts, lint, types), then the tests.
+# The house rules first (import contracts, lint, format, types), then the tests.
 # pytest exits 5 when no test ran; that is a failure here.
 test: bootstrap
 	@$(UV) run --frozen lint-imports --no-cache >/dev/null || $(UV) run --frozen lint-imports --no-cache
 	@$(UV) run --frozen ruff check --quiet .
+	@$(UV) run --frozen ruff format --check --quiet .
 	@$(UV) run --frozen mypy
 	@$(UV) run --frozen pytest --durations=15 $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "no tests ran: failing"; exit 1; fi; exit $$rc

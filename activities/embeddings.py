@@ -115,7 +115,9 @@ class MiniLMEmbedder:
             encoded = self._tokenizer.encode_batch([texts[i] for i in chunk])
             ids = np.array([e.ids for e in encoded], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-            [hidden] = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})
+            [hidden] = self._session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )
             weights = mask[..., None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
@@ -196,11 +198,17 @@ class OpenAIEmbedder:
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
         try:
-            resp = await self._client.post(self._url, json={"model": self._model, "input": texts}, headers=self._headers)
+            resp = await self._client.post(
+                self._url, json={"model": self._model, "input": texts}, headers=self._headers
+            )
         except httpx.HTTPError as exc:
-            raise app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"embeddings endpoint unreachable: {exc}", retryable=True) from None
+            raise app_error(
+                ErrorType.UPSTREAM_UNAVAILABLE, f"embeddings endpoint unreachable: {exc}", retryable=True
+            ) from None
         if resp.status_code == 429 or resp.status_code >= 500:
-            raise app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"embeddings endpoint answered {resp.status_code}", retryable=True)
+            raise app_error(
+                ErrorType.UPSTREAM_UNAVAILABLE, f"embeddings endpoint answered {resp.status_code}", retryable=True
+            )
         if resp.status_code in (401, 403):
             raise app_error(ErrorType.UPSTREAM_AUTH, "embeddings endpoint refused the API key")
         if resp.status_code >= 400:

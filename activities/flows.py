@@ -55,7 +55,12 @@ def flow_envelope(call: FlowCall) -> dict[str, Any]:
         inputs = model.model_validate(call.inputs).model_dump(mode="json")
     except ValidationError as err:
         raise app_error(ErrorType.VALIDATION, f"{call.intent} inputs: {err}") from None
-    return {"intent": call.intent, "inputs": inputs, "job_id": call.job_id, "dry_run": bool(inputs.get("dry_run", False))}
+    return {
+        "intent": call.intent,
+        "inputs": inputs,
+        "job_id": call.job_id,
+        "dry_run": bool(inputs.get("dry_run", False)),
+    }
 
 
 def read_envelope(intent: str, response: httpx.Response, scrub: Scrubber) -> dict[str, Any]:
@@ -80,7 +85,10 @@ def _read_envelope(intent: str, response: httpx.Response, scrub: Scrubber) -> di
             "its Webhook node has no usable header-auth credential (create it and select it in the Webhook node)",
         )
     failure = status_failure(
-        response.status_code, where, detail=body_snippet(response, scrub), auth_hint="; check N8N_WEBHOOK_SECRET and the header-auth credential"
+        response.status_code,
+        where,
+        detail=body_snippet(response, scrub),
+        auth_hint="; check N8N_WEBHOOK_SECRET and the header-auth credential",
     )
     if failure is not None:
         raise failure
@@ -93,7 +101,10 @@ def _read_envelope(intent: str, response: httpx.Response, scrub: Scrubber) -> di
             "is its Webhook node set to respond via 'Respond to Webhook'?",
         ) from None
     if not isinstance(body, dict) or not isinstance(body.get("ok"), bool):
-        raise app_error(ErrorType.UPSTREAM_PROTOCOL, f"{where} answered without the {{ok, ...}} envelope: {body_snippet(response, scrub)}")
+        raise app_error(
+            ErrorType.UPSTREAM_PROTOCOL,
+            f"{where} answered without the {{ok, ...}} envelope: {body_snippet(response, scrub)}",
+        )
     if body["ok"]:
         result = body.get("result")
         if not isinstance(result, dict):
@@ -110,7 +121,9 @@ def _read_envelope(intent: str, response: httpx.Response, scrub: Scrubber) -> di
             f"{intent} failed in n8n: a credential was refused or is missing: {message}; check the flow's credentials in n8n",
             details={"type": kind, "message": message},
         )
-    raise app_error(ErrorType.TOOL_ERROR, f"{intent} failed in n8n: {kind}: {message}", details={"type": kind, "message": message})
+    raise app_error(
+        ErrorType.TOOL_ERROR, f"{intent} failed in n8n: {kind}: {message}", details={"type": kind, "message": message}
+    )
 
 
 class FlowActivities:

@@ -92,7 +92,9 @@ def connection_error(server: str, err: BaseException):
     if isinstance(err, (FileNotFoundError, PermissionError)):
         return app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"MCP server {server!r} cannot be started: {err}")
     if isinstance(err, httpx.HTTPStatusError) and err.response.status_code in (401, 403):
-        return app_error(ErrorType.UPSTREAM_AUTH, f"MCP server {server!r} refused our credentials ({err.response.status_code})")
+        return app_error(
+            ErrorType.UPSTREAM_AUTH, f"MCP server {server!r} refused our credentials ({err.response.status_code})"
+        )
     if isinstance(err, httpx.HTTPStatusError) and 400 <= err.response.status_code < 500:
         return app_error(ErrorType.UPSTREAM_BAD_REQUEST, f"MCP server {server!r} answered {err.response.status_code}")
     if isinstance(err, McpError) and err.error.code not in (CONNECTION_CLOSED, httpx.codes.REQUEST_TIMEOUT):
@@ -123,12 +125,17 @@ class McpActivities:
         assert config.command is not None
         env = {**get_default_environment(), **config.env} if config.env else None
         params = StdioServerParameters(command=config.command[0], args=config.command[1:], env=env, cwd=config.cwd)
-        async with stdio_client(params) as (read, write), ClientSession(read, write, timedelta(seconds=config.timeout_s)) as session:
+        async with (
+            stdio_client(params) as (read, write),
+            ClientSession(read, write, timedelta(seconds=config.timeout_s)) as session,
+        ):
             await session.initialize()
             yield session
 
     @asynccontextmanager
-    async def _session(self, server: str, config: McpServerConfig) -> AsyncIterator[tuple[ClientSession, dict[str, Tool]]]:
+    async def _session(
+        self, server: str, config: McpServerConfig
+    ) -> AsyncIterator[tuple[ClientSession, dict[str, Tool]]]:
         """(session, its tools by name): the pooled one for stdio (reopened once if it had died), a fresh one for HTTP."""
         read_timeout = timedelta(seconds=config.timeout_s)
         if config.command is not None:
@@ -225,7 +232,9 @@ class McpActivities:
             structured=outcome.structuredContent,
         ).model_dump(mode="json")
 
-    async def _call(self, config: McpServerConfig, req: McpToolCall, sent: list[bool]) -> CallToolResult | BaseException:
+    async def _call(
+        self, config: McpServerConfig, req: McpToolCall, sent: list[bool]
+    ) -> CallToolResult | BaseException:
         """Returns (not raises) our own refusals, so they leave the SDK's task groups unwrapped.
         Appends to `sent` when a call to a tool not marked read-only leaves for the server.
         A pooled session found dead when the call is sent (nothing left) is replaced once."""
@@ -235,17 +244,25 @@ class McpActivities:
             sent.clear()
             return await self._call_once(config, req, sent)
 
-    async def _call_once(self, config: McpServerConfig, req: McpToolCall, sent: list[bool]) -> CallToolResult | BaseException:
+    async def _call_once(
+        self, config: McpServerConfig, req: McpToolCall, sent: list[bool]
+    ) -> CallToolResult | BaseException:
         async with self._session(req.server, config) as (session, listed):
             tools = {name: t for name, t in listed.items() if config.allows(name)}
             tool = tools.get(req.tool)
             if tool is None and config.allows(req.tool) and config.command is not None:
-                tools = {t.name: t for t in await all_tools(session) if config.allows(t.name)}  # new since the session opened
+                tools = {
+                    t.name: t for t in await all_tools(session) if config.allows(t.name)
+                }  # new since the session opened
                 listed.update(tools)
                 tool = tools.get(req.tool)
             if tool is None:
                 close = difflib.get_close_matches(req.tool, tools, n=3, cutoff=0.5)
-                hint = f"; did you mean {', '.join(close)}?" if close else f"; it has: {', '.join(sorted(tools)) or 'no tools'}"
+                hint = (
+                    f"; did you mean {', '.join(close)}?"
+                    if close
+                    else f"; it has: {', '.join(sorted(tools)) or 'no tools'}"
+                )
                 return app_error(ErrorType.NOT_FOUND, f"MCP server {req.server!r} has no tool {req.tool!r}{hint}")
             problems = schema_errors(tool.inputSchema or {"type": "object"}, req.arguments)
             if problems:

@@ -149,7 +149,11 @@ def _tags_of(meta: dict[str, Any]) -> list[str]:
 def _record(doc_id: str, text: str | None, meta: dict[str, Any] | None) -> IndexRecord:
     meta = meta or {}
     return IndexRecord(
-        id=doc_id, text=text or "", tags=_tags_of(meta), updated_ts=float(meta.get("updated_ts", 0.0)), speaker_id=meta.get("speaker_id")
+        id=doc_id,
+        text=text or "",
+        tags=_tags_of(meta),
+        updated_ts=float(meta.get("updated_ts", 0.0)),
+        speaker_id=meta.get("speaker_id"),
     )
 
 
@@ -200,8 +204,12 @@ class MemoryStore:
         if self._client is None:
             self._client = open_chroma(self._settings)
         name = self.collection_name(tenant)
-        col = self._client.get_or_create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
-        space = Space(tenant=tenant, collection=col, index=LexicalIndex(self._settings.memory_index_path / f"{name}.sqlite3"))
+        col = self._client.get_or_create_collection(
+            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+        space = Space(
+            tenant=tenant, collection=col, index=LexicalIndex(self._settings.memory_index_path / f"{name}.sqlite3")
+        )
         self._build(space)
         return space
 
@@ -216,7 +224,9 @@ class MemoryStore:
         while True:
             page = space.collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
             offset += len(page["ids"])
-            records = [_record(i, d, m) for i, d, m in zip(page["ids"], page["documents"], page["metadatas"], strict=True)]
+            records = [
+                _record(i, d, m) for i, d, m in zip(page["ids"], page["documents"], page["metadatas"], strict=True)
+            ]
             index.upsert(records, meta={"build_offset": str(offset)})
             if len(page["ids"]) < PAGE:
                 break
@@ -246,7 +256,11 @@ class MemoryStore:
                 offset += len(page["ids"])
                 await asyncio.to_thread(index.upsert, records)
                 await asyncio.to_thread(
-                    space.collection.upsert, ids=page["ids"], documents=page["documents"], embeddings=vectors, metadatas=metas
+                    space.collection.upsert,
+                    ids=page["ids"],
+                    documents=page["documents"],
+                    embeddings=vectors,
+                    metadatas=metas,
                 )
                 index.set_meta("adopt_offset", str(offset))
             if len(page["ids"]) < PAGE:
@@ -292,10 +306,16 @@ class MemoryStore:
             page = space.collection.get(where=where, include=["metadatas"], limit=PAGE, offset=offset)
             offset += len(page["ids"])
             stamps = index.stamps(page["ids"])
-            changed = [i for i, m in zip(page["ids"], page["metadatas"], strict=True) if stamps.get(i) != float((m or {}).get("updated_ts", 0.0))]
+            changed = [
+                i
+                for i, m in zip(page["ids"], page["metadatas"], strict=True)
+                if stamps.get(i) != float((m or {}).get("updated_ts", 0.0))
+            ]
             if changed:
                 got = space.collection.get(ids=changed, include=["documents", "metadatas"])
-                index.upsert([_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)])
+                index.upsert(
+                    [_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+                )
             if len(page["ids"]) < PAGE:
                 break
         index.set_meta("synced_ts", str(now))
@@ -360,7 +380,9 @@ class MemoryStore:
         self._maybe_sync(space)
         depth = max(k * 4, 20)
         lexical = self._lexical_pool.submit(space.index.search, query_words, depth, tags)
-        vec = space.collection.query(query_embeddings=[qvec], n_results=depth, where=tag_filter(tags), include=["distances"])
+        vec = space.collection.query(
+            query_embeddings=[qvec], n_results=depth, where=tag_filter(tags), include=["distances"]
+        )
         vector_rank = ranks_with_ties(list(zip(vec["ids"][0], vec["distances"][0], strict=True)))
         lexical_rank = ranks_with_ties(
             [(m.id, m.score) for m in lexical.result() if keyword_coverage(query_words, m.text) >= MIN_KEYWORD_COVERAGE]
@@ -401,11 +423,15 @@ class MemoryStore:
 
     @staticmethod
     def _hit(doc_id: str, text: str, meta: dict, *, score: float) -> MemoryHit:
-        return MemoryHit(id=doc_id, text=text, tags=_tags_of(meta), speaker_id=meta.get("speaker_id"), score=round(score * RRF_K, 4))
+        return MemoryHit(
+            id=doc_id, text=text, tags=_tags_of(meta), speaker_id=meta.get("speaker_id"), score=round(score * RRF_K, 4)
+        )
 
     @staticmethod
     def _local_hit(rec: IndexRecord, *, score: float) -> MemoryHit:
-        return MemoryHit(id=rec.id, text=rec.text, tags=list(rec.tags), speaker_id=rec.speaker_id, score=round(score * RRF_K, 4))
+        return MemoryHit(
+            id=rec.id, text=rec.text, tags=list(rec.tags), speaker_id=rec.speaker_id, score=round(score * RRF_K, 4)
+        )
 
     async def get(self, tenant: str, ids: Sequence[str]) -> list[MemoryHit]:
         space = await self.space(tenant)
@@ -437,7 +463,9 @@ class MemoryActivities:
     async def write(self, inp: MemoryWriteCall) -> MemoryWriteOutput:
         info = activity.info()
         mem_id = memory_id(info.workflow_id or "adhoc", info.activity_id, inp.tenant)
-        memory = Memory(id=mem_id, text=inp.text, tags=inp.tags, speaker_id=inp.speaker_id, job_id=info.workflow_id or "")
+        memory = Memory(
+            id=mem_id, text=inp.text, tags=inp.tags, speaker_id=inp.speaker_id, job_id=info.workflow_id or ""
+        )
         await self.store.upsert(inp.tenant, [memory])
         return MemoryWriteOutput(id=mem_id)
 
@@ -445,7 +473,9 @@ class MemoryActivities:
     async def write_batch(self, inp: MemoryWriteBatchCall) -> MemoryWriteBatchOutput:
         job = activity.info().workflow_id or ""
         memories = [
-            Memory(id=content_id(inp.tenant, item), text=item.text, tags=item.tags, speaker_id=item.speaker_id, job_id=job)
+            Memory(
+                id=content_id(inp.tenant, item), text=item.text, tags=item.tags, speaker_id=item.speaker_id, job_id=job
+            )
             for item in inp.items
         ]
         written = await self.store.upsert(inp.tenant, memories)
@@ -469,4 +499,6 @@ class MemoryActivities:
                 step = "to delete these, call memory.delete with " + canonical_json({"ids": found, "dry_run": False})
             return MemoryDeleteOutput(dry_run=True, matches=matches, missing=missing, next_step=step)
         deleted = await self.store.delete(inp.tenant, inp.ids or [])
-        return MemoryDeleteOutput(dry_run=False, matches=matches, deleted=deleted, missing=[i for i in inp.ids or [] if i not in deleted])
+        return MemoryDeleteOutput(
+            dry_run=False, matches=matches, deleted=deleted, missing=[i for i in inp.ids or [] if i not in deleted]
+        )

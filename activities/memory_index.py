@@ -76,7 +76,9 @@ class LexicalIndex:
                 "CREATE TABLE IF NOT EXISTS doc_tags (tag TEXT NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (tag, doc)) WITHOUT ROWID"
             )
             db.execute("CREATE INDEX IF NOT EXISTS doc_tags_by_doc ON doc_tags (doc)")
-            db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(body, tokenize='porter unicode61 remove_diacritics 2')")
+            db.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(body, tokenize='porter unicode61 remove_diacritics 2')"
+            )
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             db.execute("INSERT OR IGNORE INTO meta VALUES ('writer', ?)", (uuid.uuid4().hex,))
         self.writer_id = self.get_meta("writer") or ""
@@ -108,14 +110,20 @@ class LexicalIndex:
                 row = db.execute("SELECT rowid FROM docs WHERE id = ?", (rec.id,)).fetchone()
                 values = (rec.updated_ts, TAG_SEPARATOR.join(rec.tags), rec.speaker_id)
                 if row is None:
-                    rowid = db.execute("INSERT INTO docs (updated_ts, tags, speaker, id) VALUES (?, ?, ?, ?)", (*values, rec.id)).lastrowid
+                    rowid = db.execute(
+                        "INSERT INTO docs (updated_ts, tags, speaker, id) VALUES (?, ?, ?, ?)", (*values, rec.id)
+                    ).lastrowid
                 else:
                     rowid = row[0]
-                    db.execute("UPDATE docs SET updated_ts = ?, tags = ?, speaker = ? WHERE rowid = ?", (*values, rowid))
+                    db.execute(
+                        "UPDATE docs SET updated_ts = ?, tags = ?, speaker = ? WHERE rowid = ?", (*values, rowid)
+                    )
                     db.execute("DELETE FROM fts WHERE rowid = ?", (rowid,))
                     db.execute("DELETE FROM doc_tags WHERE doc = ?", (rowid,))
                 db.execute("INSERT INTO fts (rowid, body) VALUES (?, ?)", (rowid, rec.text))
-                db.executemany("INSERT OR IGNORE INTO doc_tags (tag, doc) VALUES (?, ?)", [(t, rowid) for t in rec.tags])
+                db.executemany(
+                    "INSERT OR IGNORE INTO doc_tags (tag, doc) VALUES (?, ?)", [(t, rowid) for t in rec.tags]
+                )
             for key, value in (meta or {}).items():
                 _set_meta(db, key, value)
 
@@ -156,7 +164,9 @@ class LexicalIndex:
             for start in range(0, len(ids), 500):
                 chunk = list(ids[start : start + 500])
                 marks = ",".join("?" * len(chunk))
-                out |= dict(self._db.execute(f"SELECT id, updated_ts FROM docs WHERE id IN ({marks})", chunk).fetchall())
+                out |= dict(
+                    self._db.execute(f"SELECT id, updated_ts FROM docs WHERE id IN ({marks})", chunk).fetchall()
+                )
         return out
 
     def lookup(self, ids: Sequence[str]) -> dict[str, IndexRecord]:
@@ -171,7 +181,9 @@ class LexicalIndex:
         with self._lock:
             rows = self._db.execute(sql, list(ids)).fetchall()
         return {
-            r[0]: IndexRecord(id=r[0], text=r[1], tags=[t for t in r[2].split(TAG_SEPARATOR) if t], updated_ts=r[3], speaker_id=r[4])
+            r[0]: IndexRecord(
+                id=r[0], text=r[1], tags=[t for t in r[2].split(TAG_SEPARATOR) if t], updated_ts=r[3], speaker_id=r[4]
+            )
             for r in rows
         }
 
@@ -253,4 +265,7 @@ def _set_meta(db: sqlite3.Connection, key: str, value: str | None) -> None:
     if value is None:
         db.execute("DELETE FROM meta WHERE key = ?", (key,))
     else:
-        db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

@@ -41,7 +41,9 @@ async def drive(send: Callable[[int], Awaitable[bool]], jobs: int, clients: int)
 
 
 async def http_load(url: str, key: str, jobs: int, clients: int) -> dict:
-    sessions = [httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=120) for _ in range(clients)]
+    sessions = [
+        httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=120) for _ in range(clients)
+    ]
     tag = uuid.uuid4().hex[:8]
 
     async def send(i: int) -> bool:

@@ -70,8 +70,12 @@ async def run() -> None:
         "second set": (second_memories + first_memories, second),
     }
     for title, (memories, pairs) in sets.items():
-        print(f"\n== offline recall@3, {title}: {len(pairs)} questions over {len(memories)} memories (memory.search's fused ranking)")
-        print(f"   {'embedder':<14}{'recall@3':>10}{'vector only':>13}{'search p50 ms':>15}{'p99 ms':>9}{'recall vs hash':>16}{'p50 vs hash':>13}")
+        print(
+            f"\n== offline recall@3, {title}: {len(pairs)} questions over {len(memories)} memories (memory.search's fused ranking)"
+        )
+        print(
+            f"   {'embedder':<14}{'recall@3':>10}{'vector only':>13}{'search p50 ms':>15}{'p99 ms':>9}{'recall vs hash':>16}{'p50 vs hash':>13}"
+        )
         rows = {}
         for name, embedder in embedders().items():
             rows[name] = r = await measure(embedder, memories, pairs)

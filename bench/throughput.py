@@ -40,7 +40,13 @@ RAW_MEMORY = "  same, the activity is memory.write (Chroma)"
 async def load(*args: str) -> dict:
     """Run the load generator (bench/load.py) in its own process; its result line."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.load", *args, cwd=REPO, stdout=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL
+        sys.executable,
+        "-m",
+        "bench.load",
+        *args,
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
     )
     out, _ = await proc.communicate()
     assert proc.returncode == 0, f"load generator failed ({proc.returncode})"
@@ -62,7 +68,11 @@ async def completions(client, task_queue: str, started_wall: float) -> tuple[int
     await settled(client, task_queue)
     closes, failed = [], 0
     async for wf in client.list_workflows(f'TaskQueue = "{task_queue}"'):
-        if wf.start_time.timestamp() >= started_wall - 1 and wf.close_time and wf.close_time.timestamp() >= started_wall:
+        if (
+            wf.start_time.timestamp() >= started_wall - 1
+            and wf.close_time
+            and wf.close_time.timestamp() >= started_wall
+        ):
             closes.append(wf.close_time.timestamp())
             failed += wf.status.name != "COMPLETED"
     assert not failed, f"{task_queue}: {failed} jobs did not complete"
@@ -87,7 +97,10 @@ async def run() -> None:
             n, c = str(JOBS), str(CLIENTS)
             variants = {
                 RAW_NOOP: (queues["raw-noop"], ("raw", settings.temporal_address, queues["raw-noop"], "bench.noop")),
-                RAW_MEMORY: (queues["raw-memory"], ("raw", settings.temporal_address, queues["raw-memory"], "memory.write")),
+                RAW_MEMORY: (
+                    queues["raw-memory"],
+                    ("raw", settings.temporal_address, queues["raw-memory"], "memory.write"),
+                ),
                 "make dev: POST /orchestrate async (eager, local)": (queues["dev"], ("http", dev_gateway.url, key)),
                 "gateway in its own process": (queues["separate"], ("http", separate_url, key)),
             }
@@ -114,7 +127,9 @@ async def run() -> None:
         return
     print(f"   {'variant':<50}{'accepted/s':>11}{'completed/s':>12}{'accept ratio':>14}{'complete ratio':>16}")
     for name, (accepted, completed) in rows.items():
-        print(f"   {name:<50}{accepted:>11.0f}{completed:>12.0f}{accepted / rows[raw][0]:>14.2f}{completed / rows[raw][1]:>16.2f}")
+        print(
+            f"   {name:<50}{accepted:>11.0f}{completed:>12.0f}{accepted / rows[raw][0]:>14.2f}{completed / rows[raw][1]:>16.2f}"
+        )
     for name in [n for n in rows if n not in (raw, same_work)]:
         accepted, completed = rows[name]
         print(

@@ -63,5 +63,7 @@ class McpServerConfig(BaseModel):
 def check_server_names(servers: dict[str, McpServerConfig]) -> dict[str, McpServerConfig]:
     for name in servers:
         if not SERVER_NAME.match(name):
-            raise ValueError(f"MCP server name {name!r} must match {SERVER_NAME.pattern} (it becomes part of intent names)")
+            raise ValueError(
+                f"MCP server name {name!r} must match {SERVER_NAME.pattern} (it becomes part of intent names)"
+            )
     return servers

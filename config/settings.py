@@ -48,18 +48,22 @@ class Settings(BaseSettings):
     sync_timeout_s: float = Field(
         default=8.0, ge=0, le=60, description="How long POST /orchestrate waits before answering 202."
     )
-    max_body_bytes: int = Field(
-        default=100_000, ge=1024, description="Largest request body accepted (413 above it)."
-    )
+    max_body_bytes: int = Field(default=100_000, ge=1024, description="Largest request body accepted (413 above it).")
     body_read_timeout_s: float = Field(
-        default=10.0, gt=0, le=300, description="Deadline for reading a whole request body (408 and the connection closed past it)."
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Deadline for reading a whole request body (408 and the connection closed past it).",
     )
     cancel_grace_s: float = Field(
-        default=10.0, ge=0, le=300,
+        default=10.0,
+        ge=0,
+        le=300,
         description="How long cancel waits for a job to take its cancellation before terminating it (with a reason).",
     )
     max_run_s: float = Field(
-        default=7 * 86_400, ge=60,
+        default=7 * 86_400,
+        ge=60,
         description="Backstop run timeout of every job (a created GPT workflow included): Temporal ends it past this.",
     )
     max_result_chars: int = Field(
@@ -75,7 +79,9 @@ class Settings(BaseSettings):
 
     # --- MCP server (/mcp) and OAuth ------------------------------------------------------
     mcp_tool_wait_s: float = Field(
-        default=25.0, ge=0, le=600,
+        default=25.0,
+        ge=0,
+        le=600,
         description="How long an MCP tool call on /mcp waits for its job (sending progress) before answering with "
         "the job's status and ID; keep it under the clients' own request timeout.",
     )
@@ -94,25 +100,31 @@ class Settings(BaseSettings):
     )
     oauth_scope_roles: dict[str, OAuthRole] = Field(
         default_factory=lambda: dict(DEFAULT_SCOPE_ROLES),
-        description="Token scopes that grant a role (JSON `{\"scope\": \"role\"}`); a token gets the highest role its scopes grant.",
+        description='Token scopes that grant a role (JSON `{"scope": "role"}`); a token gets the highest role its scopes grant.',
     )
     oauth_subjects: dict[str, dict[str, str]] = Field(
         default_factory=dict,
         description='Per-subject grants (JSON `{"sub": {"role": "approver", "tenant": "acme"}}`), added to what scopes grant.',
     )
     oauth_tenant_claim: str | None = Field(
-        default=None, description="Token claim holding the tenant (e.g. `org_id`); unset = the subject's entry, else `default`."
+        default=None,
+        description="Token claim holding the tenant (e.g. `org_id`); unset = the subject's entry, else `default`.",
     )
     oauth_rate: str | None = Field(
-        default="120/min", description="Token bucket of each OAuth subject (`N/s`, `N/min`, `N/h`); unset = not limited."
+        default="120/min",
+        description="Token bucket of each OAuth subject (`N/s`, `N/min`, `N/h`); unset = not limited.",
     )
     stream_max_s: float = Field(
-        default=900, ge=5, le=86_400,
+        default=900,
+        ge=5,
+        le=86_400,
         description="Longest life of one SSE progress stream (GET …/events); then it closes and the client "
         "reconnects with Last-Event-ID, losing nothing.",
     )
     stream_max_concurrent: int = Field(
-        default=200, ge=1, le=100_000,
+        default=200,
+        ge=1,
+        le=100_000,
         description="Open SSE progress streams one gateway process serves at once (503 `TooManyStreams` beyond).",
     )
 
@@ -130,7 +142,9 @@ class Settings(BaseSettings):
     temporal_api_key: SecretStr | None = Field(
         default=None, description="API key for Temporal Cloud or a cluster that takes one (turns TLS on)."
     )
-    temporal_tls: bool | None = Field(default=None, description="Connect with TLS (implied by a certificate or API key).")
+    temporal_tls: bool | None = Field(
+        default=None, description="Connect with TLS (implied by a certificate or API key)."
+    )
     temporal_tls_client_cert_path: Path | None = Field(default=None, description="Client certificate for mTLS (PEM).")
     temporal_tls_client_key_path: Path | None = Field(default=None, description="Client private key for mTLS (PEM).")
     temporal_tls_server_ca_cert_path: Path | None = Field(
@@ -222,7 +236,10 @@ class Settings(BaseSettings):
     )
     n8n_auth_header: str = Field(default="X-Orchestrator-Secret", description="Header carrying n8n_webhook_secret.")
     n8n_timeout_s: float = Field(
-        default=45, gt=0, le=600, description="HTTP timeout of one n8n webhook call (keep below the flow intents' timeouts, 60-120 s)."
+        default=45,
+        gt=0,
+        le=600,
+        description="HTTP timeout of one n8n webhook call (keep below the flow intents' timeouts, 60-120 s).",
     )
 
     # --- MCP mode ---------------------------------------------------------------------------
@@ -245,11 +262,14 @@ class Settings(BaseSettings):
 
     # --- Schedules ---------------------------------------------------------------------------
     schedule_min_interval_s: float = Field(
-        default=2, ge=1, le=86_400,
+        default=2,
+        ge=1,
+        le=86_400,
         description="Shortest interval a schedule may run at (`every`, or the gap between two cron times); a shorter one is a 422.",
     )
     digest_schedule_cron: str | None = Field(
-        default=None, max_length=200,
+        default=None,
+        max_length=200,
         description="Opt-in: `make dev` creates (or updates) the schedule `digest-daily` running digest.daily on this cron, "
         "e.g. `0 8 * * 1-5`; unset = no schedule is made for you.",
     )
@@ -276,7 +296,9 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="gpt-4o-mini", description="Model used by agents that do not name their own.")
     llm_timeout_s: float = Field(default=60, gt=0, le=600, description="HTTP timeout of one chat completion call.")
     llm_offline_latency_ms: int = Field(
-        default=0, ge=0, le=600_000,
+        default=0,
+        ge=0,
+        le=600_000,
         description="Artificial delay of each offline reply (benchmarks, demos); the reply streams out over it.",
     )
     llm_stream: bool = Field(
@@ -290,7 +312,8 @@ class Settings(BaseSettings):
         "`config/prices.yaml`.",
     )
     llm_daily_token_budget: int | None = Field(
-        default=None, ge=1,
+        default=None,
+        ge=1,
         description="Tokens each tenant may use per UTC day; past it new LLM steps fail `BudgetExceeded` (nothing is "
         "sent). Unset = no budget.",
     )
@@ -313,7 +336,10 @@ class Settings(BaseSettings):
         description="Let `confirm_dangerous: true` approve a dangerous ssh.exec without a human (weaker, seed-compatible path).",
     )
     ssh_approval_timeout_s: float = Field(
-        default=900, gt=0, le=7 * 86400, description="How long a dangerous ssh.exec waits for approve/reject before expiring."
+        default=900,
+        gt=0,
+        le=7 * 86400,
+        description="How long a dangerous ssh.exec waits for approve/reject before expiring.",
     )
     ssh_max_output_chars: int = Field(
         default=40_000,

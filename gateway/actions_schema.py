@@ -79,8 +79,10 @@ def check_server_url(url: str, *, allow_loopback_http: bool = False) -> str:
     if parts.scheme == "http" and parts.hostname and allow_loopback_http and is_loopback(parts.hostname):
         return url
     if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
-        raise ValueError("the server URL must be https:// (ChatGPT calls Actions over HTTPS only); for a local test of a "
-                         "loopback gateway pass --allow-http-loopback")
+        raise ValueError(
+            "the server URL must be https:// (ChatGPT calls Actions over HTTPS only); for a local test of a "
+            "loopback gateway pass --allow-http-loopback"
+        )
     raise ValueError("the server URL must be https://<host> (ChatGPT calls Actions over HTTPS only)")
 
 
@@ -100,7 +102,11 @@ def camel(name: str) -> str:
 def endpoint_name(operation_id: str, path: str, method: str) -> str:
     """The endpoint function's name inside FastAPI's default id (`{name}{path}_{method}`, non-word -> _)."""
     suffix = re.sub(r"\W", "_", path) + f"_{method}"
-    return operation_id[: -len(suffix)] if operation_id.endswith(suffix) and len(operation_id) > len(suffix) else operation_id
+    return (
+        operation_id[: -len(suffix)]
+        if operation_id.endswith(suffix) and len(operation_id) > len(suffix)
+        else operation_id
+    )
 
 
 def orchestrate_examples() -> dict[str, Any]:

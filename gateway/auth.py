@@ -126,7 +126,9 @@ class Keyring:
             token.encode("utf-8", "surrogateescape"), self.api_key.get_secret_value().encode()
         )
         if is_bootstrap:
-            return Principal(name=BOOTSTRAP_NAME, role=Role.ADMIN, tenant=DEFAULT_TENANT, rate=self.bootstrap_rate, bootstrap=True)
+            return Principal(
+                name=BOOTSTRAP_NAME, role=Role.ADMIN, tenant=DEFAULT_TENANT, rate=self.bootstrap_rate, bootstrap=True
+            )
         key = self.store().match(token)
         if key is None:
             raise _unauthorized("invalid bearer token")
@@ -204,7 +206,9 @@ class RoleCheck(Access):
     def __init__(self, action: Action) -> None:
         self.action: Action = action
 
-    async def __call__(self, request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+    async def __call__(
+        self, request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)
+    ) -> Principal:
         principal = await gatekeeper(request.app).admit(request.scope, request.headers.get("authorization"))
         if not principal.may(self.action):
             raise forbidden(principal, self.action)

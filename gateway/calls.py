@@ -88,7 +88,9 @@ def validate(spec: IntentSpec, inputs: dict[str, Any], settings, *, prefix: str 
     except ValidationError as exc:
         details = validation_details(exc.errors(), prefix=prefix)
         first = details[0]
-        raise ApiError(ErrorType.VALIDATION, f"{first['field']}: {first['reason']}", field=first["field"], details=details) from None
+        raise ApiError(
+            ErrorType.VALIDATION, f"{first['field']}: {first['reason']}", field=first["field"], details=details
+        ) from None
     if spec.precheck:
         try:
             spec.precheck(validated, settings)
@@ -150,7 +152,11 @@ async def start_intent(
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
         search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(sa.INTENT, spec.name), SearchAttributePair(sa.MODE, str(resolved)), *tenancy.stamp(who)]
+            [
+                SearchAttributePair(sa.INTENT, spec.name),
+                SearchAttributePair(sa.MODE, str(resolved)),
+                *tenancy.stamp(who),
+            ]
         ),
         priority=tenancy.priority(who),  # tenants share the task queue fairly
         static_summary=spec.summary_for(validated),
@@ -204,9 +210,16 @@ async def create_gpt_workflow(
             ]
         ),
         priority=tenancy.priority(who),
-        static_summary=truncate_utf8(f"GPT workflow {quote_short(definition.name)}: {len(definition.steps)} steps, {kind}", 200),
+        static_summary=truncate_utf8(
+            f"GPT workflow {quote_short(definition.name)}: {len(definition.steps)} steps, {kind}", 200
+        ),
         static_details=lifecycle.details_markdown("gpt.workflow", "agent", definition.model_dump(mode="json")),
-        memo={"state": "created", "summary": truncate_utf8(f"GPT workflow {quote_short(definition.name)}: {len(definition.steps)} steps, {kind}", 200)},
+        memo={
+            "state": "created",
+            "summary": truncate_utf8(
+                f"GPT workflow {quote_short(definition.name)}: {len(definition.steps)} steps, {kind}", 200
+            ),
+        },
     )
     return CreatedGptWorkflow(workflow_id=workflow_id, name=definition.name, steps=order)
 
@@ -239,7 +252,9 @@ async def gpt_status(state: Any, who: Principal, workflow_id: str) -> GptWorkflo
     try:
         status = await handle.query(GptWorkflow.status)
     except Exception as exc:  # no worker to answer: say so rather than guess
-        raise ApiError(ErrorType.WORKER_UNAVAILABLE, "no worker answered the status query; is a worker running?") from exc
+        raise ApiError(
+            ErrorType.WORKER_UNAVAILABLE, "no worker answered the status query; is a worker running?"
+        ) from exc
     if (closed := closed_state(desc)) is not None:
         status.state = closed  # terminated or timed out from outside: the run never said so itself
     return await with_step_approvals(await state.temporal.client(), status)
@@ -261,7 +276,9 @@ async def execute_gpt_workflow(state: Any, who: Principal, workflow_id: str) -> 
         _, now = await lifecycle.describe(client, workflow_id)
         if not lifecycle.is_open(now):
             closed = closed_state(now) or "closed"
-            raise ApiError(ErrorType.WORKFLOW_CLOSED, f"the workflow is already {closed}", field="workflow_id") from None
+            raise ApiError(
+                ErrorType.WORKFLOW_CLOSED, f"the workflow is already {closed}", field="workflow_id"
+            ) from None
         raise ApiError(ErrorType.WORKFLOW_UNRESPONSIVE, f"the workflow is open but did not take the execute request ({getattr(exc, 'message', None) or exc})",
             field="workflow_id",
         ) from None  # fmt: skip
@@ -289,7 +306,9 @@ async def start_fleet(state: Any, who: Principal, req: FleetRequest, idempotency
     category = members[0].category
     req = req.model_copy(update={"category": category})
     material = canonical_json(req.model_dump(mode="json"))
-    workflow_id = lifecycle.job_id_for(JobKind.FLEET, "fleet.orchestrate", req.model_dump(mode="json"), idempotency_key, tenant=who.tenant)
+    workflow_id = lifecycle.job_id_for(
+        JobKind.FLEET, "fleet.orchestrate", req.model_dump(mode="json"), idempotency_key, tenant=who.tenant
+    )
     client = await state.temporal.client()
     handle, started = await lifecycle.start_or_attach(
         client,
@@ -301,7 +320,11 @@ async def start_fleet(state: Any, who: Principal, req: FleetRequest, idempotency
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
         search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(sa.FLEET, category), SearchAttributePair(sa.INTENT, "fleet.orchestrate"), *tenancy.stamp(who)]
+            [
+                SearchAttributePair(sa.FLEET, category),
+                SearchAttributePair(sa.INTENT, "fleet.orchestrate"),
+                *tenancy.stamp(who),
+            ]
         ),
         priority=tenancy.priority(who),
         static_summary=truncate_utf8(f"Fleet {category}: {req.objective}", 200),

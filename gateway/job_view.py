@@ -62,7 +62,11 @@ async def job_view(client: Client, job_id: str, who: Principal | None = None) ->
         view.usage = gpt.usage if gpt else None
     elif status == JobStatus.SUCCESS:
         outcome = await handle.result()
-        view.result = outcome.get("result", outcome) if isinstance(outcome, dict) and desc.workflow_type == "IntentWorkflow" else outcome
+        view.result = (
+            outcome.get("result", outcome)
+            if isinstance(outcome, dict) and desc.workflow_type == "IntentWorkflow"
+            else outcome
+        )
         if isinstance(outcome, dict) and outcome.get("approval"):
             view.approval = outcome["approval"]
         if isinstance(outcome, dict) and "duration_ms" in outcome and desc.workflow_type == "IntentWorkflow":

@@ -62,7 +62,12 @@ TASK_POLL_MS = 1000
 # A task lives as long as its job is kept: the namespace's retention (24 h on the dev server) after it closes.
 TASK_TTL_MS = 24 * 3600 * 1000
 FINISHED_STEPS = {StepState.SUCCEEDED, StepState.FAILED, StepState.SKIPPED, StepState.CANCELLED, StepState.NOT_RUN}
-RUN_GPT_WORKFLOW, ORCHESTRATE_FLEET, GET_JOB, LIST_AGENTS = "run_gpt_workflow", "orchestrate_fleet", "get_job", "list_agents"
+RUN_GPT_WORKFLOW, ORCHESTRATE_FLEET, GET_JOB, LIST_AGENTS = (
+    "run_gpt_workflow",
+    "orchestrate_fleet",
+    "get_job",
+    "list_agents",
+)
 Report = Callable[[float, float | None, str], Awaitable[None]]
 
 
@@ -211,25 +216,34 @@ class McpTools:
                 await self.state.mcp_catalog.refresh_for("mcp." + name[4:])
                 intent = self.intent_for(name)
             if intent is None:
-                raise ApiError(ErrorType.UNKNOWN_INTENT, "unknown tool; list the tools again (tools/list)", field="name")
+                raise ApiError(
+                    ErrorType.UNKNOWN_INTENT, "unknown tool; list the tools again (tools/list)", field="name"
+                )
             return await self._run_intent(who, intent, arguments, report, as_task=as_task)
         except ApiError as exc:
-            return tool_error(error_body(exc.error_type, exc.message, field=exc.field, details=exc.details, job_id=exc.job_id))
+            return tool_error(
+                error_body(exc.error_type, exc.message, field=exc.field, details=exc.details, job_id=exc.job_id)
+            )
 
     @staticmethod
     def _require(who: Principal, action: Action) -> None:
         if not who.may(action):
             raise forbidden(who, action)
 
-    async def _run_intent(self, who: Principal, intent: str, arguments: dict[str, Any], report: Report | None, *, as_task: bool):
+    async def _run_intent(
+        self, who: Principal, intent: str, arguments: dict[str, Any], report: Report | None, *, as_task: bool
+    ):
         job = await calls.start_intent(self.state, who, intent, arguments, field_prefix="")
         if as_task:
             return task_created(job.job_id)
         spec = job.spec
         progress = IntentProgress(job.handle)
         outcome = await wait_reporting(
-            lifecycle.wait_for_outcome(job.handle, self.state.settings.mcp_tool_wait_s, watch_approval=bool(spec.preflight_activity)),
-            report, progress.poll,
+            lifecycle.wait_for_outcome(
+                job.handle, self.state.settings.mcp_tool_wait_s, watch_approval=bool(spec.preflight_activity)
+            ),
+            report,
+            progress.poll,
         )
         return self.intent_result(outcome, job.job_id, spec.name)
 
@@ -282,7 +296,9 @@ class McpTools:
         body = view.model_dump(mode="json", exclude_none=True)
         return types.CallToolResult(content=[_text(body)], structuredContent=body)
 
-    async def _run_gpt_workflow(self, who: Principal, arguments: dict[str, Any], report: Report | None, *, as_task: bool):
+    async def _run_gpt_workflow(
+        self, who: Principal, arguments: dict[str, Any], report: Report | None, *, as_task: bool
+    ):
         try:
             definition = GptWorkflowDefinition.model_validate(arguments)
         except ValidationError as exc:
@@ -292,17 +308,23 @@ class McpTools:
         if as_task:
             return task_created(created.workflow_id)
         progress = GptProgress(self.state, who, created.workflow_id, len(created.steps))
-        outcome = await wait_reporting(lifecycle.wait_for_outcome(handle, self.state.settings.mcp_tool_wait_s), report, progress.poll)
+        outcome = await wait_reporting(
+            lifecycle.wait_for_outcome(handle, self.state.settings.mcp_tool_wait_s), report, progress.poll
+        )
         if outcome.kind == OutcomeKind.PENDING:
             return pending_result(created.workflow_id, "gpt.workflow")
         if report is not None:
             await progress.poll_and(report)
         status = await calls.gpt_status(self.state, who, created.workflow_id)
         if outcome.kind == OutcomeKind.FAILED:
-            return failure_result(created.workflow_id, outcome.value, extra={"steps": status.model_dump(mode="json")["steps"]})
+            return failure_result(
+                created.workflow_id, outcome.value, extra={"steps": status.model_dump(mode="json")["steps"]}
+            )
         return self.success(created.workflow_id, "gpt.workflow", status.model_dump(mode="json"))
 
-    async def _orchestrate_fleet(self, who: Principal, arguments: dict[str, Any], report: Report | None, *, as_task: bool):
+    async def _orchestrate_fleet(
+        self, who: Principal, arguments: dict[str, Any], report: Report | None, *, as_task: bool
+    ):
         try:
             req = FleetRequest.model_validate(arguments)
         except ValidationError as exc:
@@ -311,7 +333,9 @@ class McpTools:
         if as_task:
             return task_created(job.workflow_id)
         outcome = await wait_reporting(
-            lifecycle.wait_for_outcome(job.handle, self.state.settings.mcp_tool_wait_s), report, IntentProgress(job.handle).poll
+            lifecycle.wait_for_outcome(job.handle, self.state.settings.mcp_tool_wait_s),
+            report,
+            IntentProgress(job.handle).poll,
         )
         if outcome.kind == OutcomeKind.DONE:
             return self.success(job.workflow_id, "fleet.orchestrate", as_json(outcome.value))
@@ -384,7 +408,12 @@ def tool_error(body: dict[str, Any]) -> types.CallToolResult:
 
 
 def failure_result(job_id: str, failure: JobFailure, extra: dict[str, Any] | None = None) -> types.CallToolResult:
-    body = {"status": "error", "job_id": job_id, "job_status": str(failure.status), "error": failure.error.model_dump(mode="json", exclude_none=True)}
+    body = {
+        "status": "error",
+        "job_id": job_id,
+        "job_status": str(failure.status),
+        "error": failure.error.model_dump(mode="json", exclude_none=True),
+    }
     return tool_error(body | (extra or {}))
 
 
@@ -400,7 +429,9 @@ def pending_result(job_id: str, intent: str) -> types.CallToolResult:
 
 def task_created(job_id: str) -> types.CreateTaskResult:
     now = datetime.now(timezone.utc)
-    task = types.Task(taskId=job_id, status="working", createdAt=now, lastUpdatedAt=now, ttl=TASK_TTL_MS, pollInterval=TASK_POLL_MS)
+    task = types.Task(
+        taskId=job_id, status="working", createdAt=now, lastUpdatedAt=now, ttl=TASK_TTL_MS, pollInterval=TASK_POLL_MS
+    )
     return types.CreateTaskResult(task=task)
 
 
@@ -409,7 +440,9 @@ def task_created(job_id: str) -> types.CreateTaskResult:
 # live-progress stream (GET /jobs/{id}/events) lands, a poll function reading it replaces these.
 
 
-async def wait_reporting(wait: Awaitable[Outcome], report: Report | None, poll: Callable[[], Awaitable[tuple[float, float | None, str]]]) -> Outcome:
+async def wait_reporting(
+    wait: Awaitable[Outcome], report: Report | None, poll: Callable[[], Awaitable[tuple[float, float | None, str]]]
+) -> Outcome:
     """Await the outcome; meanwhile (when the client asked for progress) report what `poll` says,
     first at once and then every PROGRESS_EVERY_S, only when the progress advanced (the spec's rule)."""
     waiter = asyncio.ensure_future(wait)
@@ -491,8 +524,12 @@ def build_server(tools: McpTools) -> Server:
         token = ctx.meta.progressToken if ctx.meta else None
         report: Report | None = None
         if token is not None:
+
             async def report(progress: float, total: float | None, message: str) -> None:
-                await ctx.session.send_progress_notification(token, progress, total, message, related_request_id=str(ctx.request_id))
+                await ctx.session.send_progress_notification(
+                    token, progress, total, message, related_request_id=str(ctx.request_id)
+                )
+
         as_task = bool(ctx.experimental and ctx.experimental.is_task)
         result = await tools.call(who(), req.params.name, req.params.arguments or {}, report, as_task=as_task)
         return types.ServerResult(result)

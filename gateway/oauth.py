@@ -129,7 +129,9 @@ class OAuthVerifier:
 
     def _grant_of(self, claims: dict[str, Any]) -> Grant:
         subject = str(claims["sub"])
-        scopes = set(str(claims.get("scope", "")).split()) | set(claims.get("scp", []) if isinstance(claims.get("scp"), list) else [])
+        scopes = set(str(claims.get("scope", "")).split()) | set(
+            claims.get("scp", []) if isinstance(claims.get("scp"), list) else []
+        )
         roles = [Role(self.settings.oauth_scope_roles[s]) for s in scopes if s in self.settings.oauth_scope_roles]
         entry = self.settings.oauth_subjects.get(subject, {})
         if entry.get("role"):
@@ -137,11 +139,14 @@ class OAuthVerifier:
         if not roles:
             raise ApiError(
                 ErrorType.FORBIDDEN,
-                "the access token grants no role here; ask for one of the scopes: " + ", ".join(sorted(self.settings.oauth_scope_roles)),
+                "the access token grants no role here; ask for one of the scopes: "
+                + ", ".join(sorted(self.settings.oauth_scope_roles)),
                 details={"required_scopes": sorted(self.settings.oauth_scope_roles)},
                 headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
             )
-        tenant = entry.get("tenant") or (claims.get(self.settings.oauth_tenant_claim) if self.settings.oauth_tenant_claim else None)
+        tenant = entry.get("tenant") or (
+            claims.get(self.settings.oauth_tenant_claim) if self.settings.oauth_tenant_claim else None
+        )
         tenant = str(tenant) if tenant else DEFAULT_TENANT
         if not TENANT_NAME.match(tenant):
             raise self._invalid("the access token's tenant claim is not a valid tenant name")
@@ -150,7 +155,12 @@ class OAuthVerifier:
 
     @staticmethod
     def _invalid(message: str) -> ApiError:
-        return ApiError(ErrorType.UNAUTHORIZED, message, field="Authorization", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return ApiError(
+            ErrorType.UNAUTHORIZED,
+            message,
+            field="Authorization",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
 
     async def _key(self, kid: str | None) -> jwt.PyJWK:
         jwks = await self._keyset(refresh=False)
@@ -175,7 +185,9 @@ class OAuthVerifier:
             except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
                 if self._jwks is not None:
                     return self._jwks  # keep the keys we had through a blip of the issuer
-                raise ApiError(ErrorType.UPSTREAM_UNAVAILABLE, f"cannot read the OAuth issuer's keys (JWKS): {type(exc).__name__}") from None
+                raise ApiError(
+                    ErrorType.UPSTREAM_UNAVAILABLE, f"cannot read the OAuth issuer's keys (JWKS): {type(exc).__name__}"
+                ) from None
             self._fetched_at = time.monotonic()
             return self._jwks
 

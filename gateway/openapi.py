@@ -40,7 +40,11 @@ JOB_OUTCOME = "x-job-outcome"
 REQUIRED_ROLES = "x-required-roles"
 # Path parameters are one path segment; ids are Temporal workflow ids the gateway made. Values outside
 # these patterns are answered 404 (documented), never echoed.
-ID_PARAMS = {"job_id": JOB_ID_PATTERN.pattern, "workflow_id": JOB_ID_PATTERN.pattern, "schedule_id": SCHEDULE_ID_PATTERN}
+ID_PARAMS = {
+    "job_id": JOB_ID_PATTERN.pattern,
+    "workflow_id": JOB_ID_PATTERN.pattern,
+    "schedule_id": SCHEDULE_ID_PATTERN,
+}
 SEGMENT_PATTERN = r"^[^/.][^/]*$"
 
 STANDARD: dict[int, str] = {
@@ -169,9 +173,16 @@ class ContractRoute(APIRoute):
         async def checked(request: Request) -> Response:
             body = await request.body()
             if body and (problem := body_problem(body)) is not None:
-                for check in checks:  # a caller without the key or the role learns that, not what is wrong with its body
+                for (
+                    check
+                ) in checks:  # a caller without the key or the role learns that, not what is wrong with its body
                     await check(request, await bearer(request))
-                raise ApiError(ErrorType.VALIDATION, f"body: {problem}", field="body", details=[{"field": "body", "reason": problem}])
+                raise ApiError(
+                    ErrorType.VALIDATION,
+                    f"body: {problem}",
+                    field="body",
+                    details=[{"field": "body", "reason": problem}],
+                )
             return await handler(request)
 
         return checked

@@ -105,7 +105,9 @@ def caller_of(who: Principal) -> Caller:
 async def creator_of(desc: ScheduleDescription, fallback: Caller) -> Caller:
     """The key that created the schedule: its runs keep that identity whoever changes the schedule."""
     owner = (await desc.memo()).get(MEMO_OWNER) or {}
-    return Caller(requested_by=owner.get("requested_by") or fallback.requested_by, tenant=owner.get("tenant") or fallback.tenant)
+    return Caller(
+        requested_by=owner.get("requested_by") or fallback.requested_by, tenant=owner.get("tenant") or fallback.tenant
+    )
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,9 @@ class Planned:
 
 
 def problem(exc: ScheduleProblem) -> ApiError:
-    return ApiError(ErrorType.VALIDATION, f"{exc.field}: {exc}", field=exc.field, details=[{"field": exc.field, "reason": str(exc)}])
+    return ApiError(
+        ErrorType.VALIDATION, f"{exc.field}: {exc}", field=exc.field, details=[{"field": exc.field, "reason": str(exc)}]
+    )
 
 
 async def plan(request: Request, body: ScheduleRequest, caller: Caller, *, schedule_id: str | None = None) -> Planned:
@@ -144,7 +148,9 @@ async def plan(request: Request, body: ScheduleRequest, caller: Caller, *, sched
     return plan_for(settings, body, spec, caller, schedule_id=schedule_id)
 
 
-def plan_for(settings: Settings, body: ScheduleRequest, spec: IntentSpec, caller: Caller, *, schedule_id: str | None = None) -> Planned:
+def plan_for(
+    settings: Settings, body: ScheduleRequest, spec: IntentSpec, caller: Caller, *, schedule_id: str | None = None
+) -> Planned:
     try:
         target, _, raw_inputs = target_of(body)
         check_when(body, min_interval_s=settings.schedule_min_interval_s, now=datetime.now(timezone.utc))
@@ -170,10 +176,14 @@ def plan_for(settings: Settings, body: ScheduleRequest, spec: IntentSpec, caller
     return Planned(schedule_id, spec, inputs, summary, stored, bool(body.paused), body.callback_url)
 
 
-def derived_id(intent: str, inputs: dict[str, Any], callback_url: str | None, stored: StoredSchedule, tenant: str) -> str:
+def derived_id(
+    intent: str, inputs: dict[str, Any], callback_url: str | None, stored: StoredSchedule, tenant: str
+) -> str:
     """Without a schedule_id, the same request names the same schedule (a repeat is not a second one);
     the same request from two tenants is two schedules."""
-    material = [intent, inputs, callback_url, stored.model_dump(mode="json")] + ([] if tenant == DEFAULT_TENANT else [tenant])
+    material = [intent, inputs, callback_url, stored.model_dump(mode="json")] + (
+        [] if tenant == DEFAULT_TENANT else [tenant]
+    )
     digest = canonical.sha256(canonical.canonical_json(material))
     slug = re.sub(r"[^A-Za-z0-9_-]", "-", intent)[:40]
     return f"{slug}-{digest[:12]}"
@@ -203,13 +213,20 @@ def build(p: Planned, who: Caller, settings: Settings, *, paused: bool | None = 
         id=run_id_base(p.schedule_id),
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every run ends
-        memo={"fingerprint": canonical.fingerprint(p.spec.name, p.inputs), MEMO_REQUEST: p.stored.model_dump(mode="json")},
-        typed_search_attributes=TypedSearchAttributes([
-            SearchAttributePair(sa.INTENT, p.spec.name), SearchAttributePair(sa.MODE, mode),
-            SearchAttributePair(sa.SCHEDULE, p.schedule_id),
-            # Every run is read, listed and approved as the creator's job, in the creator's tenant.
-            SearchAttributePair(sa.REQUESTED_BY, who.requested_by), SearchAttributePair(sa.TENANT, who.tenant),
-        ]),  # fmt: skip
+        memo={
+            "fingerprint": canonical.fingerprint(p.spec.name, p.inputs),
+            MEMO_REQUEST: p.stored.model_dump(mode="json"),
+        },
+        typed_search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.INTENT, p.spec.name),
+                SearchAttributePair(sa.MODE, mode),
+                SearchAttributePair(sa.SCHEDULE, p.schedule_id),
+                # Every run is read, listed and approved as the creator's job, in the creator's tenant.
+                SearchAttributePair(sa.REQUESTED_BY, who.requested_by),
+                SearchAttributePair(sa.TENANT, who.tenant),
+            ]
+        ),  # fmt: skip
         priority=Priority(fairness_key=who.tenant),  # tenants share the task queue fairly (gateway/tenancy.py)
         static_summary=f"{p.summary} (schedule {p.schedule_id})"[:250],
         static_details=lifecycle.details_markdown(p.spec.name, mode, p.inputs) + f"\n\nscheduled by `{p.schedule_id}`",
@@ -227,7 +244,12 @@ def _invalid_spec(exc: RPCError, p: Planned) -> ApiError:
     """Temporal refused the spec (our own checks let it through): a 422 naming the field it is about."""
     text = exc.message or "invalid schedule spec"
     field = "timezone" if "time zone" in text else ("cron" if p.stored.cron else "every")
-    return ApiError(ErrorType.VALIDATION, f"{field}: Temporal refused it: {text}", field=field, details=[{"field": field, "reason": text}])
+    return ApiError(
+        ErrorType.VALIDATION,
+        f"{field}: Temporal refused it: {text}",
+        field=field,
+        details=[{"field": field, "reason": text}],
+    )
 
 
 async def create(client: Client, p: Planned, who: Caller, settings: Settings) -> tuple[ScheduleView, bool]:
@@ -293,7 +315,9 @@ async def stored_of(client: Client, desc: ScheduleDescription) -> tuple[StoredSc
 
 async def _stored_fingerprint(client: Client, desc: ScheduleDescription) -> str:
     stored, run = await stored_of(client, desc)
-    return canonical.sha256(canonical.canonical_json([run.intent, run.inputs, run.callback_url, stored.model_dump(mode="json")]))
+    return canonical.sha256(
+        canonical.canonical_json([run.intent, run.inputs, run.callback_url, stored.model_dump(mode="json")])
+    )
 
 
 async def _run_status(client: Client, job_id: str, reported: int) -> JobStatus:
@@ -375,7 +399,9 @@ async def list_views(client: Client, who: Caller, limit: int) -> list[ScheduleVi
     return [v for v in await asyncio.gather(*(one(i) for i in ids)) if v is not None]
 
 
-async def update(client: Client, schedule_id: str, p: Planned, who: Caller, settings: Settings, paused: bool | None) -> None:
+async def update(
+    client: Client, schedule_id: str, p: Planned, who: Caller, settings: Settings, paused: bool | None
+) -> None:
     def updater(current: ScheduleUpdateInput) -> ScheduleUpdate:
         keep = current.description.schedule.state.paused if paused is None else paused
         return ScheduleUpdate(schedule=build(p, who, settings, paused=keep))
@@ -407,7 +433,11 @@ async def backfill(client: Client, desc: ScheduleDescription, req: BackfillReque
     edges = [req.start_at - half, *[x for t in done for x in (t - half, t + half)], req.end_at]
     # Default: one after another (a window's runs are all due at once; skip would drop all but one).
     overlap = OVERLAP_POLICY[req.overlap] if req.overlap else ScheduleOverlapPolicy.BUFFER_ALL
-    windows = [ScheduleBackfill(start_at=a, end_at=b, overlap=overlap) for a, b in zip(edges[::2], edges[1::2], strict=True) if b > a]
+    windows = [
+        ScheduleBackfill(start_at=a, end_at=b, overlap=overlap)
+        for a, b in zip(edges[::2], edges[1::2], strict=True)
+        if b > a
+    ]
     if windows:
         await client.get_schedule_handle(desc.id).backfill(*windows)
     return [f"{run_id_base(desc.id)}-{t.strftime('%Y-%m-%dT%H:%M:%SZ')}" for t in done]

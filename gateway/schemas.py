@@ -20,7 +20,9 @@ class OrchestrateRequest(BaseModel):
     intent: str = Field(min_length=1, max_length=200, description="Intent name, e.g. memory.write (see GET /intents).")
     inputs: dict[str, Any] = Field(default_factory=dict, description="The intent's inputs (schema in GET /intents).")
     mode: RequestedMode = Field(default=RequestedMode.AUTO, description="auto picks the intent's engine.")
-    async_: bool = Field(default=False, alias="async", description="true: answer 202 at once and run in the background.")
+    async_: bool = Field(
+        default=False, alias="async", description="true: answer 202 at once and run in the background."
+    )
     callback_url: str | None = Field(
         default=None, max_length=2000, description="POSTed the final job document (signed) when the job ends."
     )
@@ -73,7 +75,8 @@ class AwaitingApproval(BaseModel):
     risk: list[str]
     expires_at: datetime | None
     approval_request: ApprovalRequest | None = Field(
-        default=None, description="Exactly what is to be approved: command, host, user, risks, who asked, when, fingerprint."
+        default=None,
+        description="Exactly what is to be approved: command, host, user, risks, who asked, when, fingerprint.",
     )
 
 
@@ -101,7 +104,8 @@ class ErrorResponse(BaseModel):
     job_id: str | None = None
     error: ErrorInfo
     job_status: JobStatus | None = Field(
-        default=None, description="When a job's own failure is the answer: how it ended (error, rejected, cancelled, ...)."
+        default=None,
+        description="When a job's own failure is the answer: how it ended (error, rejected, cancelled, ...).",
     )
     approval: Approval | None = Field(default=None, description="After POST /jobs/{id}/approve: the recorded decision.")
 
@@ -123,7 +127,8 @@ class JobView(BaseModel):
     expires_at: datetime | None = None
     approval: dict[str, Any] | None = None
     approval_request: ApprovalRequest | None = Field(
-        default=None, description="While awaiting approval: exactly what is to be approved (see POST /jobs/{id}/approve)."
+        default=None,
+        description="While awaiting approval: exactly what is to be approved (see POST /jobs/{id}/approve).",
     )
     steps_awaiting_approval: list[StepAwaitingApproval] | None = Field(
         default=None, description="GPT workflow jobs: steps whose own job awaits a human decision."
@@ -177,7 +182,9 @@ class TemporalHealth(BaseModel):
 class WorkerHealth(BaseModel):
     polling: bool
     task_queue: str
-    pollers: int | None = Field(default=None, description="Pollers seen within the last long-poll (only when Temporal answered).")
+    pollers: int | None = Field(
+        default=None, description="Pollers seen within the last long-poll (only when Temporal answered)."
+    )
 
 
 class Health(BaseModel):
@@ -239,7 +246,9 @@ class ScheduleTriggered(BaseModel):
 class ScheduleBackfilled(BaseModel):
     status: Literal["accepted"] = "accepted"
     schedule_id: str
-    skipped_job_ids: list[str] = Field(description="Scheduled times in the window whose job already succeeded: not run again.")
+    skipped_job_ids: list[str] = Field(
+        description="Scheduled times in the window whose job already succeeded: not run again."
+    )
 
 
 class ScheduleDeleted(BaseModel):

@@ -184,8 +184,12 @@ class CalendarScheduleInput(BaseModel):
     attendees: list[Email] = Field(default_factory=list, max_length=50, description="Guests' email addresses.")
     description: str = Field(default="", max_length=8000)
     location: str = Field(default="", max_length=500)
-    calendar_id: str = Field(default="primary", min_length=1, max_length=200, pattern=r"^[^/\s]+$", description="'primary' or a calendar id.")
-    dry_run: bool = Field(default=True, description="Preview (default): lists conflicts, creates nothing. false: create the event.")
+    calendar_id: str = Field(
+        default="primary", min_length=1, max_length=200, pattern=r"^[^/\s]+$", description="'primary' or a calendar id."
+    )
+    dry_run: bool = Field(
+        default=True, description="Preview (default): lists conflicts, creates nothing. false: create the event."
+    )
 
     _title = field_validator("title")(classmethod(lambda cls, v: _not_blank(v)))
 
@@ -223,17 +227,25 @@ class NotesSyncInput(BaseModel):
 
     database_id: str = Field(pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$",
                              description="The Notion database the page lives in (its id, shared with the integration).")  # fmt: skip
-    title: str = Field(min_length=1, max_length=200, description="The page's title: a page with this title is updated, else created.")
+    title: str = Field(
+        min_length=1, max_length=200, description="The page's title: a page with this title is updated, else created."
+    )
     content: str = Field(min_length=1, max_length=20_000, description="Text to write; blank lines separate paragraphs.")
-    title_property: str = Field(default="Name", min_length=1, max_length=100, description="The database's title property.")
-    dry_run: bool = Field(default=True, description="Preview (default): says whether it would create or update. false: write it.")
+    title_property: str = Field(
+        default="Name", min_length=1, max_length=100, description="The database's title property."
+    )
+    dry_run: bool = Field(
+        default=True, description="Preview (default): says whether it would create or update. false: write it."
+    )
 
     _title = field_validator("title", "content")(classmethod(lambda cls, v: _not_blank(v)))
 
 
 class NotesSyncOutput(BaseModel):
     dry_run: bool
-    action: Literal["create", "update"] = Field(description="create: no page has this title yet; update: content is appended to it.")
+    action: Literal["create", "update"] = Field(
+        description="create: no page has this title yet; update: content is appended to it."
+    )
     title: str
     page_id: str | None = None
     url: str | None = None
@@ -248,17 +260,25 @@ Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 class TasksCreateInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    service: Literal["todoist", "github"] = Field(description="todoist: a Todoist task; github: a GitHub issue in `repo`.")
+    service: Literal["todoist", "github"] = Field(
+        description="todoist: a Todoist task; github: a GitHub issue in `repo`."
+    )
     title: str = Field(min_length=1, max_length=500)
     description: str = Field(default="", max_length=10_000)
     repo: Repo | None = Field(default=None, validate_default=True, description="github: owner/name of the repository.")
     labels: list[Label] = Field(default_factory=list, max_length=10)
     assignees: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,39}$")]] = Field(
         default_factory=list, max_length=10, description="github: logins to assign.")  # fmt: skip
-    project: str | None = Field(default=None, min_length=1, max_length=120, description="todoist: project name (default: Inbox).")
-    due: str | None = Field(default=None, min_length=1, max_length=100, description="todoist: due date in words, e.g. 'tomorrow 9am'.")
+    project: str | None = Field(
+        default=None, min_length=1, max_length=120, description="todoist: project name (default: Inbox)."
+    )
+    due: str | None = Field(
+        default=None, min_length=1, max_length=100, description="todoist: due date in words, e.g. 'tomorrow 9am'."
+    )
     priority: int = Field(default=1, ge=1, le=4, description="todoist: 1 (normal) to 4 (urgent).")
-    dry_run: bool = Field(default=True, description="Preview (default): checks the target and shows the task. false: create it.")
+    dry_run: bool = Field(
+        default=True, description="Preview (default): checks the target and shows the task. false: create it."
+    )
 
     _title = field_validator("title")(classmethod(lambda cls, v: _not_blank(v)))
 
@@ -302,16 +322,22 @@ class CodeReviewInput(BaseModel):
     pr: int = Field(ge=1, le=10_000_000, description="The pull request number.")
     focus: str = Field(default="", max_length=500, description="What to look at in particular (security, tests, ...).")
     model: str = Field(default="gpt-4o-mini", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:/-]+$")
-    max_diff_chars: int = Field(default=60_000, ge=1000, le=200_000, description="The diff is cut to this many characters.")
+    max_diff_chars: int = Field(
+        default=60_000, ge=1000, le=200_000, description="The diff is cut to this many characters."
+    )
     comment: str | None = Field(default=None, min_length=1, max_length=60_000,
                                 description="Apply: post exactly this comment (the one a dry run showed) instead of a new review.")  # fmt: skip
-    dry_run: bool = Field(default=True, description="Preview (default): returns the review comment, posts nothing. false: post it.")
+    dry_run: bool = Field(
+        default=True, description="Preview (default): returns the review comment, posts nothing. false: post it."
+    )
 
 
 class CodeReviewOutput(BaseModel):
     dry_run: bool
     comment: str = Field(description="The review comment (posted, or that would be posted).")
-    diff_chars: int | None = Field(default=None, description="Characters of diff reviewed (none when the comment was given).")
+    diff_chars: int | None = Field(
+        default=None, description="Characters of diff reviewed (none when the comment was given)."
+    )
     truncated: bool = False
     comment_id: str | None = None
     url: str | None = None
@@ -410,9 +436,16 @@ INTENTS = [
         timeout=timedelta(seconds=90),
         heartbeat_timeout=FLOW_HEARTBEAT,
         retry=FLOW_RETRY,
-        example={"title": "Design review", "start": "2026-12-01T10:00:00+01:00", "end": "2026-12-01T10:30:00+01:00",
-                 "attendees": ["alice@example.com"], "dry_run": True},
-        summarize=lambda i: f"{'preview' if i.dry_run else 'create'} {quote_short(i.title, 60)} at {i.start.isoformat()}",
+        example={
+            "title": "Design review",
+            "start": "2026-12-01T10:00:00+01:00",
+            "end": "2026-12-01T10:30:00+01:00",
+            "attendees": ["alice@example.com"],
+            "dry_run": True,
+        },
+        summarize=lambda i: (
+            f"{'preview' if i.dry_run else 'create'} {quote_short(i.title, 60)} at {i.start.isoformat()}"
+        ),
     ),
     IntentSpec(
         name="notes.sync",
@@ -429,8 +462,12 @@ INTENTS = [
         timeout=timedelta(seconds=90),
         heartbeat_timeout=FLOW_HEARTBEAT,
         retry=FLOW_RETRY,
-        example={"database_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "title": "Weekly notes",
-                 "content": "Shipped schedules.\n\nNext: calendar flows.", "dry_run": True},
+        example={
+            "database_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+            "title": "Weekly notes",
+            "content": "Shipped schedules.\n\nNext: calendar flows.",
+            "dry_run": True,
+        },
         summarize=lambda i: f"{'preview' if i.dry_run else 'write'} {quote_short(i.title, 60)}",
     ),
     IntentSpec(
@@ -448,7 +485,13 @@ INTENTS = [
         timeout=timedelta(seconds=90),
         heartbeat_timeout=FLOW_HEARTBEAT,
         retry=FLOW_RETRY,
-        example={"service": "github", "repo": "octo-org/website", "title": "Fix the broken footer link", "labels": ["bug"], "dry_run": True},
+        example={
+            "service": "github",
+            "repo": "octo-org/website",
+            "title": "Fix the broken footer link",
+            "labels": ["bug"],
+            "dry_run": True,
+        },
         summarize=lambda i: f"{'preview' if i.dry_run else 'create'} {i.service} {quote_short(i.title, 60)}",
     ),
     IntentSpec(

@@ -51,7 +51,9 @@ class McpToolInfo(BaseModel):
     name: str
     title: str | None = None
     description: str = ""
-    description_by: str = Field(default="server", description="`server` (third-party text) or `operator` (MCP_SERVERS descriptions).")
+    description_by: str = Field(
+        default="server", description="`server` (third-party text) or `operator` (MCP_SERVERS descriptions)."
+    )
     input_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
     read_only_hint: bool | None = Field(default=None, description="The server says the tool changes nothing.")
     destructive_hint: bool | None = None
@@ -61,8 +63,12 @@ class McpServerTools(BaseModel):
     server: str
     transport: str
     tools: list[McpToolInfo] = Field(default_factory=list)
-    timeout_s: float | None = Field(default=None, description="The server's per-call time limit (its config lives on the worker).")
-    error: str | None = Field(default=None, description="Why the catalog could not be read (other servers still count).")
+    timeout_s: float | None = Field(
+        default=None, description="The server's per-call time limit (its config lives on the worker)."
+    )
+    error: str | None = Field(
+        default=None, description="Why the catalog could not be read (other servers still count)."
+    )
 
 
 class McpCatalog(BaseModel):
@@ -123,7 +129,11 @@ def schema_errors(schema: dict[str, Any], instance: Any) -> list[InitErrorDetail
                     details.append(InitErrorDetails(type="missing", loc=loc, input=err.instance))
             continue
         details.append(
-            InitErrorDetails(type=PydanticCustomError("json_schema", "{reason}", {"reason": err.message}), loc=path, input=err.instance)
+            InitErrorDetails(
+                type=PydanticCustomError("json_schema", "{reason}", {"reason": err.message}),
+                loc=path,
+                input=err.instance,
+            )
         )
     return details
 

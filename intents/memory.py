@@ -149,7 +149,10 @@ class MemoryDeleteInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ids: list[str] | None = Field(
-        default=None, min_length=1, max_length=MAX_DELETE_IDS, description="Memory ids to delete (from a search or a preview)."
+        default=None,
+        min_length=1,
+        max_length=MAX_DELETE_IDS,
+        description="Memory ids to delete (from a search or a preview).",
     )
     query: str | None = Field(
         default=None,
@@ -158,7 +161,9 @@ class MemoryDeleteInput(BaseModel):
         description="Find what to delete by meaning and keywords; answers a preview with the ids to delete.",
     )
     k: int = Field(default=5, ge=1, le=50, description="With query: how many candidates the preview shows.")
-    tags: list[Tag] | None = Field(default=None, max_length=32, description="With query: only memories with any of these tags.")
+    tags: list[Tag] | None = Field(
+        default=None, max_length=32, description="With query: only memories with any of these tags."
+    )
     dry_run: bool = Field(
         default=True,
         validate_default=True,
@@ -210,7 +215,9 @@ class MemoryDeleteOutput(BaseModel):
     dry_run: bool
     matches: list[MemoryHit] = Field(description="The memories that would be (dry run) or were deleted.")
     deleted: list[str] = Field(default_factory=list, description="Ids deleted now (empty in a dry run).")
-    missing: list[str] = Field(default_factory=list, description="Ids asked for that do not exist (or are already gone).")
+    missing: list[str] = Field(
+        default_factory=list, description="Ids asked for that do not exist (or are already gone)."
+    )
     next_step: str | None = Field(default=None, description="What to send to delete the previewed memories.")
 
 

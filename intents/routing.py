@@ -64,7 +64,9 @@ class RoutingConflict(ValueError):
 
 def check_pattern(pattern: str) -> str:
     if not PATTERN.match(pattern):
-        raise RoutingConflict(f"route pattern {pattern!r} must be an intent-name glob such as 'crm.*' or 'gmail.search'")
+        raise RoutingConflict(
+            f"route pattern {pattern!r} must be an intent-name glob such as 'crm.*' or 'gmail.search'"
+        )
     return pattern
 
 

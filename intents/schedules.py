@@ -162,7 +162,9 @@ class _When(BaseModel):
     start_at: AwareDatetime | None = Field(default=None, description="No run before (with UTC offset).")
     end_at: AwareDatetime | None = Field(default=None, description="No run after (with UTC offset).")
     note: str | None = Field(default=None, max_length=500, description="A note for people.")
-    callback_url: str | None = Field(default=None, max_length=2000, description="Each run POSTs its job here when it ends.")
+    callback_url: str | None = Field(
+        default=None, max_length=2000, description="Each run POSTs its job here when it ends."
+    )
 
     @field_validator("cron")
     @classmethod
@@ -198,9 +200,7 @@ class ScheduleRequest(_What, _When):
          "cron": "0 8 * * 1-5", "timezone": "Europe/Paris"},
     ]})  # fmt: skip
 
-    schedule_id: ScheduleId | None = Field(
-        default=None, description="Its id (default: derived from the request)."
-    )
+    schedule_id: ScheduleId | None = Field(default=None, description="Its id (default: derived from the request).")
 
 
 class BackfillRequest(BaseModel):
@@ -211,7 +211,9 @@ class BackfillRequest(BaseModel):
 
     start_at: AwareDatetime = Field(description="Start of the window (with a UTC offset).")
     end_at: AwareDatetime = Field(description="End of the window (at most 31 days after start_at, not in the future).")
-    overlap: Overlap | None = Field(default=None, description="Overlap policy for these runs (default: one after another).")
+    overlap: Overlap | None = Field(
+        default=None, description="Overlap policy for these runs (default: one after another)."
+    )
 
 
 class StoredSchedule(BaseModel):
@@ -232,9 +234,13 @@ def target_of(what: _What) -> tuple[Target, str, dict[str, Any]]:
     """(target, intent, inputs) of a request; ScheduleProblem when it names none, or more than one."""
     named = [t for t in Target if getattr(what, t.value) is not None]
     if not named:
-        raise ScheduleProblem("intent", "say what to run: intent (with inputs), workflow (a GPT workflow definition) or fleet")
+        raise ScheduleProblem(
+            "intent", "say what to run: intent (with inputs), workflow (a GPT workflow definition) or fleet"
+        )
     if len(named) > 1:
-        raise ScheduleProblem(named[1].value, f"give one of intent, workflow and fleet, not {' and '.join(t.value for t in named)}")
+        raise ScheduleProblem(
+            named[1].value, f"give one of intent, workflow and fleet, not {' and '.join(t.value for t in named)}"
+        )
     target = named[0]
     if target != Target.INTENT and what.inputs is not None:
         raise ScheduleProblem("inputs", f"inputs go with intent; a {target.value} carries its own")
@@ -254,7 +260,9 @@ def check_when(when: _When, *, min_interval_s: float, now: datetime) -> None:
     if when.cron is not None and min_interval_s > 60:
         gap = min_cron_gap(when.cron, when.timezone or "UTC")
         if gap.total_seconds() < min_interval_s:
-            raise ScheduleProblem("cron", f"runs {format_every(gap)} apart; at least {min_interval_s:g} s here (SCHEDULE_MIN_INTERVAL_S)")
+            raise ScheduleProblem(
+                "cron", f"runs {format_every(gap)} apart; at least {min_interval_s:g} s here (SCHEDULE_MIN_INTERVAL_S)"
+            )
     if when.start_at and when.end_at and when.end_at <= when.start_at:
         raise ScheduleProblem("end_at", "end_at must be after start_at")
     if when.end_at and when.end_at <= now:
@@ -292,7 +300,6 @@ def scheduled_time_of(job_id: str, schedule_id: str) -> datetime | None:
     if not job_id.startswith(base):
         return None
     try:
-        return datetime.strptime(job_id[len(base):], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        return datetime.strptime(job_id[len(base) :], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
     except ValueError:
         return None
-

@@ -61,14 +61,22 @@ class Flow:
     def _id(self, name: str) -> str:
         return str(uuid.uuid5(NS, f"{self.flow_id}/{name}"))
 
-    def add(self, name: str, type_: str, version: float, params: dict[str, Any], pos: tuple[int, int], **extra: Any) -> str:
+    def add(
+        self, name: str, type_: str, version: float, params: dict[str, Any], pos: tuple[int, int], **extra: Any
+    ) -> str:
         node = {"parameters": params, "id": self._id(name), "name": name, "type": f"n8n-nodes-base.{type_}",
                 "typeVersion": version, "position": [pos[0] * 220, 300 + pos[1] * 180], **extra}  # fmt: skip
         self.nodes.append(node)
         return name
 
     def webhook(self) -> str:
-        params = {"httpMethod": "POST", "path": self.path, "authentication": "headerAuth", "responseMode": "responseNode", "options": {}}
+        params = {
+            "httpMethod": "POST",
+            "path": self.path,
+            "authentication": "headerAuth",
+            "responseMode": "responseNode",
+            "options": {},
+        }
         return self.add("Webhook", "webhook", 2, params, (0, 0), webhookId=self._id("webhook-id"),
                         credentials={"httpHeaderAuth": {"id": "orchestratorHeaderAuth", "name": "Orchestrator webhook secret"}})  # fmt: skip
 
@@ -77,11 +85,22 @@ class Flow:
 
     def http(self, name: str, credential: str, method: str, url: str, pos: tuple[int, int], *, query: dict[str, str] | None = None,
              headers: dict[str, str] | None = None, body: str | None = None, text: bool = False) -> str:  # fmt: skip
-        params: dict[str, Any] = {"method": method, "url": url, "authentication": "predefinedCredentialType", "nodeCredentialType": credential}
+        params: dict[str, Any] = {
+            "method": method,
+            "url": url,
+            "authentication": "predefinedCredentialType",
+            "nodeCredentialType": credential,
+        }
         if query:
-            params |= {"sendQuery": True, "queryParameters": {"parameters": [{"name": k, "value": v} for k, v in query.items()]}}
+            params |= {
+                "sendQuery": True,
+                "queryParameters": {"parameters": [{"name": k, "value": v} for k, v in query.items()]},
+            }
         if headers:
-            params |= {"sendHeaders": True, "headerParameters": {"parameters": [{"name": k, "value": v} for k, v in headers.items()]}}
+            params |= {
+                "sendHeaders": True,
+                "headerParameters": {"parameters": [{"name": k, "value": v} for k, v in headers.items()]},
+            }
         if body:
             params |= {"sendBody": True, "contentType": "json", "specifyBody": "json", "jsonBody": body}
         params["options"] = {"response": {"response": {"responseFormat": "text"}}} if text else {}
@@ -97,7 +116,9 @@ class Flow:
         return self.add(name, "if", 2.2, params, pos)
 
     def respond(self, name: str, pos: tuple[int, int]) -> str:
-        return self.add(name, "respondToWebhook", 1.1, {"respondWith": "firstIncomingItem", "options": {"responseCode": 200}}, pos)
+        return self.add(
+            name, "respondToWebhook", 1.1, {"respondWith": "firstIncomingItem", "options": {"responseCode": 200}}, pos
+        )
 
     def wire(self, source: str, target: str, output: int = 0) -> None:
         self.edges.append((source, output, target))
@@ -192,7 +213,16 @@ def calendar_schedule() -> dict[str, Any]:
         "return [{ json: { ok: true, result: { dry_run: false, conflicts: plan.conflicts, event } } }];"
     ), (6, 0))  # fmt: skip
     f.respond("Respond created", (7, 0))
-    f.chain("Webhook", "Check envelope", "List events", "Find conflicts", "Create now?", "Create event", "Build created", "Respond created")
+    f.chain(
+        "Webhook",
+        "Check envelope",
+        "List events",
+        "Find conflicts",
+        "Create now?",
+        "Create event",
+        "Build created",
+        "Respond created",
+    )
     f.wire("Create now?", "Build preview", 1)
     f.chain("Build preview", "Respond preview")
     f.errors_to("CalendarError", (6, 2))
@@ -261,7 +291,9 @@ def tasks_create() -> dict[str, Any]:
         "inputs.labels = Array.isArray(inputs.labels) ? inputs.labels : [];\ninputs.assignees = Array.isArray(inputs.assignees) ? inputs.assignees : [];\n"
     ))  # fmt: skip
     f.if_("GitHub?", "={{ $json.inputs.service === 'github' }}", (2, 0))
-    f.http("Check repository", "githubApi", "GET", "={{ 'https://api.github.com/repos/' + $json.inputs.repo }}", (3, -1))
+    f.http(
+        "Check repository", "githubApi", "GET", "={{ 'https://api.github.com/repos/' + $json.inputs.repo }}", (3, -1)
+    )
     f.code("Plan issue", FAIL + (
         f"const inputs = {ENV}.inputs;\nconst repo = $input.first().json;\n"
         "if (!repo.full_name) fail('RepoNotFound', `no GitHub repository ${inputs.repo} (or no access)`);\n"
@@ -300,7 +332,16 @@ def tasks_create() -> dict[str, Any]:
         "return [{ json: { ok: true, result: { dry_run: false, service: plan.service, created: { id: String(id), url: url ?? null, title: plan.title, where: plan.where } } } }];"
     ), (8, 0))  # fmt: skip
     f.respond("Respond created", (9, 0))
-    f.chain("Webhook", "Check envelope", "GitHub?", "Check repository", "Plan issue", "Dry run?", "Build preview", "Respond preview")
+    f.chain(
+        "Webhook",
+        "Check envelope",
+        "GitHub?",
+        "Check repository",
+        "Plan issue",
+        "Dry run?",
+        "Build preview",
+        "Respond preview",
+    )
     f.wire("GitHub?", "List projects", 1)
     f.chain("List projects", "Plan task", "Dry run?")
     f.wire("Dry run?", "Create in GitHub?", 1)
@@ -325,7 +366,9 @@ def code_review() -> dict[str, Any]:
         f"return [{{ json: {{ comment: {ENV}.inputs.comment, diff_chars: null, truncated: false }} }}];"
     ), (3, -1), fails=False)  # fmt: skip
     pull = "={{ 'https://api.github.com/repos/' + $json.inputs.repo + '/pulls/' + $json.inputs.pr }}"
-    f.http("Fetch diff", "githubApi", "GET", pull, (3, 1), headers={"Accept": "application/vnd.github.v3.diff"}, text=True)
+    f.http(
+        "Fetch diff", "githubApi", "GET", pull, (3, 1), headers={"Accept": "application/vnd.github.v3.diff"}, text=True
+    )
     f.code("Build prompt", FAIL + (
         f"const inputs = {ENV}.inputs;\n"
         "const diff = String($input.first().json.data ?? '');\n"
@@ -340,7 +383,14 @@ def code_review() -> dict[str, Any]:
         "];\n"
         "return [{ json: { body: { model: inputs.model, messages, temperature: 0.2 }, diff_chars: shown.length, truncated } }];"
     ), (4, 1))  # fmt: skip
-    f.http("Review", "openAiApi", "POST", "https://api.openai.com/v1/chat/completions", (5, 1), body="={{ JSON.stringify($json.body) }}")
+    f.http(
+        "Review",
+        "openAiApi",
+        "POST",
+        "https://api.openai.com/v1/chat/completions",
+        (5, 1),
+        body="={{ JSON.stringify($json.body) }}",
+    )
     f.code("Build comment", FAIL + (
         f"const env = {ENV};\nconst prompt = $('Build prompt').first().json;\n"
         "const text = $input.first().json.choices?.[0]?.message?.content;\n"
@@ -354,7 +404,9 @@ def code_review() -> dict[str, Any]:
         "return [{ json: { ok: true, result: { dry_run: true, comment: c.comment, diff_chars: c.diff_chars, truncated: c.truncated } } }];"
     ), (8, 1), fails=False)  # fmt: skip
     f.respond("Respond preview", (9, 1))
-    comments = f"={{{{ 'https://api.github.com/repos/' + {ENV}.inputs.repo + '/issues/' + {ENV}.inputs.pr + '/comments' }}}}"
+    comments = (
+        f"={{{{ 'https://api.github.com/repos/' + {ENV}.inputs.repo + '/issues/' + {ENV}.inputs.pr + '/comments' }}}}"
+    )
     f.http("Post comment", "githubApi", "POST", comments, (8, 0), body="={{ JSON.stringify({ body: $json.comment }) }}")
     f.code("Build posted", FAIL + (
         "const c = $('Dry run?').first().json;\nconst r = $input.first().json;\n"
@@ -363,7 +415,15 @@ def code_review() -> dict[str, Any]:
         "  comment_id: String(r.id), url: r.html_url ?? null } } }];"
     ), (9, 0))  # fmt: skip
     f.respond("Respond posted", (10, 0))
-    f.chain("Webhook", "Check envelope", "Comment given?", "Use given comment", "Dry run?", "Build preview", "Respond preview")
+    f.chain(
+        "Webhook",
+        "Check envelope",
+        "Comment given?",
+        "Use given comment",
+        "Dry run?",
+        "Build preview",
+        "Respond preview",
+    )
     f.wire("Comment given?", "Fetch diff", 1)
     f.chain("Fetch diff", "Build prompt", "Review", "Build comment", "Dry run?")
     f.wire("Dry run?", "Post comment", 1)
@@ -372,7 +432,12 @@ def code_review() -> dict[str, Any]:
     return f.export("gpt-orchestrator: code.review")
 
 
-FLOWS = {"calendar-schedule": calendar_schedule, "notes-sync": notes_sync, "tasks-create": tasks_create, "code-review": code_review}
+FLOWS = {
+    "calendar-schedule": calendar_schedule,
+    "notes-sync": notes_sync,
+    "tasks-create": tasks_create,
+    "code-review": code_review,
+}
 
 
 def main() -> None:

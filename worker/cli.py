@@ -108,7 +108,13 @@ def _memory_import(args: argparse.Namespace) -> int:
         client = await connect(settings)
         progress = (lambda line: print(line, file=sys.stderr)) if not args.quiet else None
         report = await import_file(
-            client, settings, path, batch_size=args.batch_size, concurrency=args.concurrency, tenant=args.tenant, progress=progress
+            client,
+            settings,
+            path,
+            batch_size=args.batch_size,
+            concurrency=args.concurrency,
+            tenant=args.tenant,
+            progress=progress,
         )
         print(render(report, path), file=sys.stdout if report.ok else sys.stderr)
         return 0 if report.ok else 1
@@ -137,7 +143,9 @@ def _actions_schema(args: argparse.Namespace) -> int | None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gpt-orchestrator", description="Durable orchestration on Temporal.")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("dev", help="run Temporal dev server + worker + gateway (what `make dev` runs)").set_defaults(fn=_dev)
+    sub.add_parser("dev", help="run Temporal dev server + worker + gateway (what `make dev` runs)").set_defaults(
+        fn=_dev
+    )
     sub.add_parser(
         "check-config",
         help="validate settings, SSH inventory, agents, MCP servers and API keys; exit 1 naming each problem",
@@ -185,7 +193,9 @@ def parser() -> argparse.ArgumentParser:
         "actions-schema",
         help="print the OpenAPI document to import into a custom GPT's Actions (what `make actions-schema` commits)",
     )
-    a.add_argument("--server-url", required=True, help="the gateway's public HTTPS URL, e.g. https://orchestrator.example.com")
+    a.add_argument(
+        "--server-url", required=True, help="the gateway's public HTTPS URL, e.g. https://orchestrator.example.com"
+    )
     a.add_argument("--output", help="write to this file instead of stdout")
     a.add_argument(
         "--allow-http-loopback",

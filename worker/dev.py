@@ -71,14 +71,25 @@ async def run_dev(settings: Settings) -> None:
     try:
         client = await worker_client(settings, service=DEV_SERVICE)
         worker = build_worker(client, settings)
-        app = create_app(settings, client=client, eager_start=True, tracer_provider=tracing.tracer_provider(settings, DEV_SERVICE))
+        app = create_app(
+            settings, client=client, eager_start=True, tracer_provider=tracing.tracer_provider(settings, DEV_SERVICE)
+        )
         config = uvicorn.Config(
-            app, host=settings.gateway_host, port=settings.gateway_port, log_level="info", log_config=None, access_log=False,
+            app,
+            host=settings.gateway_host,
+            port=settings.gateway_port,
+            log_level="info",
+            log_config=None,
+            access_log=False,
             timeout_graceful_shutdown=SHUTDOWN_GRACE_S,  # open event streams end at Ctrl-C
         )  # logs go through our handler; the app writes its own access lines
         http = uvicorn.Server(config)
         gateway_url = f"http://{settings.gateway_host}:{settings.gateway_port}"
-        worker_metrics = f"http://{settings.worker_metrics_address}/metrics" if settings.worker_metrics_address else "off (WORKER_METRICS_ADDRESS)"
+        worker_metrics = (
+            f"http://{settings.worker_metrics_address}/metrics"
+            if settings.worker_metrics_address
+            else "off (WORKER_METRICS_ADDRESS)"
+        )
         print(
             "\n  gpt-orchestrator is up\n"
             f"  gateway      {gateway_url}  (docs: {gateway_url}/docs)\n"

@@ -98,7 +98,9 @@ class _CliState:
     routes: RoutingTable
 
 
-async def write_batch(client: Client, settings: Settings, items: list[MemoryWriteInput], tenant: str = DEFAULT_TENANT) -> list[str]:
+async def write_batch(
+    client: Client, settings: Settings, items: list[MemoryWriteInput], tenant: str = DEFAULT_TENANT
+) -> list[str]:
     """One memory.write_batch job, started exactly as POST /orchestrate starts it (gateway.calls); returns the ids."""
     state = _CliState(settings, _Temporal(client), RoutingTable.with_overrides(settings.intent_routes))
     who = Principal(name="cli:memory-import", role=Role.ADMIN, tenant=tenant)

@@ -91,7 +91,9 @@ def build_worker(
 def build_zone_worker(client: Client, settings: Settings, zone: str, **kwargs) -> Worker:
     """A worker for one zone: only the activities that must run inside it, on a queue named after it."""
     interceptors = [JobLogContext(), ActivityResultCap(), *kwargs.pop("interceptors", ())]
-    return Worker(client, task_queue=zone, activities=registration.zone_activities(settings), interceptors=interceptors, **kwargs)
+    return Worker(
+        client, task_queue=zone, activities=registration.zone_activities(settings), interceptors=interceptors, **kwargs
+    )
 
 
 async def run_until_stopped(worker: Worker) -> None:

@@ -113,7 +113,8 @@ class DagRun:
         self._steps = {s.step_id: s for s in defn.steps}
         self._order = topological_order(defn)
         self.records = {
-            s.step_id: StepRecord(step_id=s.step_id, gpt=s.gpt, action=s.action, wait_for=list(s.wait_for)) for s in defn.steps
+            s.step_id: StepRecord(step_id=s.step_id, gpt=s.gpt, action=s.action, wait_for=list(s.wait_for))
+            for s in defn.steps
         }
         self._aborting = False
         self._cancelled_by_caller = False

@@ -91,7 +91,11 @@ def activity_failure(err: ActivityError | ChildWorkflowError) -> ApplicationErro
     if isinstance(cause, ApplicationError):
         return ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True)
     if cause is not None and type(cause).__name__ == "TimeoutError":
-        return ApplicationError(f"activity timed out: {getattr(cause, 'message', cause)}", type=ErrorType.ACTIVITY_TIMEOUT, non_retryable=True)
+        return ApplicationError(
+            f"activity timed out: {getattr(cause, 'message', cause)}",
+            type=ErrorType.ACTIVITY_TIMEOUT,
+            non_retryable=True,
+        )
     return ApplicationError(str(cause or err), type=ErrorType.INTERNAL, non_retryable=True)
 
 
@@ -183,7 +187,9 @@ class IntentWorkflow:
                     raise
                 raise activity_failure(err) from err
             duration_ms = int((workflow.now() - started).total_seconds() * 1000)
-            result = IntentResult(intent=req.intent, mode=req.mode, result=output, duration_ms=duration_ms, approval=approval)
+            result = IntentResult(
+                intent=req.intent, mode=req.mode, result=output, duration_ms=duration_ms, approval=approval
+            )
             job |= {"status": "success", "result": output, "duration_ms": duration_ms}
             self._step_event(req, StepPhase.SUCCEEDED, output_excerpt=excerpt(output))
             details.succeeded(started)
@@ -264,19 +270,34 @@ class IntentWorkflow:
         workflow.upsert_search_attributes([sa.APPROVAL.value_set("pending")])
         workflow.set_current_details(f"awaiting approval ({'; '.join(pre.risks)[:120]})")
         request = self._live.approval_request.model_dump(mode="json")
-        self._log.add(EventType.APPROVAL, now, {"job_id": workflow.info().workflow_id, "state": ApprovalPhase.PENDING, "request": request})
-        await self._tell_parent(StepApprovalNote(job_id=workflow.info().workflow_id, state=ApprovalPhase.PENDING, request=request))
+        self._log.add(
+            EventType.APPROVAL,
+            now,
+            {"job_id": workflow.info().workflow_id, "state": ApprovalPhase.PENDING, "request": request},
+        )
+        await self._tell_parent(
+            StepApprovalNote(job_id=workflow.info().workflow_id, state=ApprovalPhase.PENDING, request=request)
+        )
         try:
             await workflow.wait_condition(lambda: self._decision is not None, timeout=timeout)
         except asyncio.TimeoutError:
             self._decision = Approval(
-                decision=DecisionKind.EXPIRED, approver="timer", decided_at=workflow.now(), fingerprint=self._fingerprint
+                decision=DecisionKind.EXPIRED,
+                approver="timer",
+                decided_at=workflow.now(),
+                fingerprint=self._fingerprint,
             )
         assert self._decision is not None  # the condition above, or the expiry just recorded
         decision = self._record(self._decision)
         recorded = decision.model_dump(mode="json")
-        self._log.add(EventType.APPROVAL, workflow.now(), {"job_id": workflow.info().workflow_id, "state": ApprovalPhase.DECIDED, "decision": recorded})
-        await self._tell_parent(StepApprovalNote(job_id=workflow.info().workflow_id, state=ApprovalPhase.DECIDED, decision=recorded))
+        self._log.add(
+            EventType.APPROVAL,
+            workflow.now(),
+            {"job_id": workflow.info().workflow_id, "state": ApprovalPhase.DECIDED, "decision": recorded},
+        )
+        await self._tell_parent(
+            StepApprovalNote(job_id=workflow.info().workflow_id, state=ApprovalPhase.DECIDED, decision=recorded)
+        )
         if decision.decision == DecisionKind.REJECTED:
             why = f": {decision.reason}" if decision.reason else ""
             raise ApplicationError(f"rejected by {decision.approver}{why}", type=ErrorType.REJECTED, non_retryable=True)
@@ -355,7 +376,9 @@ class IntentWorkflow:
         return self._log.page(query, state)
 
     def _step_event(self, req: IntentRequest, phase: StepPhase, **data: Any) -> None:
-        self._log.add(EventType.STEP, workflow.now(), {"step_id": req.intent, "action": req.intent, "state": phase, **data})
+        self._log.add(
+            EventType.STEP, workflow.now(), {"step_id": req.intent, "action": req.intent, "state": phase, **data}
+        )
 
     async def _tell_parent(self, note: StepApprovalNote) -> None:
         """A GPT workflow step's own job: tell the workflow it waits for (or got) a human decision."""

@@ -142,7 +142,9 @@ async def list_workflows(
     name: str | None = Query(default=None, max_length=200, description="Exact workflow name."),
     limit: int = Query(default=50, ge=1, le=200),
     tenant: str | None = Query(
-        default=None, pattern=TENANT_NAME.pattern, description="Admin keys only: one tenant's workflows (default: every tenant's)."
+        default=None,
+        pattern=TENANT_NAME.pattern,
+        description="Admin keys only: one tenant's workflows (default: every tenant's).",
     ),
 ) -> list[WorkflowListItem]:
     if status is not None and status not in _STATE_QUERY:
@@ -187,7 +189,9 @@ async def cancel_workflow(request: Request, who: Cancels, workflow_id: str = Wor
     client = await request.app.state.temporal.client()
     _, desc = await _gpt_workflow(request, who, workflow_id)
     if not lifecycle.is_open(desc):
-        raise ApiError(ErrorType.WORKFLOW_CLOSED, f"the workflow is already {closed_state(desc) or 'closed'}", field="workflow_id")
+        raise ApiError(
+            ErrorType.WORKFLOW_CLOSED, f"the workflow is already {closed_state(desc) or 'closed'}", field="workflow_id"
+        )
     await lifecycle.cancel_job(client, workflow_id, request.app.state.settings.cancel_grace_s)
     return {"workflow_id": workflow_id, "state": "cancelling"}
 
@@ -211,7 +215,10 @@ async def list_fleets(request: Request, who: Reads) -> dict:
     responses={
         202: {"model": FleetAccepted, "description": "Still running: poll GET /jobs/{workflow_id}."},
         400: {"model": ErrorResponse},
-        409: {"model": ErrorResponse, "description": "IdempotencyKeyReused: the key already names another request; or it failed."},
+        409: {
+            "model": ErrorResponse,
+            "description": "IdempotencyKeyReused: the key already names another request; or it failed.",
+        },
     },
     openapi_extra={"x-openai-isConsequential": False},
 )
@@ -224,7 +231,9 @@ async def orchestrate_fleet(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ):
     settings = request.app.state.settings
-    job = await calls.start_fleet(request.app.state, who, FleetRequest(category=category, **body.model_dump()), idempotency_key)
+    job = await calls.start_fleet(
+        request.app.state, who, FleetRequest(category=category, **body.model_dump()), idempotency_key
+    )
     handle, started, workflow_id, canonical = job.handle, job.started, job.workflow_id, job.category
     seconds = settings.sync_timeout_s if wait is None else wait
     outcome = await lifecycle.wait_for_outcome(handle, seconds)
@@ -233,4 +242,6 @@ async def orchestrate_fleet(
         return JSONResponse(as_json(outcome.value) | {"workflow_id": workflow_id}, headers=headers)
     if outcome.kind == OutcomeKind.FAILED:
         return failure_response(workflow_id, outcome.value, headers)
-    return JSONResponse({"status": "accepted", "workflow_id": workflow_id, "category": canonical}, status_code=202, headers=headers)
+    return JSONResponse(
+        {"status": "accepted", "workflow_id": workflow_id, "category": canonical}, status_code=202, headers=headers
+    )

@@ -45,7 +45,11 @@ def _headers(schedule_id: str, replayed: bool = False) -> dict[str, str]:
 
 
 def _answer(view: ScheduleView, status: int = 200, replayed: bool = False) -> JSONResponse:
-    return JSONResponse(view.model_dump(mode="json", exclude_none=True), status_code=status, headers=_headers(view.schedule_id, replayed))
+    return JSONResponse(
+        view.model_dump(mode="json", exclude_none=True),
+        status_code=status,
+        headers=_headers(view.schedule_id, replayed),
+    )
 
 
 async def _client(request: Request):
@@ -57,15 +61,21 @@ async def _client(request: Request):
     operation_id="createSchedule",
     summary="Schedule an intent, a GPT workflow or a fleet objective on a cron or an interval (a Temporal Schedule)",
     description="Each run is an ordinary job (getJob). E.g. digest.daily weekdays 08:00: "
-    "{\"intent\":\"digest.daily\",\"cron\":\"0 8 * * 1-5\",\"timezone\":\"Europe/Paris\"}.",
+    '{"intent":"digest.daily","cron":"0 8 * * 1-5","timezone":"Europe/Paris"}.',
     status_code=201,
     response_model=ScheduleView,
     response_model_exclude_none=True,
     responses={
-        200: {"model": ScheduleView, "description": "The same request again: the schedule already there (Idempotent-Replayed: true)."},
+        200: {
+            "model": ScheduleView,
+            "description": "The same request again: the schedule already there (Idempotent-Replayed: true).",
+        },
         201: {"description": "Created."},
         **_BAD_REQUEST,
-        409: {"model": ErrorResponse, "description": "ScheduleExists: schedule_id names a schedule with another request."},
+        409: {
+            "model": ErrorResponse,
+            "description": "ScheduleExists: schedule_id names a schedule with another request.",
+        },
         422: {"model": ErrorResponse, "description": _INVALID},
     },
 )
@@ -83,7 +93,9 @@ async def create_schedule(request: Request, who: Manages, body: ScheduleRequest)
     response_model=ScheduleList,
     response_model_exclude_none=True,
 )
-async def list_schedules(request: Request, who: Reads, limit: int = Query(default=50, ge=1, le=100, description="At most this many, by id.")):
+async def list_schedules(
+    request: Request, who: Reads, limit: int = Query(default=50, ge=1, le=100, description="At most this many, by id.")
+):
     views = await sched.list_views(await _client(request), sched.caller_of(who), limit)
     return ScheduleList(schedules=views)
 
@@ -122,7 +134,9 @@ def _merged(current: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
 )
 async def update_schedule(request: Request, who: Manages, body: ScheduleRequest, schedule_id: str = ScheduleId):
     if body.schedule_id is not None and body.schedule_id != schedule_id:
-        raise ApiError(ErrorType.VALIDATION, "schedule_id: a schedule's id cannot change; create another", field="schedule_id")
+        raise ApiError(
+            ErrorType.VALIDATION, "schedule_id: a schedule's id cannot change; create another", field="schedule_id"
+        )
     client = await _client(request)
     caller = sched.caller_of(who)
     desc = await sched.describe(client, schedule_id, caller)
@@ -139,7 +153,12 @@ async def update_schedule(request: Request, who: Manages, body: ScheduleRequest,
         merged = ScheduleRequest.model_validate(_merged(current, sent))
     except ValidationError as exc:
         details = validation_details(exc.errors())
-        raise ApiError(ErrorType.VALIDATION, f"{details[0]['field']}: {details[0]['reason']}", field=details[0]["field"], details=details) from None
+        raise ApiError(
+            ErrorType.VALIDATION,
+            f"{details[0]['field']}: {details[0]['reason']}",
+            field=details[0]["field"],
+            details=details,
+        ) from None
     creator = await sched.creator_of(desc, caller)
     planned = await sched.plan(request, merged, creator, schedule_id=schedule_id)
     await sched.update(client, schedule_id, planned, creator, request.app.state.settings, paused)
@@ -213,7 +232,11 @@ async def trigger_schedule(
     await sched.handle_for(client, schedule_id).trigger(overlap=sched.OVERLAP_POLICY[overlap] if overlap else None)
     for _ in range(20):  # the scheduler starts it within a moment: say which job it is
         desc = await sched.describe(client, schedule_id, caller)
-        new = [r.start_workflow_result.workflow_id for r in desc.raw_description.info.recent_actions if r.start_workflow_result.workflow_id not in before]
+        new = [
+            r.start_workflow_result.workflow_id
+            for r in desc.raw_description.info.recent_actions
+            if r.start_workflow_result.workflow_id not in before
+        ]
         if new:
             return ScheduleTriggered(schedule_id=schedule_id, job_id=new[-1])
         await asyncio.sleep(0.1)
@@ -227,7 +250,12 @@ async def trigger_schedule(
     status_code=202,
     response_model=ScheduleBackfilled,
     openapi_extra={"x-operator-only": True},  # an operator's repair, kept out of the ChatGPT Actions schema
-    responses={422: {"model": ErrorResponse, "description": "ValidationError naming the field: end_at before start_at, in the future, or a window over 31 days."}},
+    responses={
+        422: {
+            "model": ErrorResponse,
+            "description": "ValidationError naming the field: end_at before start_at, in the future, or a window over 31 days.",
+        }
+    },
 )
 async def backfill_schedule(request: Request, who: Manages, body: BackfillRequest, schedule_id: str = ScheduleId):
     client = await _client(request)

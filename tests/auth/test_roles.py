@@ -93,13 +93,17 @@ async def test_each_role_against_every_route(keyed, method, path, access, key):
 
 async def test_a_caller_cannot_approve_and_an_approver_cannot_run(keyed, unique):
     async with keyed.as_("acme-gpt") as gpt, keyed.as_("acme-lead") as lead:
-        started = await gpt.post("/orchestrate", json={"intent": "approval.request", "inputs": {"message": f"ship {unique}?"}})
+        started = await gpt.post(
+            "/orchestrate", json={"intent": "approval.request", "inputs": {"message": f"ship {unique}?"}}
+        )
         assert started.status_code == 202, started.text
         job_id = started.json()["job_id"]
         refused = await gpt.post(f"/jobs/{job_id}/approve", json={"reason": "trust me"})
         assert refused.status_code == 403
         assert refused.json()["error"]["message"].startswith("this operation needs the approver or admin role")
-        assert (await lead.post("/orchestrate", json={"intent": "memory.search", "inputs": {"query": "x"}})).status_code == 403
+        assert (
+            await lead.post("/orchestrate", json={"intent": "memory.search", "inputs": {"query": "x"}})
+        ).status_code == 403
         assert (await lead.post(f"/jobs/{job_id}/cancel")).status_code == 403
         assert (await lead.get(f"/jobs/{job_id}")).json()["status"] == "awaiting_approval", "an approver reads"
         assert (await lead.post(f"/jobs/{job_id}/reject", json={"reason": "no"})).status_code == 200
@@ -107,5 +111,7 @@ async def test_a_caller_cannot_approve_and_an_approver_cannot_run(keyed, unique)
 
 async def test_a_403_comes_before_anything_about_the_body(keyed):
     async with keyed.as_("acme-gpt") as gpt:
-        resp = await gpt.post(f"/jobs/{SAMPLE_PARAMS['job_id']}/approve", content=b"\xff{", headers={"Content-Type": "application/json"})
+        resp = await gpt.post(
+            f"/jobs/{SAMPLE_PARAMS['job_id']}/approve", content=b"\xff{", headers={"Content-Type": "application/json"}
+        )
     assert resp.status_code == 403 and resp.json()["error"]["type"] == "Forbidden"

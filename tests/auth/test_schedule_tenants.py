@@ -44,7 +44,9 @@ async def test_a_schedule_runs_as_its_creator_and_is_invisible_to_another_tenant
         async with keyed.as_("api-key") as admin:  # admins see every tenant's
             assert (await admin.get(f"/schedules/{schedule_id}")).status_code == 200
             taken = await admin.post("/schedules", json={**body, "inputs": {"query": "other"}})  # the id is taken
-            assert taken.status_code == 409 and "acme" not in taken.text and unique not in taken.json()["error"]["message"]
+            assert (
+                taken.status_code == 409 and "acme" not in taken.text and unique not in taken.json()["error"]["message"]
+            )
     finally:
         with contextlib.suppress(RPCError):
             await client.get_schedule_handle(schedule_id).delete()

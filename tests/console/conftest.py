@@ -57,7 +57,9 @@ def marker(sshd: RealSshd) -> Path:
 
 
 @contextlib.asynccontextmanager
-async def console_stack(client, settings: Settings, tmp_path: Path, sshd: RealSshd, **overrides) -> AsyncIterator[Console]:
+async def console_stack(
+    client, settings: Settings, tmp_path: Path, sshd: RealSshd, **overrides
+) -> AsyncIterator[Console]:
     hosts = sshd.write_inventory(tmp_path / "ssh_hosts.yaml", {"web-1": sshd.host_entry()})
     local = settings.model_copy(
         update={
@@ -100,14 +102,20 @@ def shots_dir(tmp_path: Path) -> Path:
 async def sign_in(browser: Browser, console: Console, name: str) -> None:
     """As a person does it: open /console, type the key into the focused field, press Enter."""
     await browser.open(console.page)
-    await browser.wait_for("document.activeElement && document.activeElement.id === 'api-key'", what="the key field has focus")
+    await browser.wait_for(
+        "document.activeElement && document.activeElement.id === 'api-key'", what="the key field has focus"
+    )
     await browser.insert_text(console.tokens[name])
     await browser.press("Enter")
-    await browser.wait_for(f"document.querySelector('#identity .who')?.textContent.includes({name!r})", what=f"signed in as {name}")
+    await browser.wait_for(
+        f"document.querySelector('#identity .who')?.textContent.includes({name!r})", what=f"signed in as {name}"
+    )
 
 
 def browser_was_clean(browser: Browser, console: Console) -> None:
     origin = urlsplit(console.url)
-    outside = [u for u in browser.requests if urlsplit(u).netloc != origin.netloc and not u.startswith(("data:", "about:"))]
+    outside = [
+        u for u in browser.requests if urlsplit(u).netloc != origin.netloc and not u.startswith(("data:", "about:"))
+    ]
     assert browser.requests and not outside, f"the page loaded from outside the gateway: {outside}"
     assert not browser.errors(), f"errors in the browser console: {browser.errors()}"

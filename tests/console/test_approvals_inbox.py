@@ -16,7 +16,9 @@ async def ask(http, command: str) -> str:
     return resp.json()["job_id"]
 
 
-async def test_an_approver_approves_the_pending_rm_rf_from_the_inbox_and_sees_it_run(console, browser, sshd, marker, tmp_path):
+async def test_an_approver_approves_the_pending_rm_rf_from_the_inbox_and_sees_it_run(
+    console, browser, sshd, marker, tmp_path
+):
     doomed = sshd.root / f"doomed-{marker.name}"
     (doomed / "inner").mkdir(parents=True)
     command = f"touch {marker} && rm -rf {doomed}"
@@ -60,7 +62,9 @@ async def test_an_approver_approves_the_pending_rm_rf_from_the_inbox_and_sees_it
     await browser.insert_text("planned cleanup")
     await browser.evaluate(f"{card}.querySelector('button.approve').click()")
     outcome = await browser.wait_for(
-        f"document.querySelector('.decided article[data-job-id=\"{job_id}\"] .outcome')?.textContent", timeout=30, what="the decision"
+        f"document.querySelector('.decided article[data-job-id=\"{job_id}\"] .outcome')?.textContent",
+        timeout=30,
+        what="the decision",
     )
     assert "approved by alice" in outcome
 
@@ -78,7 +82,9 @@ async def test_an_approver_approves_the_pending_rm_rf_from_the_inbox_and_sees_it
     await browser.viewport(*PHONE, mobile=True)
     await browser.open(f"{console.page}#/jobs/{job_id}")
     await browser.wait_for_text("planned cleanup")
-    assert await browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "no sideways scrolling at phone width"
+    assert await browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (
+        "no sideways scrolling at phone width"
+    )
     await browser.screenshot(shots_dir(tmp_path) / "console-phone.png")
     await browser.viewport(*DESKTOP)
     browser_was_clean(browser, console)

@@ -19,32 +19,51 @@ def three_steps(first_agent: str) -> dict:
     return {
         "name": "Console live",
         "parallel": True,
-        "steps": [chat("draft", first_agent, "a note"), chat("review", "Shield Core", "check it", "draft"), chat("publish", "ShowBuilder GPT", "format", "review")],
+        "steps": [
+            chat("draft", first_agent, "a note"),
+            chat("review", "Shield Core", "check it", "draft"),
+            chat("publish", "ShowBuilder GPT", "format", "review"),
+        ],
     }
 
 
 async def test_a_three_step_workflow_turns_green_step_by_step_live(client, settings, tmp_path, sshd):
     # Each offline chat takes 1.5 s, so every state is on screen long enough to be seen.
-    async with console_stack(client, settings, tmp_path, sshd, llm_offline_latency_ms=1500) as console, Browser() as browser:
+    async with (
+        console_stack(client, settings, tmp_path, sshd, llm_offline_latency_ms=1500) as console,
+        Browser() as browser,
+    ):
         await browser.viewport(1280, 800)
         await sign_in(browser, console, "chatgpt")
         await browser.open(f"{console.page}#/gpt")
         await browser.wait_for("!!document.querySelector('#definition')")
 
         # A mistake is shown at its field: the unknown agent of steps[0].
-        await browser.evaluate(f"document.querySelector('#definition').value = {json.dumps(json.dumps(three_steps('Nobody Known'), indent=2))}")
+        await browser.evaluate(
+            f"document.querySelector('#definition').value = {json.dumps(json.dumps(three_steps('Nobody Known'), indent=2))}"
+        )
         await browser.evaluate("document.querySelector('button[name=create]').click()")
-        problem = await browser.wait_for("document.querySelector('#definition-error li')?.textContent", what="the refusal")
+        problem = await browser.wait_for(
+            "document.querySelector('#definition-error li')?.textContent", what="the refusal"
+        )
         assert "steps[0].gpt" in problem or "steps.0.gpt" in problem, problem
-        assert "line" in problem and await browser.evaluate("document.querySelector('#definition').getAttribute('aria-invalid') === 'true'")
+        assert "line" in problem and await browser.evaluate(
+            "document.querySelector('#definition').getAttribute('aria-invalid') === 'true'"
+        )
 
-        await browser.evaluate(f"document.querySelector('#definition').value = {json.dumps(json.dumps(three_steps('Wanderweave'), indent=2))}")
+        await browser.evaluate(
+            f"document.querySelector('#definition').value = {json.dumps(json.dumps(three_steps('Wanderweave'), indent=2))}"
+        )
         await browser.evaluate("document.querySelector('button[name=create]').click()")
         await browser.wait_for("location.hash.startsWith('#/gpt/gptwf-')", what="the created workflow's page")
-        await browser.wait_for(f"({STATES}) === 'draft=pending review=pending publish=pending'", what="three pending steps and their edges")
+        await browser.wait_for(
+            f"({STATES}) === 'draft=pending review=pending publish=pending'", what="three pending steps and their edges"
+        )
         assert await browser.evaluate("document.querySelectorAll('svg.dag path.edge').length") == 2
 
-        await browser.evaluate("[...document.querySelectorAll('button')].find(b => b.textContent === 'Execute').click()")
+        await browser.evaluate(
+            "[...document.querySelectorAll('button')].find(b => b.textContent === 'Execute').click()"
+        )
         seen: list[str] = []
         for _ in range(200):
             states = await browser.evaluate(STATES)

@@ -14,7 +14,10 @@ UNLABELLED = """[...document.querySelectorAll('main input, main select, main tex
 
 
 async def test_first_visit_keyboard_labels_intents_and_a_fleet(client, settings, tmp_path, sshd):
-    async with console_stack(client, settings, tmp_path, sshd, llm_offline_latency_ms=300) as console, Browser() as browser:
+    async with (
+        console_stack(client, settings, tmp_path, sshd, llm_offline_latency_ms=300) as console,
+        Browser() as browser,
+    ):
         await browser.viewport(1280, 800)
         await browser.open(console.page)
         await browser.wait_for("document.activeElement?.id === 'api-key'")
@@ -26,9 +29,14 @@ async def test_first_visit_keyboard_labels_intents_and_a_fleet(client, settings,
 
         await sign_in(browser, console, "ops")
         assert await browser.evaluate("sessionStorage.getItem('gpt-orchestrator.console.key')") == console.tokens["ops"]
-        assert console.tokens["ops"] not in await browser.evaluate("location.href") and await browser.evaluate("document.cookie") == ""
+        assert (
+            console.tokens["ops"] not in await browser.evaluate("location.href")
+            and await browser.evaluate("document.cookie") == ""
+        )
         nav = await browser.evaluate("[...document.querySelectorAll('#nav a')].map(a => a.textContent)")
-        assert nav == ["Jobs", "Approvals", "GPT workflows", "Fleets", "Intents"], "no Schedules page: this gateway has no GET /schedules"
+        assert nav == ["Jobs", "Approvals", "GPT workflows", "Fleets", "Intents"], (
+            "no Schedules page: this gateway has no GET /schedules"
+        )
 
         # The keyboard reaches the skip link first, then every page of the navigation, in order.
         await browser.evaluate("document.activeElement.blur(); window.focus()")
@@ -40,15 +48,22 @@ async def test_first_visit_keyboard_labels_intents_and_a_fleet(client, settings,
 
         for page in ("#/jobs", "#/approvals", "#/gpt", "#/fleets", "#/intents", "#/intents?name=memory.write"):
             await browser.open(f"{console.page}{page}")
-            await browser.wait_for("document.querySelector('main h1') && !document.querySelector('main h1').textContent.includes('Loading')")
+            await browser.wait_for(
+                "document.querySelector('main h1') && !document.querySelector('main h1').textContent.includes('Loading')"
+            )
             await browser.wait_for("!!document.querySelector('main h1')")
             assert await browser.evaluate(UNLABELLED) == [], page
 
         # Intents: the form comes from memory.write's schema; an empty text is named at its field.
         await browser.evaluate("document.querySelector('#in-text').value = ''")
         await browser.evaluate("document.querySelector('main form button[type=submit]').click()")
-        error = await browser.wait_for("document.querySelector('[data-field=text] .field-error')?.textContent", what="the error at the text field")
-        assert error and await browser.evaluate("document.querySelector('#in-text').getAttribute('aria-invalid')") == "true"
+        error = await browser.wait_for(
+            "document.querySelector('[data-field=text] .field-error')?.textContent", what="the error at the text field"
+        )
+        assert (
+            error
+            and await browser.evaluate("document.querySelector('#in-text').getAttribute('aria-invalid')") == "true"
+        )
         await browser.evaluate("document.querySelector('#in-text').value = 'Deploys happen on Thursdays'")
         await browser.evaluate("document.querySelector('main form button[type=submit]').click()")
         await browser.wait_for("!!document.querySelector('.try-result a')", what="the started job's link")

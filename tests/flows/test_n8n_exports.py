@@ -101,7 +101,11 @@ def success_responders(flow: dict) -> set[str]:
 def is_gate(node: dict) -> bool:
     """A Code node that fails on items carrying `error` and routes its own failure to the error branch."""
     code = node["parameters"].get("jsCode", "")
-    return node["type"] == "n8n-nodes-base.code" and node.get("onError") == "continueErrorOutput" and ".error !== undefined" in code
+    return (
+        node["type"] == "n8n-nodes-base.code"
+        and node.get("onError") == "continueErrorOutput"
+        and ".error !== undefined" in code
+    )
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -126,7 +130,9 @@ def test_a_failing_step_can_never_reach_a_success_response(path: Path):
                 if source == current and target not in seen and not is_gate(by_name[target]):
                     seen.add(target)
                     frontier.append(target)
-        assert not seen & success_responders(flow), f"{node['name']} reaches {seen & success_responders(flow)} without a gate"
+        assert not seen & success_responders(flow), (
+            f"{node['name']} reaches {seen & success_responders(flow)} without a gate"
+        )
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -145,4 +151,6 @@ def test_the_generated_exports_are_what_their_generator_writes():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     for path, build in module.FLOWS.items():
-        assert load(EXPORTS / f"{path}.json") == build(), f"n8n_workflows/{path}.json differs from the generator's output"
+        assert load(EXPORTS / f"{path}.json") == build(), (
+            f"n8n_workflows/{path}.json differs from the generator's output"
+        )

@@ -23,7 +23,12 @@ async def run(http, intent: str, inputs: dict, key: str) -> dict:
 
 
 async def test_calendar_schedule_lists_conflicts_first_then_creates_the_event_once(flow_api, n8n, unique):
-    slot = {"title": "Design review", "start": "2026-12-01T11:00:00+01:00", "end": "2026-12-01T11:30:00+01:00", "attendees": ["a@example.com"]}
+    slot = {
+        "title": "Design review",
+        "start": "2026-12-01T11:00:00+01:00",
+        "end": "2026-12-01T11:30:00+01:00",
+        "attendees": ["a@example.com"],
+    }
 
     preview = await run(flow_api, "calendar.schedule", slot, f"{unique}-preview")
     assert preview["dry_run"] is True and [c["title"] for c in preview["conflicts"]] == ["Standup"]
@@ -45,7 +50,9 @@ async def test_notes_sync_creates_a_page_then_updates_it(flow_api, n8n, unique):
     page = {"database_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "title": f"Notes {unique}", "content": "One.\n\nTwo."}
 
     preview = await run(flow_api, "notes.sync", page, f"{unique}-p1")
-    assert (preview["dry_run"], preview["action"], preview["blocks"]) == (True, "create", 2) and page["title"] not in n8n.notion
+    assert (preview["dry_run"], preview["action"], preview["blocks"]) == (True, "create", 2) and page[
+        "title"
+    ] not in n8n.notion
 
     created = await run(flow_api, "notes.sync", {**page, "dry_run": False}, f"{unique}-a1")
     assert (created["action"], created["page_id"]) == ("create", n8n.notion[page["title"]]["id"])
@@ -57,7 +64,11 @@ async def test_notes_sync_creates_a_page_then_updates_it(flow_api, n8n, unique):
 async def test_tasks_create_previews_then_opens_a_github_issue_or_a_todoist_task(flow_api, n8n, unique):
     issue = {"service": "github", "repo": "octo-org/website", "title": f"Broken link {unique}", "labels": ["bug"]}
     preview = await run(flow_api, "tasks.create", issue, f"{unique}-p")
-    assert preview == {"dry_run": True, "service": "github", "would_create": {"title": issue["title"], "where": "octo-org/website"}}
+    assert preview == {
+        "dry_run": True,
+        "service": "github",
+        "would_create": {"title": issue["title"], "where": "octo-org/website"},
+    }
     assert n8n.issues == []
 
     created = await run(flow_api, "tasks.create", {**issue, "dry_run": False}, f"{unique}-a")
@@ -67,7 +78,10 @@ async def test_tasks_create_previews_then_opens_a_github_issue_or_a_todoist_task
                                                 "dry_run": False}, f"{unique}-t")  # fmt: skip
     assert task["created"]["where"] == "Work" and n8n.tasks[0]["title"] == "Call Bob"
 
-    missing = await flow_api.post("/orchestrate", json={"intent": "tasks.create", "inputs": {"service": "todoist", "title": "x", "project": "Nope"}})
+    missing = await flow_api.post(
+        "/orchestrate",
+        json={"intent": "tasks.create", "inputs": {"service": "todoist", "title": "x", "project": "Nope"}},
+    )
     assert missing.status_code == 502 and "ProjectNotFound" in missing.json()["error"]["message"]
 
 

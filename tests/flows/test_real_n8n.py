@@ -27,7 +27,15 @@ from tests.support.stack import isolated_stack
 
 INTENTS = sorted(flows.FLOW_WEBHOOK_PATHS)
 # What a refused service call may be typed as: the credential is unusable, or the service failed.
-FAILURE_TYPES = {"UpstreamAuthError", "GmailError", "SlackError", "CalendarError", "NotionError", "TasksError", "CodeReviewError"}
+FAILURE_TYPES = {
+    "UpstreamAuthError",
+    "GmailError",
+    "SlackError",
+    "CalendarError",
+    "NotionError",
+    "TasksError",
+    "CodeReviewError",
+}
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +55,12 @@ def envelope(intent: str, **inputs) -> dict:
 
 def post(n8n: RealN8n, intent: str, body: dict, headers: dict | None = None, prefix: str = "") -> httpx.Response:
     path = (f"{prefix}/" if prefix else "") + flows.FLOW_WEBHOOK_PATHS[intent]
-    return httpx.post(f"{n8n.base_url}/{path}", json=body, headers={n8n.header: n8n.secret} if headers is None else headers, timeout=60)
+    return httpx.post(
+        f"{n8n.base_url}/{path}",
+        json=body,
+        headers={n8n.header: n8n.secret} if headers is None else headers,
+        timeout=60,
+    )
 
 
 CASES = [(i, {}) for i in INTENTS] + [
@@ -64,7 +77,9 @@ CASES = [(i, {}) for i in INTENTS] + [
 def case_id(value) -> str:
     if isinstance(value, str):
         return value
-    return "-".join(f"{k}={v}" for k, v in value.items() if v is not None and k != "comment") + ("-comment" if "comment" in value else "")
+    return "-".join(f"{k}={v}" for k, v in value.items() if v is not None and k != "comment") + (
+        "-comment" if "comment" in value else ""
+    )
 
 
 @pytest.mark.parametrize("intent, inputs", CASES, ids=case_id)
@@ -82,7 +97,10 @@ def test_an_envelope_for_another_intent_is_refused_by_the_flow(real_n8n):
 
     assert resp.status_code == 200
     # Real n8n's Code node cuts a thrown message at its last ':': the type must survive that.
-    assert resp.json() == {"ok": False, "error": {"type": "BadEnvelope", "message": "expected intent gmail.search, got slack.summarize"}}
+    assert resp.json() == {
+        "ok": False,
+        "error": {"type": "BadEnvelope", "message": "expected intent gmail.search, got slack.summarize"},
+    }
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-Orchestrator-Secret": "wrong"}], ids=["missing", "wrong"])
@@ -110,9 +128,15 @@ def orchestrator_settings(n8n: RealN8n, *, secret: str | None = None, prefix: st
 
 
 @pytest.mark.parametrize("intent", INTENTS)
-async def test_through_orchestrate_a_refused_service_is_a_typed_error_after_one_attempt(client, settings, real_n8n, unique, intent):
+async def test_through_orchestrate_a_refused_service_is_a_typed_error_after_one_attempt(
+    client, settings, real_n8n, unique, intent
+):
     async with isolated_stack(client, settings, **orchestrator_settings(real_n8n)) as (http, _):
-        resp = await http.post("/orchestrate", json={"intent": intent, "inputs": registry.get(intent).example}, headers={"Idempotency-Key": f"{unique}-{intent}"})
+        resp = await http.post(
+            "/orchestrate",
+            json={"intent": intent, "inputs": registry.get(intent).example},
+            headers={"Idempotency-Key": f"{unique}-{intent}"},
+        )
 
     assert resp.status_code == 502, resp.text
     error = resp.json()["error"]
@@ -124,9 +148,13 @@ async def test_through_orchestrate_a_refused_service_is_a_typed_error_after_one_
     "case, overrides",
     [("wrong secret", dict(secret="not-the-secret")), ("missing credential", dict(prefix=NO_CREDENTIAL_PREFIX))],
 )
-async def test_through_orchestrate_auth_misconfiguration_is_not_retried(client, settings, real_n8n, unique, case, overrides):
+async def test_through_orchestrate_auth_misconfiguration_is_not_retried(
+    client, settings, real_n8n, unique, case, overrides
+):
     async with isolated_stack(client, settings, **orchestrator_settings(real_n8n, **overrides)) as (http, _):
-        resp = await http.post("/orchestrate", json={"intent": "digest.daily", "inputs": {}}, headers={"Idempotency-Key": f"{unique}-auth"})
+        resp = await http.post(
+            "/orchestrate", json={"intent": "digest.daily", "inputs": {}}, headers={"Idempotency-Key": f"{unique}-auth"}
+        )
 
     assert resp.status_code == 502, resp.text
     assert resp.json()["error"]["type"] == "UpstreamAuthError", resp.json()
@@ -137,7 +165,9 @@ async def test_the_activity_reads_a_missing_credential_as_configuration(real_n8n
     settings = Settings(**orchestrator_settings(real_n8n, prefix=NO_CREDENTIAL_PREFIX))
     assert webhook_url(settings, "gmail.search").endswith(f"/{NO_CREDENTIAL_PREFIX}/gmail-search")
     with pytest.raises(ApplicationError) as err:
-        await ActivityEnvironment().run(FlowActivities(settings).call, FlowCall(intent="gmail.search", inputs={"query": "x"}, job_id="j"))
+        await ActivityEnvironment().run(
+            FlowActivities(settings).call, FlowCall(intent="gmail.search", inputs={"query": "x"}, job_id="j")
+        )
 
     assert (err.value.type, err.value.non_retryable) == ("UpstreamAuthError", True)
     assert "header-auth credential" in str(err.value)

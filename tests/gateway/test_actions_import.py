@@ -30,16 +30,24 @@ async def test_import_from_url_gets_the_fitted_schema_with_the_public_url(client
 async def test_a_plain_http_public_address_is_refused_but_loopback_is_served(client, settings):
     from gateway.app import create_app
 
-    async with LiveServer(create_app(settings.model_copy(update={"public_url": "http://orchestrator.example.com"}), client=client)) as server:
+    async with LiveServer(
+        create_app(settings.model_copy(update={"public_url": "http://orchestrator.example.com"}), client=client)
+    ) as server:
         async with httpx.AsyncClient() as http:
             refused = await http.get(f"{server.url}/actions/openapi.json")
-    assert refused.status_code == 503 and refused.json()["error"]["type"] == "Misconfigured" and "PUBLIC_URL" in refused.text
+    assert (
+        refused.status_code == 503
+        and refused.json()["error"]["type"] == "Misconfigured"
+        and "PUBLIC_URL" in refused.text
+    )
     async with LiveServer(create_app(settings, client=client)) as server, httpx.AsyncClient() as http:
         local = await http.get(f"{server.url}/actions/openapi.json")
     assert local.status_code == 200 and local.json()["servers"][0]["url"] == server.url
 
 
-@pytest.mark.parametrize("url", ["http://orchestrator.example.com", "ftp://x", "orchestrator.example.com", "http://127.0.0.1:8000"])
+@pytest.mark.parametrize(
+    "url", ["http://orchestrator.example.com", "ftp://x", "orchestrator.example.com", "http://127.0.0.1:8000"]
+)
 def test_the_cli_refuses_a_server_url_that_is_not_https(url):
     err = io.StringIO()
     with redirect_stderr(err):

@@ -72,7 +72,13 @@ async def test_the_live_gateway_answers_only_what_its_openapi_documents(client, 
         fleets = [f["category"] for f in (await http.get("/api/gpt-fleets")).json()["fleets"]]
         variant = with_known_names(per_intent_openapi(doc, intents), agents, fleets)
         report = await asyncio.to_thread(
-            fuzz, variant, str(http.base_url).rstrip("/"), "test-api-key", total=CASES, seed_value=SEED, time_cap_s=TIME_CAP_S
+            fuzz,
+            variant,
+            str(http.base_url).rstrip("/"),
+            "test-api-key",
+            total=CASES,
+            seed_value=SEED,
+            time_cap_s=TIME_CAP_S,
         )
         print(report.summary())
         print("schedules created and deleted:", await _delete_schedules(client, local.task_queue))

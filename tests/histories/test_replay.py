@@ -67,7 +67,10 @@ async def test_todays_code_replays_the_golden_history(path):
 
 
 def test_the_memory_write_golden_is_one_workflow_task_with_a_local_activity():
-    events = [e["eventType"].removeprefix("EVENT_TYPE_") for e in json.loads((HERE / "intent_memory_write.json").read_text())["events"]]
+    events = [
+        e["eventType"].removeprefix("EVENT_TYPE_")
+        for e in json.loads((HERE / "intent_memory_write.json").read_text())["events"]
+    ]
     assert events.count("WORKFLOW_TASK_COMPLETED") == 1 and "ACTIVITY_TASK_SCHEDULED" not in events
     markers = [e["markerRecordedEventAttributes"]["markerName"] for e in json.loads((HERE / "intent_memory_write.json").read_text())["events"]
                if "markerRecordedEventAttributes" in e]  # fmt: skip

@@ -34,7 +34,9 @@ async def test_a_stdio_tool_answers_and_a_failing_one_is_a_tool_error(env, mcp):
 
 
 async def test_an_http_tool_answers(env, mcp):
-    result = await env.run(mcp.call_tool, McpToolCall(server="web", tool="echo", arguments={"text": "hi", "shout": True}))
+    result = await env.run(
+        mcp.call_tool, McpToolCall(server="web", tool="echo", arguments={"text": "hi", "shout": True})
+    )
     assert result["text"] == "HI" and result["content"] == [{"type": "text", "text": "HI"}]
 
 

@@ -22,7 +22,9 @@ SERVER = shutil.which("mcp-server-time", path=str(Path(sys.executable).parent)) 
 async def time_api(client, settings):
     assert SERVER, "mcp-server-time is a dev dependency: `uv sync` installs it"
     forget_mcp_intents()
-    servers = {"time": McpServerConfig(command=[SERVER, "--local-timezone", "UTC"], tools=["get_current_time", "convert_time"])}
+    servers = {
+        "time": McpServerConfig(command=[SERVER, "--local-timezone", "UTC"], tools=["get_current_time", "convert_time"])
+    }
     async with isolated_stack(client, settings, mcp_servers=servers) as (http, _):
         yield http
     forget_mcp_intents()
@@ -34,7 +36,9 @@ async def test_mcp_server_time_answers_through_orchestrate(time_api):
     assert set(by_name) == {"mcp.time.get_current_time", "mcp.time.convert_time"}
     assert by_name["mcp.time.get_current_time"]["description"].startswith("[third-party text from MCP server 'time'")
 
-    resp = await time_api.post("/orchestrate", json={"intent": "mcp.time.get_current_time", "inputs": {"timezone": "Europe/Lisbon"}})
+    resp = await time_api.post(
+        "/orchestrate", json={"intent": "mcp.time.get_current_time", "inputs": {"timezone": "Europe/Lisbon"}}
+    )
     assert resp.status_code == 200, resp.text
     result = resp.json()["result"]
     assert result["server"] == "time" and "Europe/Lisbon" in result["text"]

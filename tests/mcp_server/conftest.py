@@ -14,7 +14,11 @@ from tests.conftest import API_KEY
 @contextlib.asynccontextmanager
 async def mcp_session(gateway_url: str, token: str | None = API_KEY) -> AsyncIterator[ClientSession]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with streamablehttp_client(f"{gateway_url}/mcp", headers=headers, timeout=30, sse_read_timeout=60) as (read, write, _):
+    async with streamablehttp_client(f"{gateway_url}/mcp", headers=headers, timeout=30, sse_read_timeout=60) as (
+        read,
+        write,
+        _,
+    ):
         async with ClientSession(read, write) as session:
             await session.initialize()
             yield session

@@ -23,10 +23,25 @@ def inspector() -> list[str]:
     assert done.returncode == 0, done.stderr[-2000:]
     home = Path(done.stdout.strip().splitlines()[-1])
     node = home / "node22" / "node_modules" / "node" / "bin" / "node"
-    return [str(node), str(home / "node_modules" / "@modelcontextprotocol" / "inspector" / "clients" / "launcher" / "build" / "index.js"), "--cli"]
+    return [
+        str(node),
+        str(
+            home
+            / "node_modules"
+            / "@modelcontextprotocol"
+            / "inspector"
+            / "clients"
+            / "launcher"
+            / "build"
+            / "index.js"
+        ),
+        "--cli",
+    ]
 
 
-async def inspect(inspector: list[str], url: str, tmp_path: Path, *args: str, token: str = API_KEY) -> tuple[int, str, str]:
+async def inspect(
+    inspector: list[str], url: str, tmp_path: Path, *args: str, token: str = API_KEY
+) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         *inspector, f"{url}/mcp", "--transport", "http", "--header", f"Authorization: Bearer {token}", *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -43,7 +58,15 @@ async def test_the_inspector_lists_the_tools_and_runs_memory_write(inspector, ga
     assert {"memory_write", "memory_search", "run_gpt_workflow", "get_job"} <= names
 
     rc, out, err = await inspect(
-        inspector, gateway, tmp_path, "--method", "tools/call", "--tool-name", "memory_write", "--tool-arg", f"text=inspected {unique}"
+        inspector,
+        gateway,
+        tmp_path,
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "memory_write",
+        "--tool-arg",
+        f"text=inspected {unique}",
     )
     assert rc == 0, err
     result = json.loads(out)

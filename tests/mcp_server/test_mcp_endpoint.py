@@ -9,7 +9,13 @@ TRAVEL = {
     "name": "MCP travel",
     "steps": [
         {"stepId": "research", "gpt": "Wanderweave", "action": "message", "params": {"message": "Research Lisbon"}},
-        {"stepId": "write", "gpt": "Wanderweave", "action": "message", "params": {"message": "Write it up"}, "waitFor": ["research"]},
+        {
+            "stepId": "write",
+            "gpt": "Wanderweave",
+            "action": "message",
+            "params": {"message": "Write it up"},
+            "waitFor": ["research"],
+        },
     ],
 }
 
@@ -17,7 +23,15 @@ TRAVEL = {
 async def test_the_client_lists_every_intent_and_the_platform_tools(gateway):
     async with mcp_session(gateway) as mcp:
         tools = {t.name: t for t in (await mcp.list_tools()).tools}
-    assert {"memory_write", "memory_search", "ssh_exec", "run_gpt_workflow", "orchestrate_fleet", "get_job", "list_agents"} <= set(tools)
+    assert {
+        "memory_write",
+        "memory_search",
+        "ssh_exec",
+        "run_gpt_workflow",
+        "orchestrate_fleet",
+        "get_job",
+        "list_agents",
+    } <= set(tools)
     write, search = tools["memory_write"], tools["memory_search"]
     assert "text" in write.inputSchema["properties"] and "tenant" not in write.inputSchema.get("properties", {})
     assert write.annotations.destructiveHint is True and write.annotations.readOnlyHint is False
@@ -27,7 +41,9 @@ async def test_the_client_lists_every_intent_and_the_platform_tools(gateway):
 
 async def test_memory_write_then_memory_search_finds_it(gateway, unique):
     async with mcp_session(gateway) as mcp:
-        wrote = await mcp.call_tool("memory_write", {"text": f"MCP clients like durable jobs {unique}", "tags": ["mcp"]})
+        wrote = await mcp.call_tool(
+            "memory_write", {"text": f"MCP clients like durable jobs {unique}", "tags": ["mcp"]}
+        )
         assert not wrote.isError, wrote.content
         assert wrote.structuredContent["status"] == "success" and wrote.structuredContent["job_id"].startswith("orch-")
         found = await mcp.call_tool("memory_search", {"query": f"durable jobs {unique}", "k": 3})

@@ -34,12 +34,17 @@ async def oauth_gateway(client, settings, worker, issuer):
 async def test_the_resource_metadata_names_the_authorization_server(oauth_gateway, issuer):
     async with httpx.AsyncClient() as http:
         meta = (await http.get(f"{oauth_gateway}/.well-known/oauth-protected-resource/mcp")).json()
-        refused = await http.post(f"{oauth_gateway}/mcp", json={}, headers={"Accept": "application/json, text/event-stream"})
+        refused = await http.post(
+            f"{oauth_gateway}/mcp", json={}, headers={"Accept": "application/json, text/event-stream"}
+        )
     assert meta["resource"] == f"{oauth_gateway}/mcp"
     assert [url.rstrip("/") for url in meta["authorization_servers"]] == [issuer.url]
     assert "orchestrator:call" in meta["scopes_supported"]
     assert refused.status_code == 401
-    assert f'resource_metadata="{oauth_gateway}/.well-known/oauth-protected-resource/mcp"' in refused.headers["www-authenticate"]
+    assert (
+        f'resource_metadata="{oauth_gateway}/.well-known/oauth-protected-resource/mcp"'
+        in refused.headers["www-authenticate"]
+    )
 
 
 async def test_a_token_with_the_call_scope_runs_tools_as_its_subject(oauth_gateway, issuer, unique):
@@ -47,7 +52,9 @@ async def test_a_token_with_the_call_scope_runs_tools_as_its_subject(oauth_gatew
     async with mcp_session(oauth_gateway, token) as mcp:
         wrote = await mcp.call_tool("memory_write", {"text": f"oauth works {unique}"})
         job = await mcp.call_tool("get_job", {"job_id": wrote.structuredContent["job_id"]})
-    assert job.structuredContent["requested_by"] == f"oauth:bob-{unique}" and job.structuredContent["tenant"] == "default"
+    assert (
+        job.structuredContent["requested_by"] == f"oauth:bob-{unique}" and job.structuredContent["tenant"] == "default"
+    )
 
 
 async def test_a_subject_entry_grants_its_role_and_tenant(oauth_gateway, issuer):
@@ -67,7 +74,9 @@ async def test_bad_tokens_are_refused(oauth_gateway, issuer, bad):
         "expired": lambda: issuer.token(audience=audience, expires_in=-120),
         "wrong_audience": lambda: issuer.token(audience="https://elsewhere.example/mcp"),
         "wrong_issuer": lambda: issuer.token(audience=audience, issuer="https://evil.example"),
-        "forged": lambda: issuer.token(audience=audience, key=rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        "forged": lambda: issuer.token(
+            audience=audience, key=rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        ),
         "no_role": lambda: issuer.token(audience=audience, scope="profile email"),
     }[bad]()
     async with httpx.AsyncClient() as http:

@@ -23,11 +23,17 @@ async def stored_ids(settings) -> set[str]:
 
 
 async def test_a_batch_written_twice_is_stored_once(client, settings, tmp_path):
-    items = [{"text": "Deploys happen on Thursdays", "tags": ["ops"]}, {"text": "The standup is at 9:30"}, {"text": "The standup is at 9:30"}]
+    items = [
+        {"text": "Deploys happen on Thursdays", "tags": ["ops"]},
+        {"text": "The standup is at 9:30"},
+        {"text": "The standup is at 9:30"},
+    ]
     async with isolated_stack(client, settings, data_dir=tmp_path, chroma_collection="batch") as (http, local):
         first = await http.post("/orchestrate", json={"intent": "memory.write_batch", "inputs": {"items": items}})
         # Another job (other inputs) holding the same items again: the same ids, upserted.
-        second = await http.post("/orchestrate", json={"intent": "memory.write_batch", "inputs": {"items": items[::-1]}})
+        second = await http.post(
+            "/orchestrate", json={"intent": "memory.write_batch", "inputs": {"items": items[::-1]}}
+        )
         hits = await search(http, "when do deploys happen", tags=["ops"])
         ids = await stored_ids(local)
 
@@ -43,7 +49,10 @@ async def test_import_a_jsonl_file_twice_and_find_what_it_held(client, settings,
     lines = [{"text": f"Server rack {i} sits in room {i % 7}", "tags": ["inventory"]} for i in range(120)]
     file = tmp_path / "memories.jsonl"
     file.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    async with isolated_stack(client, settings, data_dir=tmp_path / "data", chroma_collection="import") as (http, local):
+    async with isolated_stack(client, settings, data_dir=tmp_path / "data", chroma_collection="import") as (
+        http,
+        local,
+    ):
         first = await import_file(client, local, file, batch_size=50)
         again = await import_file(client, local, file, batch_size=32)  # other batches, same memories
         hits = await search(http, "Server rack 42", k=1)
@@ -81,11 +90,18 @@ def test_the_cli_refuses_a_bad_file_before_contacting_anything(tmp_path):
 
 async def test_the_cli_imports_through_the_workers(client, settings, tmp_path):
     file = tmp_path / "memories.jsonl"
-    file.write_text("".join(json.dumps({"text": f"Printer {i} is on floor {i}", "tags": ["office"]}) + "\n" for i in range(10)))
+    file.write_text(
+        "".join(json.dumps({"text": f"Printer {i} is on floor {i}", "tags": ["office"]}) + "\n" for i in range(10))
+    )
     async with isolated_stack(client, settings, data_dir=tmp_path / "data", chroma_collection="cli") as (http, local):
         env = {**os.environ, "TEMPORAL_ADDRESS": local.temporal_address, "TASK_QUEUE": local.task_queue}
         done = await asyncio.to_thread(
-            subprocess.run, [CLI, "memory", "import", "--quiet", str(file)], env=env, capture_output=True, text=True, timeout=120
+            subprocess.run,
+            [CLI, "memory", "import", "--quiet", str(file)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         hits = await search(http, "Printer 7", k=1, tags=["office"])
 

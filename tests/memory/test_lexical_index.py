@@ -17,7 +17,10 @@ async def both_sides(store: MemoryStore) -> tuple[set[str], set[str]]:
 
 async def test_a_rewrite_replaces_and_a_delete_removes_on_both_sides(tmp_path):
     store = store_in(tmp_path)
-    await store.upsert("default", [Memory("mem-a", "The backup server is called Nimbus", ["ops"]), Memory("mem-b", "Lunch is at noon", [])])
+    await store.upsert(
+        "default",
+        [Memory("mem-a", "The backup server is called Nimbus", ["ops"]), Memory("mem-b", "Lunch is at noon", [])],
+    )
     # A retry writes the same id again (here with a changed text): still one memory, indexed by its new words.
     await store.upsert("default", [Memory("mem-a", "The backup server is called Stratus", ["ops"])])
 

@@ -37,7 +37,9 @@ async def write_memory(api, text: str) -> str:
 
 
 async def start_slow_job(http, marker: Path) -> str:
-    resp = await http.post("/orchestrate", json={"intent": "test.slow", "inputs": {"seconds": 30, "marker": str(marker)}, "async": True})
+    resp = await http.post(
+        "/orchestrate", json={"intent": "test.slow", "inputs": {"seconds": 30, "marker": str(marker)}, "async": True}
+    )
     assert resp.status_code == 202, resp.text
     await wait_for_line(marker, "start")
     return resp.json()["job_id"]

@@ -98,7 +98,9 @@ def test_services_start_only_after_what_they_need_is_ready(compose):
             condition = rule["condition"]
             assert condition in DEPENDENCY_CONDITIONS, f"{name} -> {target}: unknown condition {condition}"
             if condition == "service_healthy":
-                assert "healthcheck" in all_services[target], f"{name} waits for {target} to be healthy, it has no check"
+                assert "healthcheck" in all_services[target], (
+                    f"{name} waits for {target} to be healthy, it has no check"
+                )
             if condition == "service_completed_successfully":
                 assert all_services[target].get("restart", "no") not in LONG_RUNNING, f"{target} must be a one-shot job"
 
@@ -257,9 +259,21 @@ def test_docker_compose_accepts_the_file_where_a_compose_cli_exists():
         assert probe is None or "compose" in (probe.stderr + probe.stdout).lower()
         return
     result = subprocess.run(
-        [docker, "compose", "--env-file", str(STACK / ".env.example"), "-f", str(STACK / "docker-compose.yml"),
-         "--profile", "zones", "config", "--quiet"],
-        capture_output=True, text=True, timeout=60,
+        [
+            docker,
+            "compose",
+            "--env-file",
+            str(STACK / ".env.example"),
+            "-f",
+            str(STACK / "docker-compose.yml"),
+            "--profile",
+            "zones",
+            "config",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
 
@@ -271,6 +285,8 @@ def test_the_stack_runs_the_server_and_ui_versions_the_tests_run(compose):
     server, ui = re.search(r"Server (\S+), UI ([^)\s]+)", out).groups()
     images = {name: service["image"] for name, service in services(compose).items() if "image" in service}
     pinned = {image.split(":")[0]: image_tag(image) for image in images.values()}
-    assert pinned["temporalio/server"] == server, f"compose pins server {pinned['temporalio/server']}, tests run {server}"
+    assert pinned["temporalio/server"] == server, (
+        f"compose pins server {pinned['temporalio/server']}, tests run {server}"
+    )
     assert pinned["temporalio/admin-tools"] == server
     assert pinned["temporalio/ui"] == ui, f"compose pins UI {pinned['temporalio/ui']}, tests run {ui}"

@@ -9,13 +9,21 @@ from tests.schedules.conftest import create, finished, wait_for
 from worker.devserver import temporal_binary
 
 
-async def test_a_schedule_every_2s_runs_twice_then_pauses_triggers_and_deletes(sched_api, made, client, settings, unique):
+async def test_a_schedule_every_2s_runs_twice_then_pauses_triggers_and_deletes(
+    sched_api, made, client, settings, unique
+):
     view = await create(sched_api, made, {
         "schedule_id": f"every2-{unique}", "intent": "memory.write", "inputs": {"text": f"tick {unique}"}, "every": "2s",
         "note": "test tick",
     })  # fmt: skip
     schedule_id = view["schedule_id"]
-    assert (view["intent"], view["mode"], view["every"], view["overlap"], view["paused"]) == ("memory.write", "agent", "2s", "skip", False)
+    assert (view["intent"], view["mode"], view["every"], view["overlap"], view["paused"]) == (
+        "memory.write",
+        "agent",
+        "2s",
+        "skip",
+        False,
+    )
     assert len(view["next_run_times"]) == 5 and view["requested_by"] == "api-key"
 
     # It runs at least twice; each run is a job whose id is the schedule's prefix + its scheduled time.
@@ -23,7 +31,12 @@ async def test_a_schedule_every_2s_runs_twice_then_pauses_triggers_and_deletes(s
     run = finished(view)[0]
     assert run["job_id"].startswith(f"sched-{schedule_id}-") and run["job_id"].endswith("Z")
     job = (await sched_api.get(f"/jobs/{run['job_id']}")).json()
-    assert (job["status"], job["intent"], job["mode"], job["schedule_id"]) == ("success", "memory.write", "agent", schedule_id)
+    assert (job["status"], job["intent"], job["mode"], job["schedule_id"]) == (
+        "success",
+        "memory.write",
+        "agent",
+        schedule_id,
+    )
     assert job["result"]["id"].startswith("mem-")
 
     # Runs are found in job search by their Schedule and Intent search attributes, with a summary.
@@ -70,15 +83,27 @@ async def test_a_schedule_every_2s_runs_twice_then_pauses_triggers_and_deletes(s
 
 
 async def test_the_same_request_twice_is_one_schedule_and_another_under_its_id_is_a_conflict(sched_api, made, unique):
-    body = {"intent": "memory.search", "inputs": {"query": f"q {unique}"}, "cron": "0 8 * * 1-5", "timezone": "Europe/Paris", "paused": True}
+    body = {
+        "intent": "memory.search",
+        "inputs": {"query": f"q {unique}"},
+        "cron": "0 8 * * 1-5",
+        "timezone": "Europe/Paris",
+        "paused": True,
+    }
     first = await create(sched_api, made, body)
 
     again = await sched_api.post("/schedules", json=body)
     assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
     assert again.json()["schedule_id"] == first["schedule_id"]
 
-    other = await sched_api.post("/schedules", json={**body, "schedule_id": first["schedule_id"], "cron": "0 9 * * 1-5"})
-    assert other.status_code == 409 and other.json()["error"] | {"message": ""} == {"type": "ScheduleExists", "field": "schedule_id", "message": ""}
+    other = await sched_api.post(
+        "/schedules", json={**body, "schedule_id": first["schedule_id"], "cron": "0 9 * * 1-5"}
+    )
+    assert other.status_code == 409 and other.json()["error"] | {"message": ""} == {
+        "type": "ScheduleExists",
+        "field": "schedule_id",
+        "message": "",
+    }
 
 
 async def test_list_and_patch(sched_api, made, unique):
@@ -87,10 +112,18 @@ async def test_list_and_patch(sched_api, made, unique):
     listed = (await sched_api.get("/schedules")).json()["schedules"]
     assert view["schedule_id"] in {s["schedule_id"] for s in listed}
 
-    patched = await sched_api.patch(f"/schedules/{view['schedule_id']}", json={"every": "1h", "inputs": {"query": "y"}, "timezone": "Asia/Tokyo"})
+    patched = await sched_api.patch(
+        f"/schedules/{view['schedule_id']}", json={"every": "1h", "inputs": {"query": "y"}, "timezone": "Asia/Tokyo"}
+    )
     assert patched.status_code == 200, patched.text
     got = patched.json()
-    assert ("cron" in got, got["every"], got["timezone"], got["inputs"]["query"], got["paused"]) == (False, "1h", "Asia/Tokyo", "y", True)
+    assert ("cron" in got, got["every"], got["timezone"], got["inputs"]["query"], got["paused"]) == (
+        False,
+        "1h",
+        "Asia/Tokyo",
+        "y",
+        True,
+    )
 
     bad = await sched_api.patch(f"/schedules/{view['schedule_id']}", json={"timezone": "Mars/Olympus"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "timezone"

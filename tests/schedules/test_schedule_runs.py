@@ -24,7 +24,9 @@ from workflows.models import IntentRequest
 SLOW = {"extra_intent_modules": ["tests.support.slow_intent"]}
 
 
-async def test_overlap_skip_runs_one_slow_job_at_a_time_and_counts_the_skipped(client, settings, made, tmp_path, unique):
+async def test_overlap_skip_runs_one_slow_job_at_a_time_and_counts_the_skipped(
+    client, settings, made, tmp_path, unique
+):
     marker = tmp_path / "runs.log"
     async with isolated_stack(client, settings, **SLOW) as (http, _):
         view = await create(http, made, {"schedule_id": f"slow-{unique}", "intent": "test.slow",
@@ -77,7 +79,12 @@ async def test_a_backfill_runs_the_missed_times_once_and_never_reruns_a_success(
 
     first = await sched_api.post(f"/schedules/{view['schedule_id']}/backfill", json=window)
     assert first.status_code == 202 and first.json()["skipped_job_ids"] == [], first.text
-    view = await wait_for(sched_api, view["schedule_id"], lambda v: {r["job_id"] for r in finished(v)} >= expected, what="3 backfilled runs")
+    view = await wait_for(
+        sched_api,
+        view["schedule_id"],
+        lambda v: {r["job_id"] for r in finished(v)} >= expected,
+        what="3 backfilled runs",
+    )
     for _ in range(40):  # visibility catches up with the closed runs
         done = [w async for w in client.list_workflows(f"Schedule = 'bf-{unique}' AND ExecutionStatus = 'Completed'")]
         if len(done) >= 3:
@@ -105,7 +112,9 @@ async def test_a_schedule_survives_its_worker_being_killed(client, settings, mad
             second = start_worker(local)
             view = await wait_for(http, view["schedule_id"], lambda _: f"done pid={second.pid}" in marker.read_text(),
                                   timeout=60, what="a run on the new worker")  # fmt: skip
-            view = await wait_for(http, view["schedule_id"], lambda v: v["recent_runs"][0]["status"] in ("success", "running"))
+            view = await wait_for(
+                http, view["schedule_id"], lambda v: v["recent_runs"][0]["status"] in ("success", "running")
+            )
             await http.post(f"/schedules/{view['schedule_id']}/pause")
     finally:
         stop(first)

@@ -70,7 +70,14 @@ async def test_a_refused_request_creates_no_schedule(api, client, unique):
 
 
 @pytest.mark.parametrize(
-    "path", ["/schedules/nope", "/schedules/..%2F..", "/schedules/" + "x" * 300, "/schedules/nope/pause", "/schedules/nope/trigger"]
+    "path",
+    [
+        "/schedules/nope",
+        "/schedules/..%2F..",
+        "/schedules/" + "x" * 300,
+        "/schedules/nope/pause",
+        "/schedules/nope/trigger",
+    ],
 )
 async def test_an_unknown_schedule_is_404_without_echo(api, path):
     resp = await (api.get(path) if path.count("/") == 2 else api.post(path))
@@ -102,7 +109,9 @@ def test_good_cron_expressions_pass(text):
     assert check_cron(text) == text
 
 
-@pytest.mark.parametrize("text, seconds", [("2s", 2), ("90s", 90), ("5m", 300), ("1h30m", 5400), ("1d", 86400), (3600, 3600)])
+@pytest.mark.parametrize(
+    "text, seconds", [("2s", 2), ("90s", 90), ("5m", 300), ("1h30m", 5400), ("1d", 86400), (3600, 3600)]
+)
 def test_intervals_read_as_durations(text, seconds):
     assert parse_every(text).total_seconds() == seconds
 

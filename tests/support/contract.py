@@ -37,7 +37,12 @@ def not_an_undocumented_server_error(ctx, response, case):
     return not_a_server_error(ctx, response, case)
 
 
-CHECKS = [not_an_undocumented_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
+CHECKS = [
+    not_an_undocumented_server_error,
+    status_code_conformance,
+    response_schema_conformance,
+    content_type_conformance,
+]
 ORCHESTRATE = "/orchestrate"
 
 
@@ -120,9 +125,14 @@ class FuzzReport:
     schedule_ids: set[str] = field(default_factory=set)
 
     def summary(self) -> str:
-        lines = [f"{self.cases} cases in {self.seconds:.0f} s ({len(self.job_ids)} job ids, {len(self.workflow_ids)} workflow ids, "
-                 f"{len(self.schedule_ids)} schedule ids reused)"]
-        lines += [f"  {op}: {n} cases, statuses {dict(sorted(self.statuses.get(op, {}).items()))}" for op, n in self.per_operation.items()]
+        lines = [
+            f"{self.cases} cases in {self.seconds:.0f} s ({len(self.job_ids)} job ids, {len(self.workflow_ids)} workflow ids, "
+            f"{len(self.schedule_ids)} schedule ids reused)"
+        ]
+        lines += [
+            f"  {op}: {n} cases, statuses {dict(sorted(self.statuses.get(op, {}).items()))}"
+            for op, n in self.per_operation.items()
+        ]
         lines += [f"FAIL {op} [{kind}]: {text}" for (op, kind), text in self.failures.items()]
         return "\n".join(lines)
 
@@ -138,13 +148,24 @@ def budget_for(labels: list[str], total: int, *, orchestrate_share: float = 0.5)
 
 # Operations that start jobs run first; the ids they answer with are then offered to the operations
 # that read, approve, reject, execute or cancel (next to random ids), so those meet real jobs in every state.
-STARTERS = ("POST /orchestrate", "POST /api/gpt-workflows/create", "POST /api/gpt-fleets/{category}/orchestrate", "POST /schedules")
+STARTERS = (
+    "POST /orchestrate",
+    "POST /api/gpt-workflows/create",
+    "POST /api/gpt-fleets/{category}/orchestrate",
+    "POST /schedules",
+)
 ID_KEYS = {"job_id": ("job_id", "workflow_id"), "workflow_id": ("workflow_id",)}
 
 
-def with_ids(doc: dict[str, Any], job_ids: set[str], workflow_ids: set[str], schedule_ids: set[str] = frozenset()) -> dict[str, Any]:
+def with_ids(
+    doc: dict[str, Any], job_ids: set[str], workflow_ids: set[str], schedule_ids: set[str] = frozenset()
+) -> dict[str, Any]:
     doc = copy.deepcopy(doc)
-    known = {"job_id": sorted(job_ids | workflow_ids), "workflow_id": sorted(workflow_ids), "schedule_id": sorted(schedule_ids)}
+    known = {
+        "job_id": sorted(job_ids | workflow_ids),
+        "workflow_id": sorted(workflow_ids),
+        "schedule_id": sorted(schedule_ids),
+    }
     for item in doc["paths"].values():
         for op in item.values():
             for param in op.get("parameters", []) if isinstance(op, dict) else []:
@@ -169,7 +190,9 @@ def without_event_streams(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def fuzz(doc: dict[str, Any], base_url: str, token: str, *, total: int, seed_value: int, time_cap_s: float) -> FuzzReport:
+def fuzz(
+    doc: dict[str, Any], base_url: str, token: str, *, total: int, seed_value: int, time_cap_s: float
+) -> FuzzReport:
     """Synchronous (run it in a thread: the gateway and worker live on the test's event loop).
 
     `total` cases: each operation its budget (hypothesis may stop an operation early once it has seen all
@@ -196,7 +219,16 @@ def fuzz(doc: dict[str, Any], base_url: str, token: str, *, total: int, seed_val
             share = examples[operation.label] / max(left, 1)
             left = max(left - examples[operation.label], 0)
             op_deadline = min(deadline, time.monotonic() + (deadline - time.monotonic()) * share)
-            _run_operation(operation, examples[operation.label], seed_value + seed_offset, op_deadline, report, base_url, session, headers)
+            _run_operation(
+                operation,
+                examples[operation.label],
+                seed_value + seed_offset,
+                op_deadline,
+                report,
+                base_url,
+                session,
+                headers,
+            )
 
     run(doc, [label for label in labels if label in STARTERS], budget)
     readers = [label for label in labels if label not in STARTERS]
@@ -221,7 +253,9 @@ def fuzz(doc: dict[str, Any], base_url: str, token: str, *, total: int, seed_val
     return report
 
 
-def _run_operation(operation, examples: int, seed_value: int, op_deadline: float, report: FuzzReport, base_url, session, headers):
+def _run_operation(
+    operation, examples: int, seed_value: int, op_deadline: float, report: FuzzReport, base_url, session, headers
+):
     label = operation.label
 
     @seed(seed_value)
@@ -265,8 +299,12 @@ def _parse_lambda_sources_early() -> None:
     for name, module in list(sys.modules.items()):
         if not name.startswith(("schemathesis.generation", "schemathesis.specs.openapi", "hypothesis.strategies")):
             continue
-        values = [v for value in vars(module).values() for v in (value.values() if isinstance(value, dict) else [value])]
-        lambdas = [v for v in values if isinstance(v, types.LambdaType) and v.__name__ == "<lambda>" and v.__module__ == name]
+        values = [
+            v for value in vars(module).values() for v in (value.values() if isinstance(value, dict) else [value])
+        ]
+        lambdas = [
+            v for v in values if isinstance(v, types.LambdaType) and v.__name__ == "<lambda>" and v.__module__ == name
+        ]
         if lambdas:
             get_pretty_function_description(lambdas[0])
 

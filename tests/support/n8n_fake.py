@@ -45,7 +45,14 @@ class Message:
 
     def summary(self) -> dict[str, Any]:
         date = (datetime.now(timezone.utc) - timedelta(days=self.age_days)).isoformat()
-        return {"id": self.id, "thread_id": self.id, "subject": self.subject, "sender": self.sender, "date": date, "snippet": self.snippet}
+        return {
+            "id": self.id,
+            "thread_id": self.id,
+            "subject": self.subject,
+            "sender": self.sender,
+            "date": date,
+            "snippet": self.snippet,
+        }
 
 
 def default_mailbox() -> list[Message]:
@@ -113,18 +120,28 @@ class FakeN8n:
         self.slack = default_slack()
         busy = datetime(2026, 12, 1, 10, 15, tzinfo=timezone.utc)
         self.events: list[dict[str, Any]] = [
-            {"id": "ev1", "title": "Standup", "start": busy.isoformat(), "end": (busy + timedelta(minutes=30)).isoformat(), "job": None}
+            {
+                "id": "ev1",
+                "title": "Standup",
+                "start": busy.isoformat(),
+                "end": (busy + timedelta(minutes=30)).isoformat(),
+                "job": None,
+            }
         ]
         self.notion: dict[str, dict[str, Any]] = {"Weekly notes": {"id": "page-1", "blocks": ["Old notes"]}}
         self.todoist_projects = {"Inbox": "p-inbox", "Work": "p-work"}
         self.tasks: list[dict[str, Any]] = []
         self.repos = {"octo-org/website"}
         self.issues: list[dict[str, Any]] = []
-        self.pulls = {("octo-org/website", 42): "diff --git a/footer.html b/footer.html\n-<a href=/old>\n+<a href=/new>\n"}
+        self.pulls = {
+            ("octo-org/website", 42): "diff --git a/footer.html b/footer.html\n-<a href=/old>\n+<a href=/new>\n"
+        }
         self.comments: list[dict[str, Any]] = []
         self.requests: list[Recorded] = []
         self._scripts: dict[str, list[Scripted]] = {}
-        self._server = BackgroundServer(Starlette(routes=[Route("/webhook/{path:path}", self._handle, methods=["POST"])]))
+        self._server = BackgroundServer(
+            Starlette(routes=[Route("/webhook/{path:path}", self._handle, methods=["POST"])])
+        )
 
     @property
     def base_url(self) -> str:
@@ -153,7 +170,9 @@ class FakeN8n:
             body = raw.decode(errors="replace")
         self.requests.append(Recorded(path, {k.lower(): v for k, v in request.headers.items()}, body))
         if path not in INTENT_BY_PATH:
-            return JSONResponse({"code": 404, "message": f'The requested webhook "POST {path}" is not registered.'}, 404)
+            return JSONResponse(
+                {"code": 404, "message": f'The requested webhook "POST {path}" is not registered.'}, 404
+            )
         # Header auth is checked before the workflow runs, exactly like n8n's Webhook node.
         if request.headers.get(self.header) != self.secret:
             return Response("Authorization data is wrong!", 403, media_type="text/plain", headers=CHALLENGE)
@@ -206,10 +225,19 @@ class FakeN8n:
                 raise FlowFailure("ChannelNotFound", f"Slack channel {name} not found")
             posts = self.slack[key]
             channels.append(
-                {"channel": key, "messages": len(posts), "participants": len({u for u, _ in posts}), "highlights": [t for _, t in posts[:3]]}
+                {
+                    "channel": key,
+                    "messages": len(posts),
+                    "participants": len({u for u, _ in posts}),
+                    "highlights": [t for _, t in posts[:3]],
+                }
             )
         total = sum(c["messages"] for c in channels)
-        return {"since": inputs["since"], "channels": channels, "summary": f"{total} messages in {len(channels)} channels"}
+        return {
+            "since": inputs["since"],
+            "channels": channels,
+            "summary": f"{total} messages in {len(channels)} channels",
+        }
 
     def _digest_daily(self, inputs: dict[str, Any], dry_run: bool) -> dict[str, Any]:
         tags = inputs["tags"]
@@ -217,10 +245,13 @@ class FakeN8n:
         sections = [{"title": "Unread mail", "items": [f"{m.sender}: {m.subject}" for m in mail]}]
         return {"since": inputs["since"], "tags": tags, "sections": sections, "summary": f"{len(mail)} unread messages"}
 
-
     def _calendar_schedule(self, inputs: dict[str, Any], dry_run: bool, job_id: str = "") -> dict[str, Any]:
         start, end = datetime.fromisoformat(inputs["start"]), datetime.fromisoformat(inputs["end"])
-        overlapping = [e for e in self.events if datetime.fromisoformat(e["start"]) < end and datetime.fromisoformat(e["end"]) > start]
+        overlapping = [
+            e
+            for e in self.events
+            if datetime.fromisoformat(e["start"]) < end and datetime.fromisoformat(e["end"]) > start
+        ]
         mine = [e for e in overlapping if e["job"] == job_id]
         conflicts = [{k: e[k] for k in ("id", "title", "start", "end")} for e in overlapping if e["job"] != job_id]
         draft = {"title": inputs["title"], "start": inputs["start"], "end": inputs["end"]}
@@ -229,13 +260,20 @@ class FakeN8n:
         if not mine:  # the event carries its job: a retried attempt finds it instead of making a second
             mine = [{"id": f"ev{len(self.events) + 1}", **draft, "job": job_id}]
             self.events.append(mine[0])
-        event = {k: mine[0][k] for k in ("id", "title", "start", "end")} | {"html_link": f"https://calendar.test/{mine[0]['id']}"}
+        event = {k: mine[0][k] for k in ("id", "title", "start", "end")} | {
+            "html_link": f"https://calendar.test/{mine[0]['id']}"
+        }
         return {"dry_run": False, "conflicts": conflicts, "event": event}
 
     def _notes_sync(self, inputs: dict[str, Any], dry_run: bool, job_id: str = "") -> dict[str, Any]:
         blocks = [p.strip() for p in inputs["content"].split("\n\n") if p.strip()]
         page = self.notion.get(inputs["title"])
-        answer = {"dry_run": dry_run, "action": "update" if page else "create", "title": inputs["title"], "blocks": len(blocks)}
+        answer = {
+            "dry_run": dry_run,
+            "action": "update" if page else "create",
+            "title": inputs["title"],
+            "blocks": len(blocks),
+        }
         if dry_run:
             return answer | ({"page_id": page["id"]} if page else {})
         if page is None:
@@ -258,7 +296,11 @@ class FakeN8n:
             return {"dry_run": True, "service": service, "would_create": task}
         made = self.issues if service == "github" else self.tasks
         made.append({**task, "job": job_id, "labels": inputs["labels"]})
-        url = f"https://github.test/{where}/issues/{len(made)}" if service == "github" else f"https://todoist.test/t/{len(made)}"
+        url = (
+            f"https://github.test/{where}/issues/{len(made)}"
+            if service == "github"
+            else f"https://todoist.test/t/{len(made)}"
+        )
         return {"dry_run": False, "service": service, "created": {**task, "id": str(len(made)), "url": url}}
 
     def _code_review(self, inputs: dict[str, Any], dry_run: bool, job_id: str = "") -> dict[str, Any]:
@@ -266,12 +308,20 @@ class FakeN8n:
         if key not in self.pulls:
             raise FlowFailure("PullRequestNotFound", f"no pull request {inputs['repo']}#{inputs['pr']}")
         diff = self.pulls[key]
-        comment = inputs.get("comment") or f"Review of #{inputs['pr']}: the footer link changes from /old to /new; looks right."
-        answer = {"dry_run": dry_run, "comment": comment, "truncated": False} | ({} if inputs.get("comment") else {"diff_chars": len(diff)})
+        comment = (
+            inputs.get("comment")
+            or f"Review of #{inputs['pr']}: the footer link changes from /old to /new; looks right."
+        )
+        answer = {"dry_run": dry_run, "comment": comment, "truncated": False} | (
+            {} if inputs.get("comment") else {"diff_chars": len(diff)}
+        )
         if dry_run:
             return answer
         self.comments.append({"repo": inputs["repo"], "pr": inputs["pr"], "body": comment, "job": job_id})
-        return answer | {"comment_id": str(len(self.comments)), "url": f"https://github.test/{inputs['repo']}/pull/{inputs['pr']}#c{len(self.comments)}"}
+        return answer | {
+            "comment_id": str(len(self.comments)),
+            "url": f"https://github.test/{inputs['repo']}/pull/{inputs['pr']}#c{len(self.comments)}",
+        }
 
 
 class FlowFailure(Exception):
@@ -287,7 +337,11 @@ def envelope_problem(body: Any, intent: str) -> str | None:
         return f"keys are {sorted(body)}"
     if body["intent"] != intent:
         return f"intent {body['intent']!r} posted to the {intent} webhook"
-    if not isinstance(body["inputs"], dict) or not isinstance(body["job_id"], str) or not isinstance(body["dry_run"], bool):
+    if (
+        not isinstance(body["inputs"], dict)
+        or not isinstance(body["job_id"], str)
+        or not isinstance(body["dry_run"], bool)
+    ):
         return "wrong types"
     if "dry_run" in body["inputs"] and body["inputs"]["dry_run"] != body["dry_run"]:
         return "dry_run differs from inputs.dry_run"

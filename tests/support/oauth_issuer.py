@@ -34,7 +34,9 @@ class TestIssuer:
         return self._server.url
 
     async def _metadata(self, request) -> JSONResponse:
-        return JSONResponse({"issuer": self.url, "jwks_uri": f"{self.url}/jwks.json", "token_endpoint": f"{self.url}/token"})
+        return JSONResponse(
+            {"issuer": self.url, "jwks_uri": f"{self.url}/jwks.json", "token_endpoint": f"{self.url}/token"}
+        )
 
     async def _jwks(self, request) -> JSONResponse:
         self.jwks_reads += 1
@@ -44,7 +46,14 @@ class TestIssuer:
     def token(self, *, sub: str = "user-1", scope: str = "orchestrator:call", audience: str, expires_in: float = 300,
               issuer: str | None = None, key=None, **claims: Any) -> str:  # fmt: skip
         now = int(time.time())
-        payload = {"iss": issuer or self.url, "sub": sub, "aud": audience, "iat": now, "exp": now + int(expires_in), "scope": scope}
+        payload = {
+            "iss": issuer or self.url,
+            "sub": sub,
+            "aud": audience,
+            "iat": now,
+            "exp": now + int(expires_in),
+            "scope": scope,
+        }
         return jwt.encode(payload | claims, key or self.key, algorithm="RS256", headers={"kid": self.kid})
 
     def __enter__(self) -> TestIssuer:

@@ -16,7 +16,11 @@ async def test_a_dangerous_ssh_exec_over_mcp_awaits_approval_and_says_where(ssh_
         body = result.structuredContent
         assert not result.isError and body["status"] == "awaiting_approval", result.content
         assert "https://orchestrator.example.com/jobs/" + body["job_id"] + "/approve" in body["message"]
-        assert body["approval_request"]["command"] == command if "command" in body["approval_request"] else body["approval_request"]
+        assert (
+            body["approval_request"]["command"] == command
+            if "command" in body["approval_request"]
+            else body["approval_request"]
+        )
         assert not marker.exists(), "nothing runs before the decision"
         approved = await http.post(f"/jobs/{body['job_id']}/approve", json={"reason": "planned"})
         assert approved.status_code == 200, approved.text
