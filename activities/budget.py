@@ -45,7 +45,11 @@ class TokenBudget:
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 return 0  # no call recorded yet today
-            raise app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"the token ledger could not be read ({exc.status.name})", retryable=True) from None
+            raise app_error(
+                ErrorType.UPSTREAM_UNAVAILABLE,
+                f"the token ledger could not be read ({exc.status.name})",
+                retryable=True,
+            ) from None
 
     async def admit(self, tenant: str) -> None:
         """Raise BudgetExceeded (not retried) when the tenant's budget for today is spent."""

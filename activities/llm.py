@@ -54,7 +54,14 @@ OFFLINE_CHUNKS = 20  # an offline reply streams out in about this many pieces ov
 class LlmActivities:
     """Holds the agent registry, the resolved endpoints and one shared HTTP client."""
 
-    def __init__(self, settings: Settings, agents: AgentRegistry, *, prices: PriceList | None = None, budget: TokenBudget | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        agents: AgentRegistry,
+        *,
+        prices: PriceList | None = None,
+        budget: TokenBudget | None = None,
+    ):
         self._settings = settings
         self._agents = agents
         self._prices = prices or load_prices(settings)  # a broken prices file stops the worker at start-up
@@ -112,8 +119,14 @@ class LlmActivities:
         counters = self._counters.get(id(meter))
         if counters is None:
             counters = (
-                meter.create_counter("llm_tokens", "LLM tokens used, by agent, model, tenant and kind (prompt|completion).", "tokens"),
-                meter.create_counter("llm_cost_microdollars", "Cost of LLM calls in millionths of a US dollar (PRICES_FILE).", "microdollars"),
+                meter.create_counter(
+                    "llm_tokens", "LLM tokens used, by agent, model, tenant and kind (prompt|completion).", "tokens"
+                ),
+                meter.create_counter(
+                    "llm_cost_microdollars",
+                    "Cost of LLM calls in millionths of a US dollar (PRICES_FILE).",
+                    "microdollars",
+                ),
                 meter.create_counter("llm_calls", "LLM calls that answered, by agent, model and tenant.", "calls"),
             )
             self._counters[id(meter)] = counters
@@ -124,7 +137,9 @@ class LlmActivities:
         cost.add(round(result.usage.cost_usd * 1_000_000), labels)
         calls.add(1, labels)
 
-    async def _offline_chat(self, agent: Agent, endpoint: Endpoint, req: ChatRequest, reporter: PartialReporter) -> ChatResult:
+    async def _offline_chat(
+        self, agent: Agent, endpoint: Endpoint, req: ChatRequest, reporter: PartialReporter
+    ) -> ChatResult:
         reply = offline_reply(agent, req)
         latency_s = self._settings.llm_offline_latency_ms / 1000
 
@@ -146,7 +161,9 @@ class LlmActivities:
             usage=usage_.estimated(prompt, reply),
         )
 
-    async def _openai_chat(self, agent: Agent, endpoint: Endpoint, req: ChatRequest, reporter: PartialReporter) -> ChatResult:
+    async def _openai_chat(
+        self, agent: Agent, endpoint: Endpoint, req: ChatRequest, reporter: PartialReporter
+    ) -> ChatResult:
         url = f"{endpoint.base_url}/chat/completions"
         where = _describe(url)
         secret = endpoint.api_key.get_secret_value() if endpoint.api_key is not None else None
@@ -158,12 +175,19 @@ class LlmActivities:
 
         started = time.monotonic()
         try:
-            result, status = await beating(self._call(url, body, headers, timeout, agent, endpoint, where, reporter), reporter)
+            result, status = await beating(
+                self._call(url, body, headers, timeout, agent, endpoint, where, reporter), reporter
+            )
         except httpx.HTTPError as exc:
             raise transport_failure(exc, where, self._settings.llm_timeout_s) from None
         activity.logger.info(
             "agent.chat %s step=%s model=%s %s -> %s in %.0f ms",
-            agent.name, req.step_id, endpoint.model, where, status, (time.monotonic() - started) * 1000,
+            agent.name,
+            req.step_id,
+            endpoint.model,
+            where,
+            status,
+            (time.monotonic() - started) * 1000,
         )
         return result
 
@@ -178,10 +202,14 @@ class LlmActivities:
             if "text/event-stream" not in resp.headers.get("content-type", ""):
                 # A server that ignored `stream` (or LLM_STREAM=false): one JSON completion.
                 raw = await _read_bounded(resp, MAX_JSON_ANSWER_BYTES, where=where)
-                return _parse_completion(_buffered(resp, raw), agent=agent, endpoint=endpoint, where=where, scrub=self._scrub), resp.status_code
+                return _parse_completion(
+                    _buffered(resp, raw), agent=agent, endpoint=endpoint, where=where, scrub=self._scrub
+                ), resp.status_code
             streamed = await read_completion_stream(resp.aiter_bytes(), where=where, on_text=reporter.add)
         if streamed.chunks == 0:
-            raise app_error(ErrorType.UPSTREAM_PROTOCOL, f"{where} streamed no completion chunk (not Chat Completions?)")
+            raise app_error(
+                ErrorType.UPSTREAM_PROTOCOL, f"{where} streamed no completion chunk (not Chat Completions?)"
+            )
         return ChatResult(
             agent=agent.name,
             model=self._scrub.text(streamed.model or endpoint.model),
@@ -217,9 +245,7 @@ def offline_pieces(reply: str) -> list[str]:
 
 def offline_reply(agent: Agent, req: ChatRequest) -> str:
     """A readable, deterministic stand-in answer: same agent + message + context, same text."""
-    digest = hashlib.sha256(
-        "\x1f".join([agent.name, req.message, *req.context]).encode()
-    ).hexdigest()[:8]
+    digest = hashlib.sha256("\x1f".join([agent.name, req.message, *req.context]).encode()).hexdigest()[:8]
     lines = [
         f"[offline:{agent.name}] {agent.name} ({agent.category}) on: {one_line(req.message, 200)}",
         f"Role: {agent.description or 'general assistant'}",
@@ -271,7 +297,9 @@ def retry_after(resp: httpx.Response) -> timedelta | None:
     return delay
 
 
-def _parse_completion(resp: httpx.Response, *, agent: Agent, endpoint: Endpoint, where: str, scrub: Scrubber) -> ChatResult:
+def _parse_completion(
+    resp: httpx.Response, *, agent: Agent, endpoint: Endpoint, where: str, scrub: Scrubber
+) -> ChatResult:
     try:
         data = resp.json()
     except ValueError:
@@ -312,7 +340,11 @@ async def _read_bounded(resp: httpx.Response, limit: int, *, where: str | None =
 
 def _buffered(resp: httpx.Response, raw: bytes) -> httpx.Response:
     """A read-back copy of a streamed response, for the parsers that take a whole response."""
-    headers = [(k, v) for k, v in resp.headers.items() if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+    headers = [
+        (k, v)
+        for k, v in resp.headers.items()
+        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
     return httpx.Response(resp.status_code, headers=headers, content=raw, request=resp.request)
 
 
@@ -349,4 +381,12 @@ def _describe(url: str) -> str:
     return f"LLM API at {parsed.host}{port}"
 
 
-__all__ = ["AgentConfigError", "LlmActivities", "chat_messages", "offline_pieces", "offline_reply", "raise_for_status", "retry_after"]
+__all__ = [
+    "AgentConfigError",
+    "LlmActivities",
+    "chat_messages",
+    "offline_pieces",
+    "offline_reply",
+    "raise_for_status",
+    "retry_after",
+]

@@ -36,7 +36,9 @@ MAX_ANSWER_CHARS = 1_000_000
 
 
 class PartialReporter:
-    def __init__(self, *, agent: str, step_id: str | None, scrub: Scrubber, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, *, agent: str, step_id: str | None, scrub: Scrubber, clock: Callable[[], float] = time.monotonic
+    ):
         self._agent, self._step_id, self._scrub, self._clock = agent, step_id, scrub, clock
         self._parts: list[str] = []
         self._started = clock()
@@ -143,12 +145,16 @@ async def bounded_lines(chunks: AsyncIterator[bytes], where: str) -> AsyncIterat
             yield buffer[:end]
             buffer = buffer[end + 1 :]
         if len(buffer) > MAX_LINE_BYTES:
-            raise app_error(ErrorType.UPSTREAM_PROTOCOL, f"{where} sent a stream line longer than {MAX_LINE_BYTES} bytes")
+            raise app_error(
+                ErrorType.UPSTREAM_PROTOCOL, f"{where} sent a stream line longer than {MAX_LINE_BYTES} bytes"
+            )
     if buffer:
         yield buffer
 
 
-async def read_completion_stream(chunks: AsyncIterator[bytes], *, where: str, on_text: Callable[[str], None]) -> StreamedCompletion:
+async def read_completion_stream(
+    chunks: AsyncIterator[bytes], *, where: str, on_text: Callable[[str], None]
+) -> StreamedCompletion:
     """Read a streamed Chat Completions answer; `on_text` sees each piece of content as it arrives."""
     out = StreamedCompletion()
     size = 0
@@ -164,7 +170,9 @@ async def read_completion_stream(chunks: AsyncIterator[bytes], *, where: str, on
         if "error" in chunk:  # an error after the answer began: the call failed, the attempt may be retried
             error = chunk["error"]
             message = error.get("message") if isinstance(error, dict) else error
-            raise app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"{where} failed while streaming: {str(message)[:300]}", retryable=True)
+            raise app_error(
+                ErrorType.UPSTREAM_UNAVAILABLE, f"{where} failed while streaming: {str(message)[:300]}", retryable=True
+            )
         out.chunks += 1
         out.model = chunk.get("model") if isinstance(chunk.get("model"), str) else out.model
         if isinstance(chunk.get("usage"), dict):
@@ -177,7 +185,10 @@ async def read_completion_stream(chunks: AsyncIterator[bytes], *, where: str, on
             if isinstance(piece, str) and piece:
                 size += len(piece)
                 if size > MAX_ANSWER_CHARS:
-                    raise app_error(ErrorType.UPSTREAM_PROTOCOL, f"{where} streamed an answer longer than {MAX_ANSWER_CHARS} characters")
+                    raise app_error(
+                        ErrorType.UPSTREAM_PROTOCOL,
+                        f"{where} streamed an answer longer than {MAX_ANSWER_CHARS} characters",
+                    )
                 out.parts.append(piece)
                 on_text(piece)
             if isinstance(choice.get("finish_reason"), str):

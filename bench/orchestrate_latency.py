@@ -1,10 +1,18 @@
-"""Sync POST /orchestrate memory.write over loopback vs raw client.execute_workflow of the same workflow.
+"""Sync `memory.write` through POST /orchestrate vs raw temporalio, all in one run, one dev server.
 
-Both run against the same dev server and the same worker, in this process. Variants:
-- raw execute_workflow, own client (normal start)   <- baseline
-- raw execute_workflow on the worker's client, normal and eager start
-- gateway, separate client (a standalone gateway process talks to Temporal like this)
-- gateway sharing the worker's client with eager start (what `make dev` runs)
+Baseline: the raw default, `client.execute_workflow` of a one-activity workflow with a normal start
+(the SDK's defaults: sandboxed workflow, normal activity). Then the raw floors (eager start, a local
+activity, both), and ours:
+- `make dev`: gateway and worker in one process on one client, eager start; memory.write's handler a
+  local activity (the fast path);
+- the same with LOCAL_ACTIVITY_INTENTS=[] (the way back: a normal activity);
+- the same with memory.write a no-op: the platform's own cost, without Chroma's write (which the raw
+  floor also pays when its local activity is memory.write itself);
+- the gateway in its own process (`gpt-orchestrator gateway`), talking to this process's worker: a
+  normal start, then the fast path.
+
+Every variant runs its requests in interleaved rounds, so drift (dispatch regimes, GC, SQLite growth)
+hits them alike. The eager variants report how many of their starts Temporal really took eagerly.
 """
 
 from __future__ import annotations
@@ -13,64 +21,118 @@ import time
 import uuid
 
 import httpx
+from temporalio import activity
+from temporalio.worker import Worker
 
-from bench.common import bench_platform, report, summarize
+from activities.memory import MemoryActivities
+from bench.common import bench_platform, gateway_process, report, summarize
+from bench.raw_workflows import RawOneActivity, RawOneLocalActivity, raw_noop
 from gateway.app import create_app
-from infra.temporal import connect
-from intents.spec import Mode
 from tests.support.gateway import LiveServer
 from worker.run import build_worker
-from workflows.intent import IntentWorkflow
-from workflows.models import IntentRequest
 
 N = 150
 WARMUP = 15
+RAW_QUEUE = "bench-raw"
 
 
-async def _raw(client, settings, eager: bool, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        req = IntentRequest(intent="memory.write", inputs={"text": f"bench {uuid.uuid4().hex}", "tags": []}, mode=Mode.WORKER)
-        t0 = time.perf_counter()
-        await client.execute_workflow(
-            IntentWorkflow.run, req, id=f"raw-{uuid.uuid4().hex}", task_queue=settings.task_queue, request_eager_start=eager
-        )
-        out.append(time.perf_counter() - t0)
-    return out
+def _raw(client, workflow, *, eager: bool, activity: str = "bench.noop"):
+    async def go(n: int) -> list[float]:
+        out = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            await client.execute_workflow(
+                workflow.run, activity, id=f"raw-{uuid.uuid4().hex}", task_queue=RAW_QUEUE, request_eager_start=eager
+            )
+            out.append(time.perf_counter() - t0)
+        return out
+
+    return go
 
 
-async def _http(url: str, n: int) -> list[float]:
-    out = []
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": "Bearer bench-key"}, timeout=60) as http:
+def _http(http: httpx.AsyncClient, url: str, job_ids: list[str] | None = None):
+    async def go(n: int) -> list[float]:
+        out = []
         for _ in range(n):
             body = {"intent": "memory.write", "inputs": {"text": f"bench {uuid.uuid4().hex}"}}
             t0 = time.perf_counter()
-            resp = await http.post("/orchestrate", json=body)
+            resp = await http.post(f"{url}/orchestrate", json=body)
             out.append(time.perf_counter() - t0)
             assert resp.status_code == 200, resp.text
-    return out
+            if job_ids is not None:
+                job_ids.append(resp.json()["job_id"])
+        return out
+
+    return go
+
+
+async def eager_share(client, job_ids: list[str]) -> str:
+    taken = 0
+    for job_id in job_ids:
+        history = await client.get_workflow_handle(job_id).fetch_history()
+        taken += history.events[0].workflow_execution_started_event_attributes.eager_execution_accepted
+    return f"{taken}/{len(job_ids)}"
+
+
+@activity.defn(name="memory.write")
+async def noop_memory_write(inp: dict) -> dict:
+    """memory.write without its storage: what our platform costs around a handler."""
+    return {"id": "mem-bench"}
 
 
 async def run() -> None:
     async with bench_platform() as (settings, client):
-        async with build_worker(client, settings):
-            separate = await connect(settings)
-            async with LiveServer(create_app(settings, client=separate)) as plain, LiveServer(
-                create_app(settings, client=client, eager_start=True)
-            ) as eager:
+        way_back = settings.model_copy(update={"task_queue": "bench-way-back", "local_activity_intents": []})
+        no_storage = settings.model_copy(update={"task_queue": "bench-no-storage"})
+        # The raw worker also hosts memory.write itself (the same Chroma write), for a same-work floor.
+        raw_activities = [raw_noop, MemoryActivities(settings).write]
+        raw_worker = Worker(
+            client, task_queue=RAW_QUEUE, workflows=[RawOneActivity, RawOneLocalActivity], activities=raw_activities
+        )
+        async with (
+            raw_worker,
+            build_worker(client, settings),
+            build_worker(client, way_back),
+            build_worker(client, no_storage, activities=[noop_memory_write]),
+        ):
+            async with (
+                LiveServer(create_app(settings, client=client, eager_start=True)) as dev,
+                LiveServer(create_app(way_back, client=client, eager_start=True)) as dev_way_back,
+                LiveServer(create_app(no_storage, client=client, eager_start=True)) as dev_no_storage,
+                gateway_process(settings) as separate_url,
+                httpx.AsyncClient(headers={"Authorization": "Bearer bench-key"}, timeout=60) as http,
+            ):
+                dev_jobs: list[str] = []
                 variants = {
-                    "raw execute_workflow (own client)": lambda n: _raw(separate, settings, False, n),
-                    "raw execute_workflow (worker's client)": lambda n: _raw(client, settings, False, n),
-                    "raw execute_workflow (worker's client, eager)": lambda n: _raw(client, settings, True, n),
-                    "gateway POST /orchestrate (own client)": lambda n: _http(plain.url, n),
-                    "gateway POST /orchestrate (shared, eager)": lambda n: _http(eager.url, n),
+                    "raw execute_workflow, 1 activity (default)": _raw(client, RawOneActivity, eager=False),
+                    "raw, eager start + activity": _raw(client, RawOneActivity, eager=True),
+                    "raw, normal start + local activity": _raw(client, RawOneLocalActivity, eager=False),
+                    "raw, eager start + local activity (floor)": _raw(client, RawOneLocalActivity, eager=True),
+                    "  same, the activity is memory.write (Chroma)": _raw(
+                        client, RawOneLocalActivity, eager=True, activity="memory.write"
+                    ),
+                    "make dev: POST /orchestrate (eager, local)": _http(http, dev.url, dev_jobs),
+                    "  same, LOCAL_ACTIVITY_INTENTS=[] (way back)": _http(http, dev_way_back.url),
+                    "  same, memory.write a no-op (no Chroma)": _http(http, dev_no_storage.url),
+                    "gateway in its own process (local)": _http(http, separate_url),
                 }
                 for fn in variants.values():
                     await fn(WARMUP)
-                # Interleave rounds so drift (GC, SQLite growth) hits every variant alike.
+                dev_jobs.clear()
                 samples: dict[str, list[float]] = {name: [] for name in variants}
-                for _ in range(5):
-                    for name, fn in variants.items():
-                        samples[name] += await fn(N // 5)
+                names = list(variants)
+                for i in range(5):
+                    for name in names if i % 2 == 0 else names[::-1]:
+                        samples[name] += await variants[name](N // 5)
+                eager = await eager_share(client, dev_jobs)
         rows = {name: summarize(s) for name, s in samples.items()}
-        report(f"sync memory.write, {N} requests each", rows, baseline="raw execute_workflow (own client)")
+        report(
+            f"sync memory.write, {N} requests each (make dev starts taken eagerly: {eager})", rows, baseline=names[0]
+        )
+        targets = {"make dev: POST /orchestrate (eager, local)": 0.25, "gateway in its own process (local)": 0.6}
+        base = rows[names[0]]["p50"]
+        for name, target in targets.items():
+            ratio = rows[name]["p50"] / base
+            print(
+                f"   target {name.strip()}: p50 {ratio:.2f}x the raw default (target <= {target}x): {'met' if ratio <= target else 'NOT met'}"
+            )

@@ -26,7 +26,10 @@ class RawFanOut:
     @workflow.run
     async def run(self, n: int) -> int:
         results = await asyncio.gather(
-            *(workflow.execute_activity(raw_sleep, LATENCY_S, start_to_close_timeout=timedelta(seconds=30)) for _ in range(n))
+            *(
+                workflow.execute_activity(raw_sleep, LATENCY_S, start_to_close_timeout=timedelta(seconds=30))
+                for _ in range(n)
+            )
         )
         return len(results)
 
@@ -61,3 +64,30 @@ class RawSlowJob:
     @workflow.run
     async def run(self, seconds: float) -> str:
         return await workflow.execute_activity(raw_sleep, seconds, start_to_close_timeout=timedelta(seconds=60))
+
+
+@workflow.defn(name="BenchRawOneActivity")
+class RawOneActivity:
+    """The raw default: one activity, as any SDK user writes it (what `execute_workflow` is measured on)."""
+
+    @workflow.run
+    async def run(self, activity_name: str) -> object:
+        return await workflow.execute_activity(
+            activity_name, {"text": "bench"}, start_to_close_timeout=timedelta(seconds=30)
+        )
+
+
+@workflow.defn(name="BenchRawOneLocalActivity")
+class RawOneLocalActivity:
+    """The floor: the same step as a local activity."""
+
+    @workflow.run
+    async def run(self, activity_name: str) -> object:
+        return await workflow.execute_local_activity(
+            activity_name, {"text": "bench"}, start_to_close_timeout=timedelta(seconds=30)
+        )
+
+
+@activity.defn(name="bench.noop")
+async def raw_noop(inp: dict) -> dict:
+    return {"ok": True}

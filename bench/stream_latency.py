@@ -74,11 +74,21 @@ def agents_yaml(path: Path) -> Path:
 def sequence(n: int, name: str) -> GptWorkflowDefinition:
     steps = [{"stepId": "s0", "gpt": "Stepper", "action": "message", "params": {"message": "start"}}]
     for i in range(1, n):
-        steps.append({"stepId": f"s{i}", "gpt": "Stepper", "action": "message", "params": {"message": f"go {i}"}, "waitFor": [f"s{i - 1}"]})
+        steps.append(
+            {
+                "stepId": f"s{i}",
+                "gpt": "Stepper",
+                "action": "message",
+                "params": {"message": f"go {i}"},
+                "waitFor": [f"s{i - 1}"],
+            }
+        )
     return GptWorkflowDefinition.model_validate({"name": name, "steps": steps})
 
 
-async def watch(http: httpx.AsyncClient, job_id: str, seen: dict[str, list[tuple[str, float]]], ready: asyncio.Event | None = None) -> None:
+async def watch(
+    http: httpx.AsyncClient, job_id: str, seen: dict[str, list[tuple[str, float]]], ready: asyncio.Event | None = None
+) -> None:
     """Read a job's stream to `done`, noting when each event arrived."""
     async with aconnect_sse(http, "GET", f"/jobs/{job_id}/events", timeout=httpx.Timeout(120)) as source:
         async for sse in source.aiter_sse():
@@ -119,7 +129,10 @@ async def step_latency(client: Client, gateway: str, task_queue: str) -> tuple[l
         for r in range(ROUNDS + 1):
             workflow_id = f"bench-stream-{uuid.uuid4().hex}"
             handle = await client.start_workflow(
-                GptWorkflow.run, GptWorkflowInput(definition=sequence(STEPS, f"bench {r}")), id=workflow_id, task_queue=task_queue
+                GptWorkflow.run,
+                GptWorkflowInput(definition=sequence(STEPS, f"bench {r}")),
+                id=workflow_id,
+                task_queue=task_queue,
             )
             seen: dict[str, list[tuple[str, float]]] = {}
             ready = asyncio.Event()
@@ -143,7 +156,10 @@ async def output_cadence(client: Client, gateway: str, task_queue: str) -> tuple
     async with httpx.AsyncClient(base_url=gateway, headers={"Authorization": "Bearer bench-key"}) as http:
         workflow_id = f"bench-output-{uuid.uuid4().hex}"
         handle = await client.start_workflow(
-            GptWorkflow.run, GptWorkflowInput(definition=sequence(1, "long chat"), execute=True), id=workflow_id, task_queue=task_queue
+            GptWorkflow.run,
+            GptWorkflowInput(definition=sequence(1, "long chat"), execute=True),
+            id=workflow_id,
+            task_queue=task_queue,
         )
         seen: dict[str, list[tuple[str, float]]] = {}
         raw_seen: list[float] = []
@@ -163,14 +179,18 @@ async def output_cadence(client: Client, gateway: str, task_queue: str) -> tuple
 
         await asyncio.gather(watch(http, workflow_id, seen), raw_poll())
     ours = [t for _, t in seen.get("output", [])]
-    return [b - a for a, b in zip(raw_seen, raw_seen[1:], strict=False)], [b - a for a, b in zip(ours, ours[1:], strict=False)]
+    return [b - a for a, b in zip(raw_seen, raw_seen[1:], strict=False)], [
+        b - a for a, b in zip(ours, ours[1:], strict=False)
+    ]
 
 
 async def watcher_cost(client: Client, counting: CountingServiceClient, gateway: str, task_queue: str, n: int) -> int:
     async with httpx.AsyncClient(base_url=gateway, headers={"Authorization": "Bearer bench-key"}, timeout=120) as http:
         await asyncio.sleep(12)  # watches of earlier jobs have retired (LINGER_S)
         workflow_id = f"bench-cost-{uuid.uuid4().hex}"
-        handle = await client.start_workflow(GptWorkflow.run, GptWorkflowInput(definition=sequence(5, "cost")), id=workflow_id, task_queue=task_queue)
+        handle = await client.start_workflow(
+            GptWorkflow.run, GptWorkflowInput(definition=sequence(5, "cost")), id=workflow_id, task_queue=task_queue
+        )
         before = sum(counting.calls.values())
         events = [asyncio.Event() for _ in range(n)]
         tasks = [asyncio.create_task(watch(http, workflow_id, {}, ev)) for ev in events]
@@ -184,14 +204,18 @@ async def run() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         agents = agents_yaml(Path(tmp) / "agents.yaml")
         async with bench_platform(agents_file=agents, llm_offline_latency_ms=STEP_MS) as (settings, client):
-            long_chat = settings.model_copy(update={"task_queue": "bench-long-chat", "llm_offline_latency_ms": LONG_CHAT_MS})
+            long_chat = settings.model_copy(
+                update={"task_queue": "bench-long-chat", "llm_offline_latency_ms": LONG_CHAT_MS}
+            )
             gateway_client = await connect(settings)
             counting = CountingServiceClient(gateway_client.service_client)
             config = gateway_client.config()
             config["service_client"] = counting
-            async with build_worker(client, settings), build_worker(client, long_chat), LiveServer(
-                create_app(settings, client=Client(**config))
-            ) as gateway:
+            async with (
+                build_worker(client, settings),
+                build_worker(client, long_chat),
+                LiveServer(create_app(settings, client=Client(**config))) as gateway,
+            ):
                 raw, raw_query, ours = await step_latency(client, gateway.url, settings.task_queue)
                 raw_gaps, output_gaps = await output_cadence(client, gateway.url, long_chat.task_queue)
                 one = await watcher_cost(client, counting, gateway.url, settings.task_queue, 1)
@@ -207,7 +231,10 @@ async def run() -> None:
     )
     report(
         f"gap between partial outputs of one {LONG_CHAT_MS / 1000:g} s chat",
-        {"raw describe() every 0.3 s, details changed": summarize(raw_gaps), "SSE `output` events": summarize(output_gaps)},
+        {
+            "raw describe() every 0.3 s, details changed": summarize(raw_gaps),
+            "SSE `output` events": summarize(output_gaps),
+        },
         baseline="raw describe() every 0.3 s, details changed",
     )
     print(f"\n   (raw status queries that timed out and were asked again: {QUERY_RETRIES})")

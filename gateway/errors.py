@@ -49,6 +49,7 @@ STATUS_BY_ERROR_TYPE: dict[ErrorType, int] = {
     ErrorType.UPSTREAM_PROTOCOL: 502,
     ErrorType.CALLBACK_URL_REJECTED: 400,
     ErrorType.INVALID_DEFINITION: 400,
+    ErrorType.SCHEDULE_EXISTS: 409,
     ErrorType.STEP_INPUT_TOO_LARGE: 422,
     ErrorType.RESULT_TOO_LARGE: 502,
     ErrorType.BUDGET_EXCEEDED: 429,
@@ -85,7 +86,11 @@ STATUS_BY_ERROR_TYPE: dict[ErrorType, int] = {
 UNKNOWN_TYPE_STATUS = 502
 
 # 503s that clear by themselves (Temporal back) or by an operator (a fixed config): when to ask again.
-RETRY_AFTER_S: dict[str, int] = {ErrorType.TEMPORAL_UNAVAILABLE: 5, ErrorType.MISCONFIGURED: 60, ErrorType.TOO_MANY_STREAMS: 5}
+RETRY_AFTER_S: dict[str, int] = {
+    ErrorType.TEMPORAL_UNAVAILABLE: 5,
+    ErrorType.MISCONFIGURED: 60,
+    ErrorType.TOO_MANY_STREAMS: 5,
+}
 # RPC statuses that mean "Temporal is not there" rather than "this request is wrong".
 OUTAGE_STATUSES = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
 

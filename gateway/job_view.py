@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime
 from typing import Any
 
@@ -36,9 +37,12 @@ async def job_view(client: Client, job_id: str, who: Principal | None = None) ->
         requested_by=attrs.get(sa.REQUESTED_BY),
         tenant=tenant_of(attrs),
         status=status,
+        schedule_id=attrs.get(sa.SCHEDULE),
         started_at=desc.start_time,
         closed_at=desc.close_time,
         duration_ms=_ms(desc.start_time, desc.close_time),
+        summary=await desc.static_summary(),
+        inputs=inputs_of(await desc.static_details()),
     )
     if status == JobStatus.RUNNING and attrs.get(sa.APPROVAL) == "pending":
         state = await intent_state(handle)
@@ -58,7 +62,11 @@ async def job_view(client: Client, job_id: str, who: Principal | None = None) ->
         view.usage = gpt.usage if gpt else None
     elif status == JobStatus.SUCCESS:
         outcome = await handle.result()
-        view.result = outcome.get("result", outcome) if isinstance(outcome, dict) and desc.workflow_type == "IntentWorkflow" else outcome
+        view.result = (
+            outcome.get("result", outcome)
+            if isinstance(outcome, dict) and desc.workflow_type == "IntentWorkflow"
+            else outcome
+        )
         if isinstance(outcome, dict) and outcome.get("approval"):
             view.approval = outcome["approval"]
         if isinstance(outcome, dict) and "duration_ms" in outcome and desc.workflow_type == "IntentWorkflow":
@@ -77,6 +85,17 @@ async def job_view(client: Client, job_id: str, who: Principal | None = None) ->
     if attrs.get(sa.APPROVAL) and attrs.get(sa.APPROVAL) != "pending":
         view.approval = (view.approval or {}) | {"decision": attrs.get(sa.APPROVAL), "approver": attrs.get(sa.APPROVER)}
     return view
+
+
+def inputs_of(details: str | None) -> Any:
+    """The redacted inputs a job's static details hold (lifecycle.details_markdown), or its text if cut short."""
+    if not details or "```json\n" not in details:
+        return None
+    body = details.split("```json\n", 1)[1].rsplit("\n```", 1)[0]
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body  # cut at its size limit: still worth reading
 
 
 def usage_in(value: Any) -> Usage | None:

@@ -36,7 +36,11 @@ MAX_LIMIT = 200
 MAX_TOKEN_CHARS = 4096
 INTENT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")
 PRINCIPAL_PATTERN = re.compile(r"^[^\x00-\x1f\x7f'\"\\]{1,128}$")
-KIND_BY_TYPE = {"IntentWorkflow": JobKindName.INTENT, "GptWorkflow": JobKindName.GPT_WORKFLOW, "FleetWorkflow": JobKindName.FLEET}
+KIND_BY_TYPE = {
+    "IntentWorkflow": JobKindName.INTENT,
+    "GptWorkflow": JobKindName.GPT_WORKFLOW,
+    "FleetWorkflow": JobKindName.FLEET,
+}
 # Top-level jobs only: a GPT step's own job, a `.run` child, a callback delivery or a ledger is not listed.
 JOBS_ONLY = "ParentWorkflowId IS NULL AND WorkflowType IN ('IntentWorkflow', 'GptWorkflow', 'FleetWorkflow')"
 NOT_DECIDED_AGAINST = "(Approval IS NULL OR Approval NOT IN ('rejected', 'expired'))"
@@ -63,7 +67,9 @@ class JobFilters:
 
 
 def _invalid(field: str, reason: str) -> ApiError:
-    return ApiError(ErrorType.VALIDATION, f"{field}: {reason}", field=field, details=[{"field": field, "reason": reason}])
+    return ApiError(
+        ErrorType.VALIDATION, f"{field}: {reason}", field=field, details=[{"field": field, "reason": reason}]
+    )
 
 
 def _time(field: str, value: str | None) -> datetime | None:

@@ -283,7 +283,9 @@ class JobWatch:
             except RPCError as exc:
                 # The job's `.run` child has not started yet (or never will, if the job ends first); or
                 # the job itself is gone (past the namespace retention): either way, nothing more comes.
-                if exc.status == RPCStatusCode.NOT_FOUND and (self.job.source_id == self.job.job_id or await self._job_closed()):
+                if exc.status == RPCStatusCode.NOT_FOUND and (
+                    self.job.source_id == self.job.job_id or await self._job_closed()
+                ):
                     self._source_closed.set()
                     self._dirty.set()
                     return
@@ -319,7 +321,10 @@ class JobWatch:
             view.result = cap_result(view.result, self.max_result_chars)
             self.done_doc = view.model_dump(mode="json", exclude_none=True)
         except Exception as exc:  # noqa: BLE001 - the stream still ends, saying what it could not read
-            self.done_doc = {"job_id": self.job.job_id, "error": {"type": ErrorType.TEMPORAL_UNAVAILABLE, "message": str(exc)[:300]}}
+            self.done_doc = {
+                "job_id": self.job.job_id,
+                "error": {"type": ErrorType.TEMPORAL_UNAVAILABLE, "message": str(exc)[:300]},
+            }
         self.final_seq = self.last_seq
         self.closed = True
         self.partials.clear()

@@ -25,7 +25,9 @@ class ChatRequest(BaseModel):
     )
     step_id: str | None = Field(default=None, max_length=64, description="Workflow step, for logs and summaries.")
     tenant: str | None = Field(
-        default=None, max_length=128, description="Whose tokens these are (metrics, daily budget); none = the default tenant."
+        default=None,
+        max_length=128,
+        description="Whose tokens these are (metrics, daily budget); none = the default tenant.",
     )
 
 

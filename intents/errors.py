@@ -31,6 +31,7 @@ class ErrorType(StrEnum):
     UPSTREAM_PROTOCOL = "UpstreamProtocolError"  # a peer answered 2xx but broke its contract (not JSON, no envelope)
     CALLBACK_URL_REJECTED = "CallbackUrlRejected"  # callback_url fails the SSRF policy
     INVALID_DEFINITION = "InvalidWorkflowDefinition"  # a GPT workflow definition fails create-time checks
+    SCHEDULE_EXISTS = "ScheduleExists"  # a schedule id already names a schedule with another request
     TEMPORAL_UNAVAILABLE = "TemporalUnavailable"  # the gateway cannot reach Temporal (down, or no answer in time)
     MISCONFIGURED = "Misconfigured"  # a setting or config file the request needs is invalid; the operator must fix it
     STEP_INPUT_TOO_LARGE = "StepInputTooLarge"  # a GPT step's templates rendered past the step-input cap

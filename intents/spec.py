@@ -11,7 +11,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from config.errors import NotConfigured
 from intents.errors import ErrorType
@@ -79,6 +79,12 @@ class IntentSpec(BaseModel):
     read_only: bool = Field(description="True when it changes nothing in the world.")
     timeout: timedelta = timedelta(seconds=30)
     heartbeat_timeout: timedelta | None = None
+    # The fast path: the handler runs as a *local* activity, inside the workflow task of the worker that
+    # runs the job (no task dispatch, no extra round trip; with an eager start the whole job is one
+    # workflow task). Only for handlers that are quick (well under the workflow task timeout), local to
+    # the worker (no zone), need no heartbeat, and are safe to run again: a local activity re-runs when
+    # its workflow task fails. LOCAL_ACTIVITY_INTENTS narrows it per worker (the way back).
+    local_activity: bool = False
     retry: RetrySpec = RetrySpec()
     example: dict[str, Any] = Field(default_factory=dict)
     # One line for the Web UI, from validated inputs: e.g. memory.write: "I prefer Python".
@@ -100,6 +106,15 @@ class IntentSpec(BaseModel):
     # Builds the handler activity's single argument from (intent, validated inputs as JSON, job_id).
     # Pure. None = the inputs themselves. Flow and MCP intents share one activity and need the name.
     build_call: Callable[[str, dict[str, Any], str], Any] | None = None
+
+    @model_validator(mode="after")
+    def _local_activity_fits(self) -> IntentSpec:
+        if self.local_activity and (not self.activity or self.child_workflow or self.heartbeat_timeout):
+            raise ValueError(
+                f"intent {self.name!r}: local_activity needs a handler activity that runs without heartbeats "
+                "(no child_workflow, no heartbeat_timeout)"
+            )
+        return self
 
     @property
     def consequential(self) -> bool:
@@ -144,5 +159,6 @@ _LOOKUP_ERRORS = {"host": ErrorType.UNKNOWN_HOST, "agent": ErrorType.UNKNOWN_AGE
 def rejected_lookup(err: NotConfigured) -> RequestRejected:
     """A request named a host, agent or fleet the configuration lacks: a 400 naming the field."""
     details = {"known_hosts": err.known} if err.kind == "host" else {"suggestions": err.suggestions}
-    return RequestRejected(_LOOKUP_ERRORS.get(err.kind, ErrorType.NOT_FOUND), str(err), field=err.field, details=details)
-
+    return RequestRejected(
+        _LOOKUP_ERRORS.get(err.kind, ErrorType.NOT_FOUND), str(err), field=err.field, details=details
+    )

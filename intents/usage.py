@@ -69,7 +69,9 @@ def from_provider(raw: Any) -> Usage | None:
     if prompt is None and completion is None and reported_total is None:
         return None
     prompt, completion = prompt or 0, completion or 0
-    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=max(reported_total or 0, prompt + completion))
+    return Usage(
+        prompt_tokens=prompt, completion_tokens=completion, total_tokens=max(reported_total or 0, prompt + completion)
+    )
 
 
 def estimate_tokens(text: str) -> int:

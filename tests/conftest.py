@@ -52,6 +52,9 @@ def make_settings(server: DevServer, data_dir: Path, **overrides) -> Settings:
         agents_file=None,
         # Most stories have one key that both asks and decides; tests/auth holds keys to the real rule.
         allow_self_approval=True,
+        # Production workers run unsandboxed (worker/run.py); the tests run every workflow under the SDK's
+        # strict sandbox, so non-deterministic workflow code fails here.
+        workflow_sandbox=True,
     )
     return Settings(**(values | overrides))
 

@@ -1,6 +1,7 @@
 """`make dev` (= `gpt-orchestrator dev`): one command brings up Temporal, the worker and the gateway;
 Ctrl-C stops all three; jobs survive a restart; the API key is stored, never printed."""
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -9,6 +10,8 @@ import time
 from pathlib import Path
 
 import httpx
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
 
 from tests.support.processes import REPO
 from worker.devserver import free_port, port_is_open
@@ -34,6 +37,11 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise AssertionError("the platform never became healthy")
 
 
+async def history(address: str, job_id: str):
+    client = await Client.connect(address)
+    return (await client.get_workflow_handle(job_id).fetch_history()).events
+
+
 def ctrl_c(proc: subprocess.Popen) -> None:
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends to the foreground group
     proc.wait(30)
@@ -57,6 +65,10 @@ def test_make_dev_runs_the_platform_stops_on_ctrl_c_and_keeps_jobs(tmp_path):
         written = httpx.post(f"{url}/orchestrate", headers=auth, timeout=30,
                              json={"intent": "memory.write", "inputs": {"text": "dev launcher memory"}}).json()  # fmt: skip
         assert written["status"] == "success"
+        # The fast path: the start was eager and the whole job one workflow task (its handler a local activity).
+        events = asyncio.run(history(f"127.0.0.1:{ports['temporal']}", written["job_id"]))
+        assert events[0].workflow_execution_started_event_attributes.eager_execution_accepted
+        assert [e.event_type for e in events].count(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) == 1
         assert port_is_open("127.0.0.1", ports["ui"]), "the Web UI is served"
     finally:
         ctrl_c(proc)

@@ -2,8 +2,9 @@
 and the SDK core's own log lines in JSON when the process logs JSON.
 
 The SDK's core emits the metrics that matter for operating workers (`temporal_workflow_task_*`,
-`temporal_activity_execution_*`, `temporal_*_schedule_to_start_latency`, slots, sticky cache) and
-serves them itself on http://WORKER_METRICS_ADDRESS/metrics. Its log lines (task failures,
+`temporal_activity_execution_*`, `temporal_*_schedule_to_start_latency_seconds`, slots, sticky cache)
+and serves them itself on http://WORKER_METRICS_ADDRESS/metrics, named as Prometheus expects
+(counters `_total`, durations in seconds). Its log lines (task failures,
 nondeterminism) go straight to the console; in JSON they keep a log pipeline's one-object-per-line
 contract. (Forwarding them into Python logging instead crashes the interpreter at exit in temporalio
 1.35 once a line was forwarded, so we do not.) A runtime belongs to the client it is given to
@@ -20,12 +21,22 @@ from infra import tracing
 from infra.temporal import connect
 
 
+def prometheus(bind_address: str) -> PrometheusConfig:
+    """Prometheus naming conventions: counters end in `_total`, durations are float seconds named
+    `_seconds` (`temporal_activity_execution_latency_seconds`), not integer milliseconds."""
+    return PrometheusConfig(
+        bind_address=bind_address, counters_total_suffix=True, unit_suffix=True, durations_as_seconds=True
+    )
+
+
 def worker_runtime(settings: Settings, *, log_format: str = "text") -> Runtime | None:
     """None when neither metrics nor JSON core logs are wanted (= the SDK's default runtime)."""
     if not settings.worker_metrics_address and log_format != "json":
         return None
-    core_logs = LoggingConfig(filter=LoggingConfig.default.filter, format=LoggingFormat.JSON if log_format == "json" else None)
-    metrics = PrometheusConfig(bind_address=settings.worker_metrics_address) if settings.worker_metrics_address else None
+    core_logs = LoggingConfig(
+        filter=LoggingConfig.default.filter, format=LoggingFormat.JSON if log_format == "json" else None
+    )
+    metrics = prometheus(settings.worker_metrics_address) if settings.worker_metrics_address else None
     try:
         return Runtime(telemetry=TelemetryConfig(logging=core_logs, metrics=metrics))
     except Exception as exc:  # the core's bind error names neither the setting nor the fix

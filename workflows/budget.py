@@ -47,7 +47,9 @@ class TokenLedgerWorkflow:
     def record(self, use: TokenUse) -> None:
         self._state.used += use.tokens
         self._state.calls += 1
-        workflow.set_current_details(f"{self._state.day}: {self._state.used:,} tokens so far in {self._state.calls} calls")
+        workflow.set_current_details(
+            f"{self._state.day}: {self._state.used:,} tokens so far in {self._state.calls} calls"
+        )
 
     @workflow.query(name="used")
     def used(self) -> int:

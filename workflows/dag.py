@@ -73,6 +73,7 @@ class StepRecord(BaseModel):
     step_id: str
     gpt: str | None = None
     action: str
+    wait_for: list[str] = Field(default_factory=list, description="The steps it waits for: the DAG's edges.")
     state: StepState = StepState.PENDING
     started_at: datetime | None = None
     ended_at: datetime | None = None
@@ -112,7 +113,8 @@ class DagRun:
         self._steps = {s.step_id: s for s in defn.steps}
         self._order = topological_order(defn)
         self.records = {
-            s.step_id: StepRecord(step_id=s.step_id, gpt=s.gpt, action=s.action) for s in defn.steps
+            s.step_id: StepRecord(step_id=s.step_id, gpt=s.gpt, action=s.action, wait_for=list(s.wait_for))
+            for s in defn.steps
         }
         self._aborting = False
         self._cancelled_by_caller = False

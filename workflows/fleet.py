@@ -69,7 +69,9 @@ class FleetWorkflow:
             details.ended_by(err)
             raise
         tokens = f"; {result.usage.short()}" if result.usage.total_tokens else ""
-        details.succeeded(started, f" ({result.succeeded}/{len(result.agents)} agents answered, {result.failed} failed{tokens})")
+        details.succeeded(
+            started, f" ({result.succeeded}/{len(result.agents)} agents answered, {result.failed} failed{tokens})"
+        )
         return result
 
     async def _gather(self, run: FleetRun) -> FleetResult:
@@ -178,7 +180,9 @@ class FleetWorkflow:
         agents = self._live.agents
         self._live.succeeded = sum(o.status == AgentOutcomeStatus.SUCCEEDED for o in agents)
         self._live.failed = sum(o.status in (AgentOutcomeStatus.FAILED, AgentOutcomeStatus.TIMED_OUT) for o in agents)
-        self._live.usage = total([*(o.usage for o in agents), self._live.synthesis.usage if self._live.synthesis else None])
+        self._live.usage = total(
+            [*(o.usage for o in agents), self._live.synthesis.usage if self._live.synthesis else None]
+        )
         answered = self._live.succeeded + self._live.failed
         workflow.set_current_details(f"{answered}/{len(agents)} agents answered ({self._live.failed} failed)")
 

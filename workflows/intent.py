@@ -50,6 +50,29 @@ PARENT_PROGRESS_PATCH = "progress-to-parent"
 
 PREFLIGHT_TIMEOUT = timedelta(seconds=15)
 
+# The fast path's patch marker, one per intent: `local-activity:memory.write`. A run that took it has the
+# marker in its history (before the local activity's own marker); a run without it ran a normal activity.
+LOCAL_ACTIVITY_PATCH = "local-activity:"
+
+
+def local_activity_patch(intent: str) -> str:
+    return LOCAL_ACTIVITY_PATCH + intent
+
+
+def runs_locally(spec: IntentSpec, task_queue: str | None) -> bool:
+    """Whether this run's handler is a local activity, decided once per run and recorded in its history.
+
+    A new run takes the fast path when the intent declares it (`IntentSpec.local_activity`), the handler
+    stays on this worker (no zone queue), and the worker activates the intent's patch (the worker's
+    `patch_activation_callback` applies LOCAL_ACTIVITY_INTENTS; no callback = activated). A replay
+    follows its history, whatever the code or the setting says now: the marker is there or it is not.
+    So runs started before this path existed (or before a setting changed) replay as they ran.
+    """
+    patch = local_activity_patch(spec.name)
+    if workflow.unsafe.is_replaying():
+        return workflow.patched(patch)
+    return spec.local_activity and task_queue is None and workflow.patched(patch)
+
 
 # The callback's job document says what GET /jobs/{id} says once the job is closed (gateway JobView).
 CLOSED_STATUS_BY_ERROR: dict[str, str] = {ErrorType.REJECTED: "rejected", ErrorType.EXPIRED: "expired"}
@@ -68,7 +91,11 @@ def activity_failure(err: ActivityError | ChildWorkflowError) -> ApplicationErro
     if isinstance(cause, ApplicationError):
         return ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True)
     if cause is not None and type(cause).__name__ == "TimeoutError":
-        return ApplicationError(f"activity timed out: {getattr(cause, 'message', cause)}", type=ErrorType.ACTIVITY_TIMEOUT, non_retryable=True)
+        return ApplicationError(
+            f"activity timed out: {getattr(cause, 'message', cause)}",
+            type=ErrorType.ACTIVITY_TIMEOUT,
+            non_retryable=True,
+        )
     return ApplicationError(str(cause or err), type=ErrorType.INTERNAL, non_retryable=True)
 
 
@@ -137,6 +164,14 @@ class IntentWorkflow:
                         static_summary=self._activity_summary(spec, req),
                         search_attributes=_inherited(),  # the child's steps run in this job's tenant
                     )
+                elif runs_locally(spec, task_queue):
+                    output = await workflow.execute_local_activity(
+                        spec.activity,
+                        args=args,
+                        start_to_close_timeout=spec.timeout,
+                        retry_policy=spec.retry.to_policy(),
+                        summary=self._activity_summary(spec, req),
+                    )
                 else:
                     output = await workflow.execute_activity(
                         spec.activity,
@@ -152,7 +187,9 @@ class IntentWorkflow:
                     raise
                 raise activity_failure(err) from err
             duration_ms = int((workflow.now() - started).total_seconds() * 1000)
-            result = IntentResult(intent=req.intent, mode=req.mode, result=output, duration_ms=duration_ms, approval=approval)
+            result = IntentResult(
+                intent=req.intent, mode=req.mode, result=output, duration_ms=duration_ms, approval=approval
+            )
             job |= {"status": "success", "result": output, "duration_ms": duration_ms}
             self._step_event(req, StepPhase.SUCCEEDED, output_excerpt=excerpt(output))
             details.succeeded(started)
@@ -233,19 +270,34 @@ class IntentWorkflow:
         workflow.upsert_search_attributes([sa.APPROVAL.value_set("pending")])
         workflow.set_current_details(f"awaiting approval ({'; '.join(pre.risks)[:120]})")
         request = self._live.approval_request.model_dump(mode="json")
-        self._log.add(EventType.APPROVAL, now, {"job_id": workflow.info().workflow_id, "state": ApprovalPhase.PENDING, "request": request})
-        await self._tell_parent(StepApprovalNote(job_id=workflow.info().workflow_id, state=ApprovalPhase.PENDING, request=request))
+        self._log.add(
+            EventType.APPROVAL,
+            now,
+            {"job_id": workflow.info().workflow_id, "state": ApprovalPhase.PENDING, "request": request},
+        )
+        await self._tell_parent(
+            StepApprovalNote(job_id=workflow.info().workflow_id, state=ApprovalPhase.PENDING, request=request)
+        )
         try:
             await workflow.wait_condition(lambda: self._decision is not None, timeout=timeout)
         except asyncio.TimeoutError:
             self._decision = Approval(
-                decision=DecisionKind.EXPIRED, approver="timer", decided_at=workflow.now(), fingerprint=self._fingerprint
+                decision=DecisionKind.EXPIRED,
+                approver="timer",
+                decided_at=workflow.now(),
+                fingerprint=self._fingerprint,
             )
         assert self._decision is not None  # the condition above, or the expiry just recorded
         decision = self._record(self._decision)
         recorded = decision.model_dump(mode="json")
-        self._log.add(EventType.APPROVAL, workflow.now(), {"job_id": workflow.info().workflow_id, "state": ApprovalPhase.DECIDED, "decision": recorded})
-        await self._tell_parent(StepApprovalNote(job_id=workflow.info().workflow_id, state=ApprovalPhase.DECIDED, decision=recorded))
+        self._log.add(
+            EventType.APPROVAL,
+            workflow.now(),
+            {"job_id": workflow.info().workflow_id, "state": ApprovalPhase.DECIDED, "decision": recorded},
+        )
+        await self._tell_parent(
+            StepApprovalNote(job_id=workflow.info().workflow_id, state=ApprovalPhase.DECIDED, decision=recorded)
+        )
         if decision.decision == DecisionKind.REJECTED:
             why = f": {decision.reason}" if decision.reason else ""
             raise ApplicationError(f"rejected by {decision.approver}{why}", type=ErrorType.REJECTED, non_retryable=True)
@@ -324,7 +376,9 @@ class IntentWorkflow:
         return self._log.page(query, state)
 
     def _step_event(self, req: IntentRequest, phase: StepPhase, **data: Any) -> None:
-        self._log.add(EventType.STEP, workflow.now(), {"step_id": req.intent, "action": req.intent, "state": phase, **data})
+        self._log.add(
+            EventType.STEP, workflow.now(), {"step_id": req.intent, "action": req.intent, "state": phase, **data}
+        )
 
     async def _tell_parent(self, note: StepApprovalNote) -> None:
         """A GPT workflow step's own job: tell the workflow it waits for (or got) a human decision."""

@@ -20,6 +20,9 @@ class IntentRequest(BaseModel):
     mode: Mode
     callback_url: str | None = None
     requested_by: str | None = None  # the gateway's principal (gateway/auth.py), shown to the approver
+    # The requesting key's tenant. Scheduled runs carry their creator's identity here: a run starts long
+    # after the request, from Temporal, with nobody calling.
+    tenant: str | None = None
 
 
 class IntentResult(BaseModel):

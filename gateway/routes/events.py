@@ -64,10 +64,14 @@ STREAM_RESPONSES: dict[int | str, dict] = {
 JobId = Path(description="The job_id of the job to watch.")
 WorkflowId = Path(description="The workflow_id of the GPT workflow or fleet run to watch.")
 LastEventId = Annotated[
-    str | None, Header(alias="Last-Event-ID", description="Resume after this event id (sent by EventSource on reconnect).")
+    str | None,
+    Header(alias="Last-Event-ID", description="Resume after this event id (sent by EventSource on reconnect)."),
 ]
 AfterQuery = Query(
-    default=None, alias="last_event_id", max_length=40, description="Same as the Last-Event-ID header, for clients that cannot set it."
+    default=None,
+    alias="last_event_id",
+    max_length=40,
+    description="Same as the Last-Event-ID header, for clients that cannot set it.",
 )
 
 
@@ -152,7 +156,11 @@ async def job_events(
     openapi_extra={"x-operator-only": True},
 )
 async def gpt_workflow_events(
-    request: Request, who: Reads, workflow_id: str = WorkflowId, last_event_id: LastEventId = None, after: str | None = AfterQuery
+    request: Request,
+    who: Reads,
+    workflow_id: str = WorkflowId,
+    last_event_id: LastEventId = None,
+    after: str | None = AfterQuery,
 ):
     job = await watched_job(request, who, workflow_id)
     if job.kind != JobKindName.GPT_WORKFLOW or job.source_id != workflow_id:
@@ -169,7 +177,11 @@ async def gpt_workflow_events(
     openapi_extra={"x-operator-only": True},
 )
 async def fleet_events(
-    request: Request, who: Reads, workflow_id: str = WorkflowId, last_event_id: LastEventId = None, after: str | None = AfterQuery
+    request: Request,
+    who: Reads,
+    workflow_id: str = WorkflowId,
+    last_event_id: LastEventId = None,
+    after: str | None = AfterQuery,
 ):
     job = await watched_job(request, who, workflow_id)
     if job.kind != JobKindName.FLEET or job.source_id != workflow_id:

@@ -17,14 +17,18 @@ async def test_a_key_watches_and_finds_only_its_own_tenants_jobs(keyed, unique):
         created = await acme.post("/api/gpt-workflows/create", json=definition)
         workflow_id = created.json()["workflow_id"]
         assert (await acme.post(f"/api/gpt-workflows/{workflow_id}/execute", params={"wait": 30})).status_code == 200
-        written = await globex.post("/orchestrate", json={"intent": "memory.write", "inputs": {"text": f"globex {unique}"}})
+        written = await globex.post(
+            "/orchestrate", json={"intent": "memory.write", "inputs": {"text": f"globex {unique}"}}
+        )
         assert written.status_code == 200, written.text
 
         mine = await read_events(acme, f"/jobs/{workflow_id}/events", last_event_id="0")
         assert steps(mine) == [("only", "started"), ("only", "succeeded")] and mine[-1].data["status"] == "success"
         for path in (f"/jobs/{workflow_id}/events", f"/api/gpt-workflows/{workflow_id}/events"):
             theirs = await globex.get(path)
-            assert theirs.status_code == 404 and theirs.json()["error"]["type"] == "NotFound", "another tenant's job is no job"
+            assert theirs.status_code == 404 and theirs.json()["error"]["type"] == "NotFound", (
+                "another tenant's job is no job"
+            )
 
         acme_jobs = {j["job_id"] for j in (await acme.get("/jobs", params={"since": since})).json()["jobs"]}
         globex_jobs = {j["job_id"] for j in (await globex.get("/jobs", params={"since": since})).json()["jobs"]}
@@ -36,9 +40,13 @@ async def test_a_key_watches_and_finds_only_its_own_tenants_jobs(keyed, unique):
         # An admin sees every tenant's, or one tenant's; a caller cannot widen its own view.
         everyone = {j["job_id"] for j in (await admin.get("/jobs", params={"since": since})).json()["jobs"]}
         assert {workflow_id, written.json()["job_id"]} <= everyone
-        only_globex = {j["job_id"] for j in (await admin.get("/jobs", params={"since": since, "tenant": "globex"})).json()["jobs"]}
+        only_globex = {
+            j["job_id"] for j in (await admin.get("/jobs", params={"since": since, "tenant": "globex"})).json()["jobs"]
+        }
         assert written.json()["job_id"] in only_globex and workflow_id not in only_globex
-        widened = {j["job_id"] for j in (await acme.get("/jobs", params={"since": since, "tenant": "globex"})).json()["jobs"]}
+        widened = {
+            j["job_id"] for j in (await acme.get("/jobs", params={"since": since, "tenant": "globex"})).json()["jobs"]
+        }
         assert written.json()["job_id"] not in widened
         bad = await admin.get("/jobs", params={"tenant": "Globex' OR 'x'='x"})
         assert bad.status_code == 422 and bad.json()["error"]["field"] == "tenant"

@@ -30,7 +30,9 @@ async def test_jobs_are_found_by_intent_status_requester_and_time(api, unique):
     since = datetime.now(timezone.utc).isoformat()
     written = []
     for i in range(3):
-        resp = await api.post("/orchestrate", json={"intent": "memory.write", "inputs": {"text": f"search {unique} #{i}"}})
+        resp = await api.post(
+            "/orchestrate", json={"intent": "memory.write", "inputs": {"text": f"search {unique} #{i}"}}
+        )
         assert resp.status_code == 200, resp.text
         written.append(resp.json()["job_id"])
     workflow = await run(api, {"name": f"Searchable {unique}", "steps": [chat("hello", "Wanderweave", "hi")]})
@@ -38,7 +40,9 @@ async def test_jobs_are_found_by_intent_status_requester_and_time(api, unique):
     assert ask.status_code == 202, ask.text
     waiting = ask.json()["job_id"]
 
-    memories = await eventually(api, lambda jobs: {j["job_id"] for j in jobs} >= set(written), intent="memory.write", since=since)
+    memories = await eventually(
+        api, lambda jobs: {j["job_id"] for j in jobs} >= set(written), intent="memory.write", since=since
+    )
     jobs = memories["jobs"]
     assert [j["job_id"] for j in jobs if j["job_id"] in written] == written[::-1], "newest first"
     first = next(j for j in jobs if j["job_id"] == written[0])
@@ -46,12 +50,18 @@ async def test_jobs_are_found_by_intent_status_requester_and_time(api, unique):
     assert first["summary"] == f'memory.write: "search {unique} #0"'
     assert first["started_at"] <= first["closed_at"] and first["duration_ms"] >= 0
 
-    gpt = await eventually(api, lambda jobs: any(j["job_id"] == workflow["workflow_id"] for j in jobs), intent="gpt.workflow", since=since)
+    gpt = await eventually(
+        api, lambda jobs: any(j["job_id"] == workflow["workflow_id"] for j in jobs), intent="gpt.workflow", since=since
+    )
     listed_workflow = next(j for j in gpt["jobs"] if j["job_id"] == workflow["workflow_id"])
-    assert listed_workflow["kind"] == "gpt_workflow" and listed_workflow["summary"].startswith(f'GPT workflow "Searchable {unique}"')
+    assert listed_workflow["kind"] == "gpt_workflow" and listed_workflow["summary"].startswith(
+        f'GPT workflow "Searchable {unique}"'
+    )
     assert all(j["intent"] == "gpt.workflow" for j in gpt["jobs"])
 
-    pending = await eventually(api, lambda jobs: any(j["job_id"] == waiting for j in jobs), status="awaiting_approval", since=since)
+    pending = await eventually(
+        api, lambda jobs: any(j["job_id"] == waiting for j in jobs), status="awaiting_approval", since=since
+    )
     assert all(j["status"] == "awaiting_approval" for j in pending["jobs"])
     running = await listed(api, status="running", since=since)
     assert waiting not in {j["job_id"] for j in running["jobs"]}, "awaiting approval is not plain running"
@@ -61,20 +71,26 @@ async def test_jobs_are_found_by_intent_status_requester_and_time(api, unique):
     assert (await listed(api, requested_by="someone-else", since=since))["jobs"] == []
     later = (datetime.now(timezone.utc) + timedelta(minutes=1)).isoformat()
     assert (await listed(api, since=later))["jobs"] == []
-    assert written[0] in {j["job_id"] for j in (await listed(api, intent="memory.write", until=later, since=since))["jobs"]}
+    assert written[0] in {
+        j["job_id"] for j in (await listed(api, intent="memory.write", until=later, since=since))["jobs"]
+    }
 
 
 async def test_pages_follow_each_other_and_a_token_belongs_to_its_own_search(api, unique):
     since = datetime.now(timezone.utc).isoformat()
     ids = []
     for i in range(5):
-        resp = await api.post("/orchestrate", json={"intent": "memory.write", "inputs": {"text": f"paged {unique} {i}"}})
+        resp = await api.post(
+            "/orchestrate", json={"intent": "memory.write", "inputs": {"text": f"paged {unique} {i}"}}
+        )
         ids.append(resp.json()["job_id"])
     await eventually(api, lambda jobs: len(jobs) >= 5, intent="memory.write", since=since)
 
     seen, token, pages = [], None, 0
     while True:
-        page = await listed(api, intent="memory.write", since=since, limit=2, **({"page_token": token} if token else {}))
+        page = await listed(
+            api, intent="memory.write", since=since, limit=2, **({"page_token": token} if token else {})
+        )
         assert len(page["jobs"]) <= 2
         seen += [j["job_id"] for j in page["jobs"]]
         pages += 1
@@ -84,7 +100,9 @@ async def test_pages_follow_each_other_and_a_token_belongs_to_its_own_search(api
     assert seen == ids[::-1] and pages >= 3
 
     first = await listed(api, intent="memory.write", since=since, limit=2)
-    other = await api.get("/jobs", params={"intent": "gpt.workflow", "since": since, "limit": 2, "page_token": first["next_page_token"]})
+    other = await api.get(
+        "/jobs", params={"intent": "gpt.workflow", "since": since, "limit": 2, "page_token": first["next_page_token"]}
+    )
     assert other.status_code == 422 and other.json()["error"]["field"] == "page_token"
     forged = await api.get("/jobs", params={"page_token": "eyJxIjoiYSJ9.AAAA"})
     assert forged.status_code == 422 and forged.json()["error"]["field"] == "page_token"

@@ -26,10 +26,12 @@ def metered_agent(llm_server, tmp_path):
     llm_server.reset()
     llm_server.on_model("metered", Reply(content="a counted answer", usage=USAGE))
     agents = tmp_path / "agents.yaml"
-    agents.write_text(textwrap.dedent(f"""
+    agents.write_text(
+        textwrap.dedent(f"""
         agents:
           - {{name: Counter, category: Metered, system_prompt: count, model: metered, base_url: "{llm_server.base_url}"}}
-    """))
+    """)
+    )
     yield agents
     llm_server.reset()
 
@@ -49,9 +51,14 @@ async def run_for(client, task_queue: str, tenant: str, name: str) -> dict:
     return (await handle.query(GptWorkflow.status)).model_dump(mode="json")
 
 
-async def test_a_spent_budget_refuses_the_next_llm_step_before_anything_is_sent(client, settings, llm_server, metered_agent, unique):
+async def test_a_spent_budget_refuses_the_next_llm_step_before_anything_is_sent(
+    client, settings, llm_server, metered_agent, unique
+):
     tenant = f"team-{unique}"
-    async with isolated_stack(client, settings, agents_file=metered_agent, llm_token_budgets={tenant: 200}) as (http, local):
+    async with isolated_stack(client, settings, agents_file=metered_agent, llm_token_budgets={tenant: 200}) as (
+        http,
+        local,
+    ):
         first = await run_for(client, local.task_queue, tenant, "first")
         second = await run_for(client, local.task_queue, tenant, "second")  # 144 used < 200: admitted
         third = await run_for(client, local.task_queue, tenant, "third")  # 288 used: refused
@@ -60,10 +67,21 @@ async def test_a_spent_budget_refuses_the_next_llm_step_before_anything_is_sent(
         used = await client.get_workflow_handle(ledger_id(tenant, utc_day())).query("used", result_type=int)
         listed = await http.get(f"/api/gpt-workflows/{third['workflow_id']}")
 
-    assert [first["state"], second["state"], third["state"], other["state"]] == ["succeeded", "succeeded", "failed", "succeeded"]
+    assert [first["state"], second["state"], third["state"], other["state"]] == [
+        "succeeded",
+        "succeeded",
+        "failed",
+        "succeeded",
+    ]
     step = third["steps"][0]
     assert step["error_type"] == "BudgetExceeded" and step["state"] == "failed"
-    assert f"tenant {tenant!r}" in step["error"] and "288 of 200 tokens" in step["error"] and "nothing was sent" in step["error"]
-    assert [r.messages[-1]["content"] for r in llm_server.requests] == ["first", "second", "another tenant"], "the refused step sent nothing"
+    assert (
+        f"tenant {tenant!r}" in step["error"]
+        and "288 of 200 tokens" in step["error"]
+        and "nothing was sent" in step["error"]
+    )
+    assert [r.messages[-1]["content"] for r in llm_server.requests] == ["first", "second", "another tenant"], (
+        "the refused step sent nothing"
+    )
     assert used == 288
     assert listed.status_code == 200 and listed.json()["steps"][0]["error_type"] == "BudgetExceeded"

@@ -11,13 +11,17 @@ from tests.live.sse import durable, read_events, steps
 
 
 async def test_a_single_intent_job_streams_its_approval_and_its_step(api):
-    ask = await api.post("/orchestrate", json={"intent": "approval.request", "inputs": {"message": "Stream me?", "expires_s": 600}})
+    ask = await api.post(
+        "/orchestrate", json={"intent": "approval.request", "inputs": {"message": "Stream me?", "expires_s": 600}}
+    )
     assert ask.status_code == 202, ask.text
     job_id = ask.json()["job_id"]
 
     async def approve_soon() -> None:
         await asyncio.sleep(0.5)
-        assert (await api.post(f"/jobs/{job_id}/approve", json={"reason": "fine", "note": "ops on call"})).status_code in (200, 202)
+        assert (
+            await api.post(f"/jobs/{job_id}/approve", json={"reason": "fine", "note": "ops on call"})
+        ).status_code in (200, 202)
 
     approving = asyncio.create_task(approve_soon())
     events = await read_events(api, f"/jobs/{job_id}/events", last_event_id="0")
@@ -32,7 +36,10 @@ async def test_a_single_intent_job_streams_its_approval_and_its_step(api):
 
 
 async def test_a_gpt_workflow_run_through_orchestrate_streams_its_steps_under_the_job_id(api, unique):
-    definition = {"name": f"Via orchestrate {unique}", "steps": [chat("a", "Wanderweave", "one"), chat("b", "Shield Core", "two", waitFor=["a"])]}
+    definition = {
+        "name": f"Via orchestrate {unique}",
+        "steps": [chat("a", "Wanderweave", "one"), chat("b", "Shield Core", "two", waitFor=["a"])],
+    }
     job = await api.post("/orchestrate", json={"intent": "gpt.workflow", "inputs": definition, "async": True})
     job_id = job.json()["job_id"]
     events = await read_events(api, f"/jobs/{job_id}/events", last_event_id="0")
@@ -53,7 +60,10 @@ async def test_a_step_waiting_for_a_human_shows_in_the_workflows_own_stream(api,
             status = (await api.get(f"/api/gpt-workflows/{workflow_id}")).json()
             gate = status["steps"][0]
             if gate["state"] == "awaiting_approval":
-                assert (await api.post(f"/jobs/{gate['job_id']}/approve", json={"note": "editor"})).status_code in (200, 202)
+                assert (await api.post(f"/jobs/{gate['job_id']}/approve", json={"note": "editor"})).status_code in (
+                    200,
+                    202,
+                )
                 return
             await asyncio.sleep(0.1)
         raise AssertionError("the gate never waited")
@@ -71,7 +81,9 @@ async def test_a_step_waiting_for_a_human_shows_in_the_workflows_own_stream(api,
 
 
 async def test_a_fleet_streams_each_agent_as_a_step_under_its_own_route(api, unique):
-    resp = await api.post("/api/gpt-fleets/Creative/orchestrate", params={"wait": 0}, json={"objective": f"Campaign {unique}"})
+    resp = await api.post(
+        "/api/gpt-fleets/Creative/orchestrate", params={"wait": 0}, json={"objective": f"Campaign {unique}"}
+    )
     workflow_id = resp.json()["workflow_id"]
     events = await read_events(api, f"/api/gpt-fleets/runs/{workflow_id}/events", last_event_id="0")
     agents = [a["name"] for a in (await api.get("/api/gpt-agents")).json()["agents"] if a["category"] == "Creative"]

@@ -21,7 +21,12 @@ async def test_remembered_step_outputs_are_found_by_memory_search(api, unique):
         "steps": [
             chat("idea", "Wanderweave", f"Ideas for a weekend in Porto {unique}"),
             chat("check", "Shield Core", f"Check the safety of it {unique}", waitFor=["idea"], remember=False),
-            {"stepId": "note", "action": "memory.write", "params": {"text": f"a plain intent step {unique}"}, "waitFor": ["idea"]},
+            {
+                "stepId": "note",
+                "action": "memory.write",
+                "params": {"text": f"a plain intent step {unique}"},
+                "waitFor": ["idea"],
+            },
         ],
     }
     status = await run(api, definition)
@@ -37,7 +42,9 @@ async def test_remembered_step_outputs_are_found_by_memory_search(api, unique):
     assert [h for h in hits if "step:note" in h["tags"]], "intent steps are remembered too (their output as JSON)"
 
     # Recall restricted to that workflow: a query step in another workflow sees only its memories.
-    decoy = await api.post("/orchestrate", json={"intent": "memory.write", "inputs": {"text": f"Porto {unique} decoy from elsewhere"}})
+    decoy = await api.post(
+        "/orchestrate", json={"intent": "memory.write", "inputs": {"text": f"Porto {unique} decoy from elsewhere"}}
+    )
     assert decoy.status_code == 200, decoy.text
     recall = await run(api, {"name": f"Recalling {unique}", "steps": [
         {"stepId": "ask", "gpt": "Wanderweave", "action": "query", "params": {"query": f"Porto {unique}", "recall_from": workflow_id}},
@@ -55,7 +62,9 @@ async def test_a_fleet_remembers_each_answer_once(api, unique):
     tag = f"fleet:{fleet['workflow_id']}"
     hits = await search(api, f"Slogans for the launch {unique}", tags=[tag], k=50)
     assert {h["id"] for h in hits} == {a["memory_id"] for a in fleet["agents"]}
-    assert {next(t for t in h["tags"] if t.startswith("agent:")) for h in hits} == {f"agent:{a['agent']}" for a in fleet["agents"]}
+    assert {next(t for t in h["tags"] if t.startswith("agent:")) for h in hits} == {
+        f"agent:{a['agent']}" for a in fleet["agents"]
+    }
 
     # The same request again is the same job: nothing is written twice.
     again = await api.post("/api/gpt-fleets/Creative/orchestrate", json=body, params={"wait": 30})

@@ -91,12 +91,16 @@ async def test_two_gateways_serve_the_same_stream_and_a_client_can_switch_betwee
                 read_events(a, f"/api/gpt-workflows/{workflow_id}/events"),
                 read_events(b, f"/api/gpt-workflows/{workflow_id}/events"),
             )
-            assert [(e.id, e.event, e.data) for e in durable(from_a)] == [(e.id, e.event, e.data) for e in durable(from_b)]
+            assert [(e.id, e.event, e.data) for e in durable(from_a)] == [
+                (e.id, e.event, e.data) for e in durable(from_b)
+            ]
             assert from_a[-1].data == from_b[-1].data and from_a[-1].id == from_b[-1].id
 
             # Half on one, the rest on the other.
             other = await started(a, STEPS | {"name": "Switching"})
-            head = await read_events(a, f"/jobs/{other}/events", last_event_id="0", stop_after=lambda evs: len(durable(evs)) >= 3)
+            head = await read_events(
+                a, f"/jobs/{other}/events", last_event_id="0", stop_after=lambda evs: len(durable(evs)) >= 3
+            )
             tail = await read_events(b, f"/jobs/{other}/events", last_event_id=durable(head)[-1].id)
             whole = await read_events(a, f"/jobs/{other}/events", last_event_id="0")
             assert ids([*durable(head), *durable(tail)]) == ids(durable(whole))
@@ -104,7 +108,9 @@ async def test_two_gateways_serve_the_same_stream_and_a_client_can_switch_betwee
 
 async def test_hanging_up_inside_a_chats_text_resumes_the_text_where_it_stopped(slow_worker):
     async with gateway_process(slow_worker) as (url, _), api_client(url) as http:
-        workflow_id = await started(http, {"name": "One long answer", "steps": [chat("only", "Wanderweave", "tell me a long story")]})
+        workflow_id = await started(
+            http, {"name": "One long answer", "steps": [chat("only", "Wanderweave", "tell me a long story")]}
+        )
         first = await read_events(http, f"/jobs/{workflow_id}/events", stop_after=lambda evs: evs[-1].event == "output")
         cut = first[-1]
         assert "." in cut.id, "partial text has sub-ids under the last durable event"

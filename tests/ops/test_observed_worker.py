@@ -24,7 +24,9 @@ async def observed_job(observed_worker, tmp_path_factory) -> AsyncIterator[str]:
     """One test.slow job through a gateway whose tracing comes from settings alone (no client handed in)."""
     marker = tmp_path_factory.mktemp("job") / "marker.log"
     async with LiveServer(create_app(observed_worker.settings)) as server, api_client(server.url) as http:
-        resp = await http.post("/orchestrate", json={"intent": "test.slow", "inputs": {"seconds": 0.3, "marker": str(marker)}})
+        resp = await http.post(
+            "/orchestrate", json={"intent": "test.slow", "inputs": {"seconds": 0.3, "marker": str(marker)}}
+        )
     assert resp.status_code == 200, resp.text
     yield resp.json()["job_id"]
     # Hand this process's gateway spans over while the collector still listens.
@@ -40,10 +42,34 @@ async def test_the_worker_serves_temporal_sdk_metrics_to_prometheus(observed_wor
         text = (await http.get(observed_worker.metrics_url)).text
     families = {family.name: family for family in text_string_to_metric_families(text)}
     assert all(name.startswith("temporal_") for name in families), sorted(families)
-    for series in ("temporal_activity_execution_latency", "temporal_workflow_completed", "temporal_worker_task_slots_available"):
+    # (the parser names a counter family without its `_total`)
+    for series in (
+        "temporal_activity_execution_latency_seconds",
+        "temporal_workflow_completed",
+        "temporal_worker_task_slots_available",
+    ):
         assert series in families, f"{series} missing from {sorted(families)}"
     queues = {s.labels.get("task_queue") for s in families["temporal_workflow_completed"].samples}
     assert observed_worker.settings.task_queue in queues
+
+
+async def test_worker_metric_names_follow_prometheus_conventions(observed_worker, observed_job):
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(observed_worker.metrics_url)).text
+    types = dict(line.split()[2:4] for line in text.splitlines() if line.startswith("# TYPE "))
+    counters = [name for name, kind in types.items() if kind == "counter"]
+    durations = [name for name, kind in types.items() if kind == "histogram" and "latency" in name]
+    assert counters and durations, types
+    assert [c for c in counters if not c.endswith("_total")] == []
+    assert [d for d in durations if not d.endswith("_seconds")] == []
+    # In seconds, not milliseconds: the job's one activity slept 0.3 s.
+    [run_time] = [
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "temporal_activity_execution_latency_seconds_sum" and s.labels.get("activity_type") == "test.slow"
+    ]
+    assert 0.25 < run_time < 30
 
 
 async def test_worker_logs_are_json_lines_that_name_the_job_and_intent(observed_worker, observed_job):

@@ -119,7 +119,9 @@ class OpenAIServer:
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)
         if reply.raw_body is not None:
-            return Response(reply.raw_body, status_code=reply.status, headers=reply.headers, media_type="application/json")
+            return Response(
+                reply.raw_body, status_code=reply.status, headers=reply.headers, media_type="application/json"
+            )
         if reply.status >= 300:
             message = reply.error_message or f"scripted {reply.status}"
             return _error(reply.status, message, reply.error_code, reply.headers)
@@ -167,7 +169,9 @@ def _event(data: dict[str, Any]) -> bytes:
 
 async def _chunks(model: str, content: str, usage: dict[str, int] | None, reply: Reply):
     base = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": model}
-    yield _event(base | {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+    yield _event(
+        base | {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
+    )
     words = content.split(" ")
     for i, word in enumerate(words):
         if reply.chunk_delay_s:

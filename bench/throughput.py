@@ -1,0 +1,139 @@
+"""Throughput: 1000 async `POST /orchestrate` memory.write requests from 100 concurrent clients, against
+raw `client.start_workflow` from 100 concurrent tasks and a raw worker, in the same run, same server.
+
+Two rates per variant, over the same 1000 jobs:
+- accept rate: jobs accepted per second (a 202 from the gateway, a returned handle from the raw start),
+  from the first request sent to the last answer;
+- completion rate: jobs completed per second, from the first request sent to the last close time
+  Temporal recorded (read from visibility once all 1000 are closed).
+
+Raw baselines: a one-activity workflow with a no-op activity (Temporal alone), and the same workflow
+whose activity is memory.write itself (the same Chroma write our jobs do). Ours: `make dev` (gateway
+and worker in this process, one client, eager start) and the gateway in its own process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+
+from temporalio.worker import Worker
+
+from activities.memory import MemoryActivities
+from bench.common import bench_platform, gateway_process
+from bench.raw_workflows import RawOneActivity, raw_noop
+from gateway.app import create_app
+from tests.support.gateway import LiveServer
+from tests.support.processes import REPO
+from worker.run import build_worker
+
+JOBS = int(os.environ.get("BENCH_JOBS", 1000))
+CLIENTS = 100
+ONLY = os.environ.get("BENCH_ONLY")  # a substring of the variants to run (profiling)
+RAW_NOOP = "raw start_workflow + raw worker, no-op activity"
+RAW_MEMORY = "  same, the activity is memory.write (Chroma)"
+
+
+async def load(*args: str) -> dict:
+    """Run the load generator (bench/load.py) in its own process; its result line."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.load",
+        *args,
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0, f"load generator failed ({proc.returncode})"
+    return json.loads(out.decode().strip().splitlines()[-1])
+
+
+async def settled(client, task_queue: str, timeout: float = 600) -> None:
+    """Until no workflow on task_queue is running."""
+    deadline = time.monotonic() + timeout
+    while (await client.count_workflows(f'TaskQueue = "{task_queue}" AND ExecutionStatus = "Running"')).count:
+        assert time.monotonic() < deadline, f"{task_queue}: jobs still running after {timeout} s"
+        await asyncio.sleep(0.2)
+
+
+async def completions(client, task_queue: str, started_wall: float) -> tuple[int, float]:
+    """(jobs completed since started_wall, seconds from started_wall to the last of them); every job
+    started since then must have completed."""
+    await asyncio.sleep(0.5)  # a start answered late still shows up
+    await settled(client, task_queue)
+    closes, failed = [], 0
+    async for wf in client.list_workflows(f'TaskQueue = "{task_queue}"'):
+        if (
+            wf.start_time.timestamp() >= started_wall - 1
+            and wf.close_time
+            and wf.close_time.timestamp() >= started_wall
+        ):
+            closes.append(wf.close_time.timestamp())
+            failed += wf.status.name != "COMPLETED"
+    assert not failed, f"{task_queue}: {failed} jobs did not complete"
+    return len(closes), max(closes) - started_wall
+
+
+async def run() -> None:
+    async with bench_platform() as (settings, client):
+        queues = {name: f"tp-{name}" for name in ("raw-noop", "raw-memory", "dev", "separate")}
+        dev = settings.model_copy(update={"task_queue": queues["dev"]})
+        separate = settings.model_copy(update={"task_queue": queues["separate"]})
+        raw_activities = [raw_noop, MemoryActivities(settings).write]
+        async with (
+            Worker(client, task_queue=queues["raw-noop"], workflows=[RawOneActivity], activities=raw_activities),
+            Worker(client, task_queue=queues["raw-memory"], workflows=[RawOneActivity], activities=raw_activities),
+            build_worker(client, dev),
+            build_worker(client, separate),
+            LiveServer(create_app(dev, client=client, eager_start=True)) as dev_gateway,
+            gateway_process(separate) as separate_url,
+        ):
+            key = settings.api_key.get_secret_value()
+            n, c = str(JOBS), str(CLIENTS)
+            variants = {
+                RAW_NOOP: (queues["raw-noop"], ("raw", settings.temporal_address, queues["raw-noop"], "bench.noop")),
+                RAW_MEMORY: (
+                    queues["raw-memory"],
+                    ("raw", settings.temporal_address, queues["raw-memory"], "memory.write"),
+                ),
+                "make dev: POST /orchestrate async (eager, local)": (queues["dev"], ("http", dev_gateway.url, key)),
+                "gateway in its own process": (queues["separate"], ("http", separate_url, key)),
+            }
+            for queue, command in variants.values():  # warm-up: connections, imports, Chroma opened
+                await load(*command, str(CLIENTS), c)
+                await settled(client, queue)
+            rows = {}
+            for name, (queue, command) in variants.items():
+                if ONLY and ONLY not in name:
+                    continue
+                result = await load(*command, n, c)
+                completed, complete_s = await completions(client, queue, result["started_wall"])
+                accepted = JOBS - result["refused"]
+                rows[name] = (accepted / result["accept_s"], completed / complete_s)
+                print(
+                    f"   ({name.strip()}: {accepted}/{JOBS} accepted in {result['accept_s']:.1f} s, "
+                    f"{completed} completed in {complete_s:.1f} s)", flush=True,
+                )  # fmt: skip
+    print(f"\n== throughput: {JOBS} async memory.write jobs from {CLIENTS} concurrent clients")
+    raw, same_work = RAW_NOOP, RAW_MEMORY
+    if raw not in rows or same_work not in rows:  # BENCH_ONLY left the baselines out: rates only
+        for name, (accepted, completed) in rows.items():
+            print(f"   {name:<50}{accepted:>11.0f} accepted/s{completed:>8.0f} completed/s")
+        return
+    print(f"   {'variant':<50}{'accepted/s':>11}{'completed/s':>12}{'accept ratio':>14}{'complete ratio':>16}")
+    for name, (accepted, completed) in rows.items():
+        print(
+            f"   {name:<50}{accepted:>11.0f}{completed:>12.0f}{accepted / rows[raw][0]:>14.2f}{completed / rows[raw][1]:>16.2f}"
+        )
+    for name in [n for n in rows if n not in (raw, same_work)]:
+        accepted, completed = rows[name]
+        print(
+            f"   target {name.strip()}: accept {accepted / rows[raw][0]:.2f}x raw (target >= 0.8x); "
+            f"completions {completed / rows[raw][1]:.2f}x raw, {completed / rows[same_work][1]:.2f}x raw doing the same "
+            "Chroma write (target >= 0.9x)"
+        )
