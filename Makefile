@@ -13,11 +13,12 @@ bootstrap:
 dev: bootstrap
 	@$(UV) run --frozen gpt-orchestrator dev
 
-# The house rules first (import contracts, lint, types), then the tests.
+# The house rules first (import contracts, lint, format, types), then the tests.
 # pytest exits 5 when no test ran; that is a failure here.
 test: bootstrap
 	@$(UV) run --frozen lint-imports --no-cache >/dev/null || $(UV) run --frozen lint-imports --no-cache
 	@$(UV) run --frozen ruff check --quiet .
+	@$(UV) run --frozen ruff format --check --quiet .
 	@$(UV) run --frozen mypy
 	@$(UV) run --frozen pytest --durations=15 $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "no tests ran: failing"; exit 1; fi; exit $$rc
@@ -33,9 +34,9 @@ ROLE ?= caller
 actions-schema: bootstrap
 	@$(UV) run --frozen gpt-orchestrator actions-schema --server-url $(SERVER_URL) --role $(ROLE) --output chatgpt_actions.json
 
-# Real headless Chromium reads the Temporal Web UI; refreshes the screenshots in docs/.
+# Real headless Chromium reads the Temporal Web UI and drives the console; refreshes the screenshots in docs/.
 ui-check: bootstrap
-	@UI_SCREENSHOT_DIR=docs $(UV) run --frozen pytest -q tests/ops/test_web_ui.py
+	@UI_SCREENSHOT_DIR=docs $(UV) run --frozen pytest -q tests/ops/test_web_ui.py tests/console
 
 # Golden histories of every workflow scenario, replayed by tests/histories/test_replay.py.
 record-histories: bootstrap

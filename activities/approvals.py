@@ -30,7 +30,9 @@ def _gate_input(inputs: Any) -> ApprovalGateInput:
     except ValidationError as err:
         first = err.errors()[0]
         field = ".".join(str(p) for p in first.get("loc", ())) or "inputs"
-        raise app_error(ErrorType.VALIDATION, f"{field}: {first.get('msg', 'invalid')}", details={"field": field}) from None
+        raise app_error(
+            ErrorType.VALIDATION, f"{field}: {first.get('msg', 'invalid')}", details={"field": field}
+        ) from None
 
 
 class ApprovalActivities:

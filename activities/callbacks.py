@@ -76,7 +76,9 @@ class CallbackActivities:
         except Refusal as err:
             raise app_error(ErrorType.CALLBACK_URL_REJECTED, str(err)) from None
 
-    async def _post(self, client: httpx.AsyncClient, url: str, target: CallbackTarget, pins, body: bytes, headers) -> httpx.Response:
+    async def _post(
+        self, client: httpx.AsyncClient, url: str, target: CallbackTarget, pins, body: bytes, headers
+    ) -> httpx.Response:
         if pins is None:
             return await client.post(url, content=body, headers=headers)
         last: httpx.TransportError | None = None
@@ -101,7 +103,9 @@ class CallbackActivities:
             raise app_error(ErrorType.CALLBACK_URL_REJECTED, str(err)) from None
         secret = self._settings.callback_secret
         if secret is None:  # the gateway refuses callback_url while unset; a worker configured otherwise says so
-            raise app_error(ErrorType.MISCONFIGURED, "CALLBACK_SECRET is unset on the worker: callbacks cannot be signed")
+            raise app_error(
+                ErrorType.MISCONFIGURED, "CALLBACK_SECRET is unset on the worker: callbacks cannot be signed"
+            )
         pins = await self._addresses(target)
         info = activity.info()
         job_id = str(req.job.get("job_id") or info.workflow_id)
@@ -124,5 +128,8 @@ class CallbackActivities:
         if failure is not None:
             raise failure
         return CallbackReceipt(
-            status_code=response.status_code, attempt=info.attempt, delivered_at=datetime.now(timezone.utc), host=target.host
+            status_code=response.status_code,
+            attempt=info.attempt,
+            delivered_at=datetime.now(timezone.utc),
+            host=target.host,
         )

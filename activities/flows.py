@@ -11,6 +11,11 @@ Error policy (why each is or is not retried):
   UpstreamAuthError when the flow says its own credentials (Gmail, Slack) are unusable (type UpstreamAuthError);
 - 2xx that is not the envelope -> UpstreamProtocolError (usually a Webhook node not set to responseNode).
 
+Flows whose apply step is not idempotent (NOT_IDEMPOTENT_WHEN_APPLIED: a Notion append, a GitHub issue
+or comment) are not retried blindly once the request may have reached n8n with dry_run false: a timeout
+or a 5xx then ends the job with ToolOutcomeUnknown ("it may have run"). Failures before anything was
+sent (the connection was refused) and 429/503 are retried as usual.
+
 n8n's words reach errors and results only after our configured secrets are scrubbed out of them: a flow
 that echoes the shared secret (N8N_WEBHOOK_SECRET) in a failure must not put it in history or the logs.
 """
@@ -22,6 +27,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import with_heartbeats
 from activities.http_errors import body_snippet, status_failure, transport_failure
@@ -29,7 +35,7 @@ from activities.redaction import errors_scrubbed, peer_scrubber
 from config import Settings
 from intents import flows
 from intents.errors import ErrorType, app_error
-from intents.flows import FLOW_ACTIVITY, FLOW_WEBHOOK_PATHS, FlowCall
+from intents.flows import FLOW_ACTIVITY, FLOW_WEBHOOK_PATHS, NOT_IDEMPOTENT_WHEN_APPLIED, FlowCall
 from policies.redact import Scrubber
 
 _INPUT_MODELS = {spec.name: spec.input_model for spec in flows.INTENTS}
@@ -49,7 +55,12 @@ def flow_envelope(call: FlowCall) -> dict[str, Any]:
         inputs = model.model_validate(call.inputs).model_dump(mode="json")
     except ValidationError as err:
         raise app_error(ErrorType.VALIDATION, f"{call.intent} inputs: {err}") from None
-    return {"intent": call.intent, "inputs": inputs, "job_id": call.job_id, "dry_run": bool(inputs.get("dry_run", False))}
+    return {
+        "intent": call.intent,
+        "inputs": inputs,
+        "job_id": call.job_id,
+        "dry_run": bool(inputs.get("dry_run", False)),
+    }
 
 
 def read_envelope(intent: str, response: httpx.Response, scrub: Scrubber) -> dict[str, Any]:
@@ -74,7 +85,10 @@ def _read_envelope(intent: str, response: httpx.Response, scrub: Scrubber) -> di
             "its Webhook node has no usable header-auth credential (create it and select it in the Webhook node)",
         )
     failure = status_failure(
-        response.status_code, where, detail=body_snippet(response, scrub), auth_hint="; check N8N_WEBHOOK_SECRET and the header-auth credential"
+        response.status_code,
+        where,
+        detail=body_snippet(response, scrub),
+        auth_hint="; check N8N_WEBHOOK_SECRET and the header-auth credential",
     )
     if failure is not None:
         raise failure
@@ -87,7 +101,10 @@ def _read_envelope(intent: str, response: httpx.Response, scrub: Scrubber) -> di
             "is its Webhook node set to respond via 'Respond to Webhook'?",
         ) from None
     if not isinstance(body, dict) or not isinstance(body.get("ok"), bool):
-        raise app_error(ErrorType.UPSTREAM_PROTOCOL, f"{where} answered without the {{ok, ...}} envelope: {body_snippet(response, scrub)}")
+        raise app_error(
+            ErrorType.UPSTREAM_PROTOCOL,
+            f"{where} answered without the {{ok, ...}} envelope: {body_snippet(response, scrub)}",
+        )
     if body["ok"]:
         result = body.get("result")
         if not isinstance(result, dict):
@@ -104,7 +121,9 @@ def _read_envelope(intent: str, response: httpx.Response, scrub: Scrubber) -> di
             f"{intent} failed in n8n: a credential was refused or is missing: {message}; check the flow's credentials in n8n",
             details={"type": kind, "message": message},
         )
-    raise app_error(ErrorType.TOOL_ERROR, f"{intent} failed in n8n: {kind}: {message}", details={"type": kind, "message": message})
+    raise app_error(
+        ErrorType.TOOL_ERROR, f"{intent} failed in n8n: {kind}: {message}", details={"type": kind, "message": message}
+    )
 
 
 class FlowActivities:
@@ -127,10 +146,26 @@ class FlowActivities:
         envelope = flow_envelope(req)
         url = webhook_url(self._settings, req.intent)
         timeout = httpx.Timeout(self._settings.n8n_timeout_s, connect=min(10.0, self._settings.n8n_timeout_s))
+        once = req.intent in NOT_IDEMPOTENT_WHEN_APPLIED and not envelope["dry_run"]
         with errors_scrubbed(self._scrub):
             try:
                 async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
                     response = await with_heartbeats(client.post(url, json=envelope, headers=self._headers(req.job_id)))
             except httpx.HTTPError as err:
-                raise transport_failure(err, f"n8n {req.intent} webhook", self._settings.n8n_timeout_s) from None
-        return read_envelope(req.intent, response, self._scrub)
+                failure = transport_failure(err, f"n8n {req.intent} webhook", self._settings.n8n_timeout_s)
+                if once and not isinstance(err, httpx.ConnectError | httpx.ConnectTimeout):
+                    raise outcome_unknown(req.intent, failure.message) from None
+                raise failure from None
+        try:
+            return read_envelope(req.intent, response, self._scrub)
+        except ApplicationError as err:
+            if once and not err.non_retryable and response.status_code not in (429, 503):
+                raise outcome_unknown(req.intent, err.message) from None
+            raise
+
+
+def outcome_unknown(intent: str, what: str):
+    return app_error(
+        ErrorType.TOOL_OUTCOME_UNKNOWN,
+        f"{what}; {intent} may have run in n8n (it is not repeated blindly): check before asking again",
+    )

@@ -19,7 +19,9 @@ T = TypeVar("T")
 DEFAULT_EVERY_S = 1.0
 
 
-async def with_heartbeats(awaitable: Awaitable[T], *, every_s: float = DEFAULT_EVERY_S, details: tuple[Any, ...] = ()) -> T:
+async def with_heartbeats(
+    awaitable: Awaitable[T], *, every_s: float = DEFAULT_EVERY_S, details: tuple[Any, ...] = ()
+) -> T:
     """Await `awaitable`, heartbeating every `every_s` seconds while it runs.
 
     No beat on entry or exit: a call shorter than `every_s` needs none (its completion says it is

@@ -24,7 +24,9 @@ def body_snippet(response: httpx.Response, scrub: Scrubber, limit: int = BODY_SN
 def transport_failure(err: httpx.HTTPError, where: str, timeout_s: float):
     if isinstance(err, httpx.TimeoutException):
         return app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"{where} timed out after {timeout_s}s", retryable=True)
-    return app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"{where} unreachable: {type(err).__name__}: {err}", retryable=True)
+    return app_error(
+        ErrorType.UPSTREAM_UNAVAILABLE, f"{where} unreachable: {type(err).__name__}: {err}", retryable=True
+    )
 
 
 def status_failure(status: int, where: str, *, detail: str = "", auth_hint: str = ""):

@@ -1,8 +1,13 @@
 """mcp.list_tools and mcp.call_tool: MCP tool servers through the official SDK (1.x API, pinned <2).
 
-Each activity opens its own session (spawns the stdio process, or opens a streamable-HTTP session)
-and closes it when done. Sessions are not pooled: anyio task groups tie a session to the task that
-opened it, and a fresh process per call means a crashed server cannot poison later calls.
+A stdio server runs as one long-lived process per worker, its session shared by every call
+(activities/mcp_sessions.py: restarted when it dies, safe under concurrent calls), so a call costs a
+round trip instead of a process start and a handshake. A streamable-HTTP server gets a session per
+activity (cheap: one HTTP connection).
+
+The server's config may narrow what it offers: `tools` (an allowlist: other tools are neither listed
+nor callable) and `descriptions` (the operator's words replace the tool's own). A description that
+comes from the server is third-party text: intents/mcp.py caps it and marks it so wherever a GPT reads it.
 
 Error policy: the server cannot be reached, the connection drops, or a call times out -> retryable
 UpstreamUnavailable; an unknown server or tool -> NotFound; arguments that break the tool's schema ->
@@ -22,6 +27,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+import anyio
 import httpx
 from mcp import ClientSession, McpError, StdioServerParameters
 from mcp.client.stdio import get_default_environment, stdio_client
@@ -30,6 +36,7 @@ from mcp.types import CONNECTION_CLOSED, INVALID_PARAMS, CallToolResult, TextCon
 from temporalio import activity
 
 from activities.heartbeat import with_heartbeats
+from activities.mcp_sessions import StdioSessionPool, all_tools
 from activities.redaction import errors_scrubbed, peer_scrubber
 from config import Settings
 from config.mcp_servers import McpServerConfig
@@ -50,12 +57,18 @@ ERROR_TEXT_CHARS = 2000
 CONNECT_TIMEOUT_S = 10.0
 
 
-def tool_info(tool: Tool) -> McpToolInfo:
+# A send on a session whose server already died fails with these before anything leaves: safe to retry at once.
+DEAD_SESSION = (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream)
+
+
+def tool_info(tool: Tool, config: McpServerConfig | None = None) -> McpToolInfo:
     hints = tool.annotations
+    override = config.descriptions.get(tool.name) if config else None
     return McpToolInfo(
         name=tool.name,
         title=tool.title or (hints.title if hints else None),
-        description=tool.description or "",
+        description=override if override is not None else tool.description or "",
+        description_by="operator" if override is not None else "server",
         input_schema=tool.inputSchema or {"type": "object"},
         read_only_hint=hints.readOnlyHint if hints else None,
         destructive_hint=hints.destructiveHint if hints else None,
@@ -79,7 +92,9 @@ def connection_error(server: str, err: BaseException):
     if isinstance(err, (FileNotFoundError, PermissionError)):
         return app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"MCP server {server!r} cannot be started: {err}")
     if isinstance(err, httpx.HTTPStatusError) and err.response.status_code in (401, 403):
-        return app_error(ErrorType.UPSTREAM_AUTH, f"MCP server {server!r} refused our credentials ({err.response.status_code})")
+        return app_error(
+            ErrorType.UPSTREAM_AUTH, f"MCP server {server!r} refused our credentials ({err.response.status_code})"
+        )
     if isinstance(err, httpx.HTTPStatusError) and 400 <= err.response.status_code < 500:
         return app_error(ErrorType.UPSTREAM_BAD_REQUEST, f"MCP server {server!r} answered {err.response.status_code}")
     if isinstance(err, McpError) and err.error.code not in (CONNECTION_CLOSED, httpx.codes.REQUEST_TIMEOUT):
@@ -93,6 +108,7 @@ class McpActivities:
     def __init__(self, settings: Settings):
         self._servers: dict[str, McpServerConfig] = dict(settings.mcp_servers)
         self._scrub = peer_scrubber(settings)
+        self.pool = StdioSessionPool()
 
     def activities(self) -> list:
         return [self.list_tools, self.call_tool]
@@ -105,14 +121,31 @@ class McpActivities:
         return config
 
     @asynccontextmanager
-    async def _session(self, config: McpServerConfig) -> AsyncIterator[ClientSession]:
+    async def _stdio(self, config: McpServerConfig) -> AsyncIterator[ClientSession]:
+        assert config.command is not None
+        env = {**get_default_environment(), **config.env} if config.env else None
+        params = StdioServerParameters(command=config.command[0], args=config.command[1:], env=env, cwd=config.cwd)
+        async with (
+            stdio_client(params) as (read, write),
+            ClientSession(read, write, timedelta(seconds=config.timeout_s)) as session,
+        ):
+            await session.initialize()
+            yield session
+
+    @asynccontextmanager
+    async def _session(
+        self, server: str, config: McpServerConfig
+    ) -> AsyncIterator[tuple[ClientSession, dict[str, Tool]]]:
+        """(session, its tools by name): the pooled one for stdio (reopened once if it had died), a fresh one for HTTP."""
         read_timeout = timedelta(seconds=config.timeout_s)
         if config.command is not None:
-            env = {**get_default_environment(), **config.env} if config.env else None
-            params = StdioServerParameters(command=config.command[0], args=config.command[1:], env=env, cwd=config.cwd)
-            async with stdio_client(params) as (read, write), ClientSession(read, write, read_timeout) as session:
-                await session.initialize()
-                yield session
+            pooled = await self.pool.get(server, lambda: self._stdio(config))
+            try:
+                yield pooled.session, pooled.tools
+            except BaseException as err:
+                if _session_broken(err):
+                    self.pool.discard(pooled)
+                raise
             return
         headers = {name: value.get_secret_value() for name, value in config.headers.items()}
         # Redirects stay off (httpx's default); the SDK itself follows only same-origin ones.
@@ -123,21 +156,20 @@ class McpActivities:
         async with http, streamable_http_client(config.url, http_client=http) as (read, write, _):
             async with ClientSession(read, write, read_timeout) as session:
                 await session.initialize()
-                yield session
-
-    @staticmethod
-    async def _all_tools(session: ClientSession) -> list[Tool]:
-        tools, cursor = [], None
-        while True:
-            page = await session.list_tools(cursor)
-            tools.extend(page.tools)
-            cursor = page.nextCursor
-            if not cursor:
-                return tools
+                yield session, {t.name: t for t in await all_tools(session)}
 
     async def _catalog_of(self, server: str) -> list[McpToolInfo]:
-        async with self._session(self._config(server)) as session:
-            return [tool_info(t) for t in await self._all_tools(session)]
+        config = self._config(server)
+        for attempt in (1, 2):
+            try:
+                async with self._session(server, config) as (session, _):
+                    # Listed afresh (a catalog refresh must see new tools), through the pooled session.
+                    tools = await all_tools(session)
+                return [tool_info(t, config) for t in tools if config.allows(t.name)]
+            except DEAD_SESSION:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     async def _entry(self, server: str, *, strict: bool) -> McpServerTools:
         config = self._config(server)
@@ -200,15 +232,37 @@ class McpActivities:
             structured=outcome.structuredContent,
         ).model_dump(mode="json")
 
-    async def _call(self, config: McpServerConfig, req: McpToolCall, sent: list[bool]) -> CallToolResult | BaseException:
+    async def _call(
+        self, config: McpServerConfig, req: McpToolCall, sent: list[bool]
+    ) -> CallToolResult | BaseException:
         """Returns (not raises) our own refusals, so they leave the SDK's task groups unwrapped.
-        Appends to `sent` when a call to a tool not marked read-only leaves for the server."""
-        async with self._session(config) as session:
-            tools = {t.name: t for t in await self._all_tools(session)}
+        Appends to `sent` when a call to a tool not marked read-only leaves for the server.
+        A pooled session found dead when the call is sent (nothing left) is replaced once."""
+        try:
+            return await self._call_once(config, req, sent)
+        except DEAD_SESSION:
+            sent.clear()
+            return await self._call_once(config, req, sent)
+
+    async def _call_once(
+        self, config: McpServerConfig, req: McpToolCall, sent: list[bool]
+    ) -> CallToolResult | BaseException:
+        async with self._session(req.server, config) as (session, listed):
+            tools = {name: t for name, t in listed.items() if config.allows(name)}
             tool = tools.get(req.tool)
+            if tool is None and config.allows(req.tool) and config.command is not None:
+                tools = {
+                    t.name: t for t in await all_tools(session) if config.allows(t.name)
+                }  # new since the session opened
+                listed.update(tools)
+                tool = tools.get(req.tool)
             if tool is None:
                 close = difflib.get_close_matches(req.tool, tools, n=3, cutoff=0.5)
-                hint = f"; did you mean {', '.join(close)}?" if close else f"; it has: {', '.join(sorted(tools)) or 'no tools'}"
+                hint = (
+                    f"; did you mean {', '.join(close)}?"
+                    if close
+                    else f"; it has: {', '.join(sorted(tools)) or 'no tools'}"
+                )
                 return app_error(ErrorType.NOT_FOUND, f"MCP server {req.server!r} has no tool {req.tool!r}{hint}")
             problems = schema_errors(tool.inputSchema or {"type": "object"}, req.arguments)
             if problems:
@@ -222,6 +276,14 @@ class McpActivities:
 
 
 CALL_SENT = "call_sent"
+
+
+def _session_broken(err: BaseException) -> bool:
+    """A failure that says the stdio session is no use any more (as opposed to a tool's own error)."""
+    leaf = leaf_error(err)
+    if isinstance(leaf, DEAD_SESSION):
+        return True
+    return isinstance(leaf, McpError) and leaf.error.code == CONNECTION_CLOSED
 
 
 def _reason(detail: Any) -> str:

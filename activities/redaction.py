@@ -22,7 +22,9 @@ from config.agents import AgentRegistry, agent_api_keys
 from policies.redact import Scrubber, scrubber, secret_values
 
 
-def configured_secrets(settings: Settings, registry: AgentRegistry | None = None, extra: Iterable[str] = ()) -> frozenset[str]:
+def configured_secrets(
+    settings: Settings, registry: AgentRegistry | None = None, extra: Iterable[str] = ()
+) -> frozenset[str]:
     """Every secret of the configuration: the settings' own, the agents' API keys, and `extra`."""
     return secret_values(settings, [*agent_api_keys(settings, registry), *extra])
 

@@ -79,7 +79,9 @@ def _load_trust(host: SshHost, accept_unknown_hosts: bool):
         client_key = asyncssh.read_private_key(str(host.key_file))
     except (OSError, asyncssh.KeyImportError, ValueError) as err:
         # The message names the file, never its contents.
-        raise app_error(ErrorType.SSH_AUTH, f"{host.name}: cannot load client key {host.key_file}: {type(err).__name__}") from None
+        raise app_error(
+            ErrorType.SSH_AUTH, f"{host.name}: cannot load client key {host.key_file}: {type(err).__name__}"
+        ) from None
     if accept_unknown_hosts:
         log.warning("SSH_DEV_ACCEPT_UNKNOWN_HOSTS is on: NOT verifying the host key of %s (dev only)", host.name)
         return client_key, None
@@ -117,7 +119,9 @@ async def _connect(host: SshHost, client_key, known_hosts) -> asyncssh.SSHClient
             f"{where}: host key does not match {host.known_hosts_file} ({err.reason}); refusing to connect",
         ) from None
     except asyncssh.PermissionDenied as err:
-        raise app_error(ErrorType.SSH_AUTH, f"{where}: authentication as {host.user!r} refused ({err.reason})") from None
+        raise app_error(
+            ErrorType.SSH_AUTH, f"{where}: authentication as {host.user!r} refused ({err.reason})"
+        ) from None
     except (OSError, TimeoutError, asyncssh.Error) as err:
         raise app_error(
             ErrorType.UPSTREAM_UNAVAILABLE, f"{where}: cannot connect: {type(err).__name__}: {err}", retryable=True
@@ -130,7 +134,9 @@ class _Captured:
     dropped: int
 
 
-async def _collect(host: SshHost, process: asyncssh.SSHClientProcess, options: RunOptions) -> tuple[_Captured, _Captured]:
+async def _collect(
+    host: SshHost, process: asyncssh.SSHClientProcess, options: RunOptions
+) -> tuple[_Captured, _Captured]:
     beating = asyncio.create_task(_heartbeats(host.name))
     try:
         async with asyncio.timeout(host.command_timeout_s):

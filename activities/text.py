@@ -31,3 +31,15 @@ def terms(text: str) -> list[str]:
             continue
         out.append(stem(word))
     return out
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased, stop-word-free words, unstemmed and without repeats: what a full-text engine with its
+    own stemmer (the lexical index's porter tokenizer) should be asked for. Single digits count ("rack 7")."""
+    out: list[str] = []
+    for match in _WORD.finditer(text.lower()):
+        word = match.group(0).replace("’", "'")
+        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()) or word in out:
+            continue
+        out.append(word)
+    return out

@@ -4,7 +4,16 @@ import asyncio
 import importlib
 import sys
 
-BENCHES = ["bench.orchestrate_latency", "bench.throughput", "bench.gpt_workflows", "bench.tenant_fairness"]
+BENCHES = [
+    "bench.orchestrate_latency",
+    "bench.throughput",
+    "bench.gpt_workflows",
+    "bench.tenant_fairness",
+    "bench.mcp_stdio_sessions",
+    "bench.memory_scale",
+    "bench.memory_recall",
+    "bench.stream_latency",
+]
 
 
 async def main(names: list[str]) -> None:

@@ -34,7 +34,9 @@ def report(title: str, rows: dict[str, dict[str, float]], baseline: str) -> None
     print(f"\n== {title}")
     print(f"   {'variant':<44}{'p50 ms':>9}{'p99 ms':>9}{'p50 ratio':>11}{'p99 ratio':>11}")
     for name, r in rows.items():
-        print(f"   {name:<44}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['p50'] / base['p50']:>11.2f}{r['p99'] / base['p99']:>11.2f}")
+        print(
+            f"   {name:<44}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['p50'] / base['p50']:>11.2f}{r['p99'] / base['p99']:>11.2f}"
+        )
 
 
 @contextlib.asynccontextmanager
@@ -43,7 +45,11 @@ async def bench_platform(**overrides):
     try:
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(
-                api_key="bench-key", temporal_address=server.address, data_dir=Path(tmp), task_queue="bench", **overrides
+                api_key="bench-key",
+                temporal_address=server.address,
+                data_dir=Path(tmp),
+                task_queue="bench",
+                **overrides,
             )
             client = await connect(settings)
             yield settings, client
@@ -58,7 +64,10 @@ async def gateway_process(settings: Settings):
     port = free_port()
     env = worker_env(settings, API_KEY=settings.api_key.get_secret_value(), LOG_LEVEL="WARNING")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "worker.cli", "gateway", "--port", str(port)], cwd=REPO, env=env, stdin=subprocess.DEVNULL
+        [sys.executable, "-m", "worker.cli", "gateway", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -37,7 +37,10 @@ ROUNDS = 12
 
 def agents_yaml(path: Path) -> Path:
     lines = ["agents:"]
-    lines += [f"  - {{name: Bench Agent {i:03d}, category: Bench, description: b, system_prompt: b}}" for i in range(FLEET_SIZE)]
+    lines += [
+        f"  - {{name: Bench Agent {i:03d}, category: Bench, description: b, system_prompt: b}}"
+        for i in range(FLEET_SIZE)
+    ]
     lines += ["  - {name: Stepper, category: Steps, description: s, system_prompt: s}"]
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -46,7 +49,15 @@ def agents_yaml(path: Path) -> Path:
 def sequential_definition() -> GptWorkflowDefinition:
     steps = [{"stepId": "s0", "gpt": "Stepper", "action": "message", "params": {"message": "start"}}]
     for i in range(1, STEPS):
-        steps.append({"stepId": f"s{i}", "gpt": "Stepper", "action": "message", "params": {"message": f"continue {i}"}, "waitFor": [f"s{i - 1}"]})
+        steps.append(
+            {
+                "stepId": f"s{i}",
+                "gpt": "Stepper",
+                "action": "message",
+                "params": {"message": f"continue {i}"},
+                "waitFor": [f"s{i - 1}"],
+            }
+        )
     return GptWorkflowDefinition.model_validate({"name": "bench sequential", "parallel": False, "steps": steps})
 
 
@@ -77,14 +88,27 @@ async def ab(variants: dict, rounds: int) -> dict[str, list[float]]:
 async def run() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         agents = agents_yaml(Path(tmp) / "agents.yaml")
-        async with bench_platform(agents_file=agents, llm_offline_latency_ms=int(LATENCY_S * 1000)) as (settings, client):
+        async with bench_platform(agents_file=agents, llm_offline_latency_ms=int(LATENCY_S * 1000)) as (
+            settings,
+            client,
+        ):
             instant = settings.model_copy(update={"task_queue": "bench-instant", "llm_offline_latency_ms": 0})
             raw_queue = "bench-raw"
-            async with build_worker(client, settings), build_worker(client, instant), Worker(
-                client, task_queue=raw_queue, workflows=[RawFanOut, RawFanOutUnsandboxed, RawSequence, RawSequenceUnsandboxed], activities=[raw_sleep]
+            async with (
+                build_worker(client, settings),
+                build_worker(client, instant),
+                Worker(
+                    client,
+                    task_queue=raw_queue,
+                    workflows=[RawFanOut, RawFanOutUnsandboxed, RawSequence, RawSequenceUnsandboxed],
+                    activities=[raw_sleep],
+                ),
             ):
+
                 def raw_fan(cls=RawFanOut):
-                    return client.execute_workflow(cls.run, FLEET_SIZE, id=f"raw-fan-{uuid.uuid4()}", task_queue=raw_queue)
+                    return client.execute_workflow(
+                        cls.run, FLEET_SIZE, id=f"raw-fan-{uuid.uuid4()}", task_queue=raw_queue
+                    )
 
                 members = FleetMembers(category="Bench", agents=[f"Bench Agent {i:03d}" for i in range(FLEET_SIZE)])
 
@@ -92,14 +116,18 @@ async def run() -> None:
                     # As the gateway starts it: members resolved at request time, carried in the input.
                     req = FleetRequest(category="Bench", objective=f"bench {uuid.uuid4()}", timeout_s=60)
                     run = FleetRun(request=req, members=members)
-                    return client.execute_workflow(FleetWorkflow.run, run, id=f"fleet-{uuid.uuid4()}", task_queue=settings.task_queue)
+                    return client.execute_workflow(
+                        FleetWorkflow.run, run, id=f"fleet-{uuid.uuid4()}", task_queue=settings.task_queue
+                    )
 
                 def raw_seq(cls=RawSequence):
                     return client.execute_workflow(cls.run, STEPS, id=f"raw-seq-{uuid.uuid4()}", task_queue=raw_queue)
 
                 def gpt_seq():
                     inp = GptWorkflowInput(definition=sequential_definition(), execute=True)
-                    return client.execute_workflow(GptWorkflow.run, inp, id=f"gpt-seq-{uuid.uuid4()}", task_queue=instant.task_queue)
+                    return client.execute_workflow(
+                        GptWorkflow.run, inp, id=f"gpt-seq-{uuid.uuid4()}", task_queue=instant.task_queue
+                    )
 
                 # Baselines: the raw workflows unsandboxed (as our workers run, WORKFLOW_SANDBOX off), with the
                 # SDK-default sandboxed twins beside them.
@@ -118,6 +146,8 @@ async def run() -> None:
         fan_rows = {n: summarize(fan_samples[n]) for n in fan}
         report(f"fan-out wall time, {2 * ROUNDS} runs each", fan_rows, baseline=next(iter(fan)))
         ratio = fan_rows["fleet of 100 agents x 200 ms"]["p50"] / fan_rows[next(iter(fan))]["p50"]
-        print(f"   target fleet: p50 {ratio:.2f}x the unsandboxed raw fan-out (target <= 1.2x): {'met' if ratio <= 1.2 else 'NOT met'}")
+        print(
+            f"   target fleet: p50 {ratio:.2f}x the unsandboxed raw fan-out (target <= 1.2x): {'met' if ratio <= 1.2 else 'NOT met'}"
+        )
         per_step = {n: summarize([s / STEPS for s in seq_samples[n]]) for n in seq}
         report(f"per-step time of a {STEPS}-step sequence, {3 * ROUNDS} runs each", per_step, baseline=next(iter(seq)))

@@ -50,7 +50,9 @@ async def drive(send: Callable[[int], Awaitable[bool]], jobs: int, clients: int)
 
 
 async def http_load(url: str, key: str, jobs: int, clients: int) -> dict:
-    sessions = [httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=120) for _ in range(clients)]
+    sessions = [
+        httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=120) for _ in range(clients)
+    ]
     tag = uuid.uuid4().hex[:8]
 
     async def send(i: int) -> bool:
@@ -68,7 +70,9 @@ async def raw_load(address: str, queue: str, activity: str, jobs: int, clients: 
     client = await Client.connect(address, data_converter=pydantic_data_converter)
 
     async def send(i: int) -> bool:
-        await client.start_workflow(RawOneActivity.run, activity, id=f"tp-raw-{uuid.uuid4().hex}", task_queue=queue, **options)
+        await client.start_workflow(
+            RawOneActivity.run, activity, id=f"tp-raw-{uuid.uuid4().hex}", task_queue=queue, **options
+        )
         return True
 
     return await drive(send, jobs, clients)
@@ -78,10 +82,14 @@ def gateway_like_options() -> dict:
     """What the gateway sends with a start besides the workflow (probe: the server's cost of them)."""
     pairs = [(sa.INTENT, "memory.write"), (sa.MODE, "agent"), (sa.TENANT, "default"), (sa.REQUESTED_BY, "api-key")]
     return dict(
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY, id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        execution_timeout=timedelta(days=7), search_attributes=TypedSearchAttributes([SearchAttributePair(k, v) for k, v in pairs]),
-        static_summary='memory.write: "throughput"', static_details='**memory.write** (agent mode)\n\n```json\n{"text": "t"}\n```',
-        memo={"fingerprint": "f" * 64}, priority=Priority(fairness_key="default"),
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        execution_timeout=timedelta(days=7),
+        search_attributes=TypedSearchAttributes([SearchAttributePair(k, v) for k, v in pairs]),
+        static_summary='memory.write: "throughput"',
+        static_details='**memory.write** (agent mode)\n\n```json\n{"text": "t"}\n```',
+        memo={"fingerprint": "f" * 64},
+        priority=Priority(fairness_key="default"),
     )
 
 

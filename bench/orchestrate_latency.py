@@ -90,7 +90,9 @@ async def run() -> None:
         no_storage = settings.model_copy(update={"task_queue": "bench-no-storage"})
         # The raw worker also hosts memory.write itself (the same Chroma write), for a same-work floor.
         raw_activities = [raw_noop, MemoryActivities(settings).write]
-        raw_worker = Worker(client, task_queue=RAW_QUEUE, workflows=[RawOneActivity, RawOneLocalActivity], activities=raw_activities)
+        raw_worker = Worker(
+            client, task_queue=RAW_QUEUE, workflows=[RawOneActivity, RawOneLocalActivity], activities=raw_activities
+        )
         async with (
             raw_worker,
             build_worker(client, settings),
@@ -111,7 +113,9 @@ async def run() -> None:
                     "raw, eager start + activity": _raw(client, RawOneActivity, eager=True),
                     "raw, normal start + local activity": _raw(client, RawOneLocalActivity, eager=False),
                     "raw, eager start + local activity (floor)": _raw(client, RawOneLocalActivity, eager=True),
-                    "  same, the activity is memory.write (Chroma)": _raw(client, RawOneLocalActivity, eager=True, activity="memory.write"),
+                    "  same, the activity is memory.write (Chroma)": _raw(
+                        client, RawOneLocalActivity, eager=True, activity="memory.write"
+                    ),
                     DEV: _http(http, dev.url, dev_jobs),
                     "  same, LOCAL_ACTIVITY_INTENTS=[] (way back)": _http(http, dev_way_back.url),
                     DEV_NO_STORAGE: _http(http, dev_no_storage.url),
@@ -128,9 +132,14 @@ async def run() -> None:
                         samples[name] += await variants[name](N // 5)
                 eager = await eager_share(client, dev_jobs)
         rows = {name: summarize(s) for name, s in samples.items()}
-        report(f"sync memory.write, {N} requests each (make dev starts taken eagerly: {eager})", rows, baseline=names[0])
+        report(
+            f"sync memory.write, {N} requests each (make dev starts taken eagerly: {eager})", rows, baseline=names[0]
+        )
         base = rows[names[0]]["p50"]
-        targets = [(DEV, DEV_NO_STORAGE, 0.25), (SEPARATE, SEPARATE_NO_STORAGE, 0.6)]  # (variant, twin without Chroma, target)
+        targets = [
+            (DEV, DEV_NO_STORAGE, 0.25),
+            (SEPARATE, SEPARATE_NO_STORAGE, 0.6),
+        ]  # (variant, twin without Chroma, target)
         for name, no_storage_twin, target in targets:
             ratio, platform = rows[name]["p50"] / base, rows[no_storage_twin]["p50"] / base
             print(

@@ -26,7 +26,10 @@ class RawFanOut:
     @workflow.run
     async def run(self, n: int) -> int:
         results = await asyncio.gather(
-            *(workflow.execute_activity(raw_sleep, LATENCY_S, start_to_close_timeout=timedelta(seconds=30)) for _ in range(n))
+            *(
+                workflow.execute_activity(raw_sleep, LATENCY_S, start_to_close_timeout=timedelta(seconds=30))
+                for _ in range(n)
+            )
         )
         return len(results)
 
@@ -69,7 +72,9 @@ class RawOneActivity:
 
     @workflow.run
     async def run(self, activity_name: str) -> object:
-        return await workflow.execute_activity(activity_name, {"text": "bench"}, start_to_close_timeout=timedelta(seconds=30))
+        return await workflow.execute_activity(
+            activity_name, {"text": "bench"}, start_to_close_timeout=timedelta(seconds=30)
+        )
 
 
 @workflow.defn(name="BenchRawOneLocalActivity")
@@ -78,7 +83,9 @@ class RawOneLocalActivity:
 
     @workflow.run
     async def run(self, activity_name: str) -> object:
-        return await workflow.execute_local_activity(activity_name, {"text": "bench"}, start_to_close_timeout=timedelta(seconds=30))
+        return await workflow.execute_local_activity(
+            activity_name, {"text": "bench"}, start_to_close_timeout=timedelta(seconds=30)
+        )
 
 
 @activity.defn(name="bench.noop")

@@ -82,16 +82,22 @@ async def raw_round(client, *, burst: bool, keys: bool) -> float:
     if burst:  # queued before any worker polls: the backlog is all there when B arrives
         a_jobs = await _gather_limited(
             [
-                client.start_workflow(RawSlowJob.run, SLOW_S, id=f"a-{tag}-{i}", task_queue=queue, priority=priority("tenant-a"))
+                client.start_workflow(
+                    RawSlowJob.run, SLOW_S, id=f"a-{tag}-{i}", task_queue=queue, priority=priority("tenant-a")
+                )
                 for i in range(N_A)
             ],
             SUBMIT_CONCURRENCY * 2,
         )
-    async with Worker(client, task_queue=queue, workflows=[RawSlowJob], activities=[raw_sleep], max_concurrent_activities=SLOTS):
+    async with Worker(
+        client, task_queue=queue, workflows=[RawSlowJob], activities=[raw_sleep], max_concurrent_activities=SLOTS
+    ):
         if burst:
             await asyncio.sleep(1.0)  # A's jobs are running, the rest of them queued behind
         t0 = time.perf_counter()
-        b = await client.start_workflow(RawSlowJob.run, SLOW_S, id=f"b-{tag}", task_queue=queue, priority=priority("tenant-b"))
+        b = await client.start_workflow(
+            RawSlowJob.run, SLOW_S, id=f"b-{tag}", task_queue=queue, priority=priority("tenant-b")
+        )
         await b.result()
         waited = time.perf_counter() - t0
         await asyncio.gather(*(h.result() for h in a_jobs))
@@ -150,15 +156,21 @@ async def run() -> None:
     async with server(fairness=True) as dev:
         async with gateway_platform(dev) as (settings, client, keys):
             raw = await connect(settings)
-            samples["raw: B alone on an idle queue"] = [await raw_round(raw, burst=False, keys=True) for _ in range(ROUNDS)]
-            samples["raw: B behind A's burst, fairness keys"] = [await raw_round(raw, burst=True, keys=True) for _ in range(ROUNDS)]
+            samples["raw: B alone on an idle queue"] = [
+                await raw_round(raw, burst=False, keys=True) for _ in range(ROUNDS)
+            ]
+            samples["raw: B behind A's burst, fairness keys"] = [
+                await raw_round(raw, burst=True, keys=True) for _ in range(ROUNDS)
+            ]
             samples["ours: B behind A's burst, tenant fairness"] = [
                 await gateway_round(client, settings, keys) for _ in range(ROUNDS)
             ]
     async with server(fairness=False) as dev:
         async with gateway_platform(dev) as (settings, client, keys):
             raw = await connect(settings)
-            samples["raw: B behind A's burst, FIFO"] = [await raw_round(raw, burst=True, keys=False) for _ in range(ROUNDS)]
+            samples["raw: B behind A's burst, FIFO"] = [
+                await raw_round(raw, burst=True, keys=False) for _ in range(ROUNDS)
+            ]
             samples["ours: B behind A's burst, fairness off"] = [
                 await gateway_round(client, settings, keys) for _ in range(ROUNDS)
             ]

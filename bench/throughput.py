@@ -43,7 +43,13 @@ RAW_MEMORY = "  same, the activity is memory.write (Chroma)"
 async def load(*args: str) -> dict:
     """Run the load generator (bench/load.py) in its own process; its result line."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.load", *args, cwd=REPO, stdout=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL
+        sys.executable,
+        "-m",
+        "bench.load",
+        *args,
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
     )
     out, _ = await proc.communicate()
     assert proc.returncode == 0, f"load generator failed ({proc.returncode})"
@@ -65,7 +71,11 @@ async def completions(client, task_queue: str, started_wall: float) -> tuple[int
     await settled(client, task_queue)
     closes, failed = [], 0
     async for wf in client.list_workflows(f'TaskQueue = "{task_queue}"'):
-        if wf.start_time.timestamp() >= started_wall - 1 and wf.close_time and wf.close_time.timestamp() >= started_wall:
+        if (
+            wf.start_time.timestamp() >= started_wall - 1
+            and wf.close_time
+            and wf.close_time.timestamp() >= started_wall
+        ):
             closes.append(wf.close_time.timestamp())
             failed += wf.status.name != "COMPLETED"
     assert not failed, f"{task_queue}: {failed} jobs did not complete"
@@ -76,11 +86,19 @@ async def run() -> None:
     async with bench_platform() as (settings, client):
         queues = {name: f"tp-{name}" for name in ("raw-noop", "raw-memory", "dev", "separate")}
         # Each variant writes its own Chroma collection, so none pays for the others' memories.
-        own = {name: settings.model_copy(update={"task_queue": queue, "chroma_collection": queue}) for name, queue in queues.items()}
+        own = {
+            name: settings.model_copy(update={"task_queue": queue, "chroma_collection": queue})
+            for name, queue in queues.items()
+        }
         dev, separate = own["dev"], own["separate"]
         async with (
             Worker(client, task_queue=queues["raw-noop"], workflows=[RawOneActivity], activities=[raw_noop]),
-            Worker(client, task_queue=queues["raw-memory"], workflows=[RawOneActivity], activities=[MemoryActivities(own["raw-memory"]).write]),
+            Worker(
+                client,
+                task_queue=queues["raw-memory"],
+                workflows=[RawOneActivity],
+                activities=[MemoryActivities(own["raw-memory"]).write],
+            ),
             build_worker(client, dev),
             build_worker(client, separate),
             LiveServer(create_app(dev, client=client, eager_start=True)) as dev_gateway,
@@ -90,7 +108,10 @@ async def run() -> None:
             n, c = str(JOBS), str(CLIENTS)
             variants = {
                 RAW_NOOP: (queues["raw-noop"], ("raw", settings.temporal_address, queues["raw-noop"], "bench.noop")),
-                RAW_MEMORY: (queues["raw-memory"], ("raw", settings.temporal_address, queues["raw-memory"], "memory.write")),
+                RAW_MEMORY: (
+                    queues["raw-memory"],
+                    ("raw", settings.temporal_address, queues["raw-memory"], "memory.write"),
+                ),
                 "make dev: POST /orchestrate async (eager, local)": (queues["dev"], ("http", dev_gateway.url, key)),
                 "gateway in its own process": (queues["separate"], ("http", separate_url, key)),
             }
@@ -112,7 +133,10 @@ async def run() -> None:
                         f"   ({name.strip()}: {accepted}/{JOBS} accepted in {result['accept_s']:.1f} s, "
                         f"{completed} completed in {complete_s:.1f} s)", flush=True,
                     )  # fmt: skip
-            rows = {name: (statistics.fmean(a for a, _ in r), statistics.fmean(c for _, c in r)) for name, r in rates.items()}
+            rows = {
+                name: (statistics.fmean(a for a, _ in r), statistics.fmean(c for _, c in r))
+                for name, r in rates.items()
+            }
     print(f"\n== throughput: {JOBS} async memory.write jobs from {CLIENTS} concurrent clients (mean of 2 rounds)")
     raw, same_work = RAW_NOOP, RAW_MEMORY
     if raw not in rows or same_work not in rows:  # BENCH_ONLY left the baselines out: rates only
@@ -121,7 +145,9 @@ async def run() -> None:
         return
     print(f"   {'variant':<50}{'accepted/s':>11}{'completed/s':>12}{'accept ratio':>14}{'complete ratio':>16}")
     for name, (accepted, completed) in rows.items():
-        print(f"   {name:<50}{accepted:>11.0f}{completed:>12.0f}{accepted / rows[raw][0]:>14.2f}{completed / rows[raw][1]:>16.2f}")
+        print(
+            f"   {name:<50}{accepted:>11.0f}{completed:>12.0f}{accepted / rows[raw][0]:>14.2f}{completed / rows[raw][1]:>16.2f}"
+        )
     for name in [n for n in rows if n not in (raw, same_work)]:
         accepted, completed = rows[name]
         print(

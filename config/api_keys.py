@@ -245,7 +245,11 @@ def parse_keys(text: str, path: Path) -> KeyStore:
         raise KeyFileError(f"{_where(path)}: keys: expected a list")
     keys: list[ApiKey] = []
     for i, entry in enumerate(entries):
-        label = f"key {entry.get('name')!r}" if isinstance(entry, dict) and isinstance(entry.get("name"), str) else f"keys[{i}]"
+        label = (
+            f"key {entry.get('name')!r}"
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str)
+            else f"keys[{i}]"
+        )
         if not isinstance(entry, dict):
             raise KeyFileError(f"{_where(path)}: {label}: expected a mapping")
         try:
@@ -363,4 +367,3 @@ def rotate_key(path: Path, name: str) -> tuple[str, ApiKey]:
         new = old.model_copy(update={"hash": hash_token(token), "created": _utc_now()})
         write_keys(path, KeyStore(tuple(new if k.name == name else k for k in store.keys)))
     return token, new
-

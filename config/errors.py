@@ -10,7 +10,9 @@ from __future__ import annotations
 class NotConfigured(LookupError):
     """`kind` ('host', 'agent', 'category') named `name`, which the configuration does not have."""
 
-    def __init__(self, kind: str, name: str, message: str, *, field: str, known: list[str], suggestions: list[str] | None = None):
+    def __init__(
+        self, kind: str, name: str, message: str, *, field: str, known: list[str], suggestions: list[str] | None = None
+    ):
         super().__init__(message)
         self.kind, self.name, self.field = kind, name, field
         self.known, self.suggestions = known, list(suggestions or [])

@@ -113,7 +113,9 @@ class Inventory:
             known = self.names()
             listing = ", ".join(known) if known else "none are configured (see SSH_HOSTS_FILE)"
             # The name sent is not repeated: nothing a client sends is echoed.
-            raise NotConfigured("host", name, f"unknown host; known hosts: {listing}", field="host", known=known) from None
+            raise NotConfigured(
+                "host", name, f"unknown host; known hosts: {listing}", field="host", known=known
+            ) from None
 
     def __iter__(self) -> Iterator[SshHost]:
         return iter(self._hosts[n] for n in self.names())
@@ -162,7 +164,9 @@ def _problems(err: ValidationError) -> str:
         field = ".".join(str(p) for p in e["loc"]) or "host"
         reason = e["msg"]
         if e["type"] != "missing" and e.get("input") in ("", None):
-            reason = "is empty" + (" (was $USER unset when the file was written? use $(id -un))" if field == "user" else "")
+            reason = "is empty" + (
+                " (was $USER unset when the file was written? use $(id -un))" if field == "user" else ""
+            )
         out.append(f"{field}: {reason}")
     return "; ".join(out)
 

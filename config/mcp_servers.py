@@ -1,7 +1,11 @@
 """How one MCP tool server is reached: a stdio command the worker spawns, or a streamable-HTTP URL.
 
 `Settings.mcp_servers` maps a server name to one of these; env `MCP_SERVERS` holds the same as JSON,
-e.g. `{"files": {"command": ["uvx", "mcp-server-filesystem", "/srv"]}, "crm": {"url": "https://crm/mcp"}}`.
+e.g. `{"time": {"command": ["uvx", "mcp-server-time"], "tools": ["get_current_time"]},
+"files": {"command": ["npx", "-y", "@modelcontextprotocol/server-filesystem", "/srv"]}, "crm": {"url": "https://crm/mcp"}}`.
+
+`tools` keeps only the named tools (the others are neither listed nor callable); `descriptions` replaces a
+tool's own description with the operator's words (they are not third-party text).
 """
 
 from __future__ import annotations
@@ -29,6 +33,15 @@ class McpServerConfig(BaseModel):
         default_factory=dict, description="HTTP: headers sent on every request (e.g. Authorization)."
     )
     timeout_s: float = Field(default=60, gt=0, le=3600, description="Longest a single tool call may take.")
+    tools: list[str] | None = Field(
+        default=None, description="Allowlist: only these tools become intents and may be called; unset = every tool."
+    )
+    descriptions: dict[str, str] = Field(
+        default_factory=dict, description="Per-tool description overrides, in the operator's words (tool name -> text)."
+    )
+
+    def allows(self, tool: str) -> bool:
+        return self.tools is None or tool in self.tools
 
     @model_validator(mode="after")
     def _one_transport(self) -> McpServerConfig:
@@ -36,6 +49,10 @@ class McpServerConfig(BaseModel):
             raise ValueError("set exactly one of `command` (stdio) or `url` (streamable HTTP)")
         if self.url is not None and not self.url.startswith(("http://", "https://")):
             raise ValueError("url must be http(s)://...")
+        if self.tools is not None:
+            unknown = sorted(set(self.descriptions) - set(self.tools))
+            if unknown:
+                raise ValueError(f"descriptions: {', '.join(unknown)} not in the `tools` allowlist")
         return self
 
     @property
@@ -46,5 +63,7 @@ class McpServerConfig(BaseModel):
 def check_server_names(servers: dict[str, McpServerConfig]) -> dict[str, McpServerConfig]:
     for name in servers:
         if not SERVER_NAME.match(name):
-            raise ValueError(f"MCP server name {name!r} must match {SERVER_NAME.pattern} (it becomes part of intent names)")
+            raise ValueError(
+                f"MCP server name {name!r} must match {SERVER_NAME.pattern} (it becomes part of intent names)"
+            )
     return servers

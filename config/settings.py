@@ -15,6 +15,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from config.api_keys import Rate
 from config.mcp_servers import McpServerConfig, check_server_names
 
+OAuthRole = Literal["caller", "approver", "admin"]
+DEFAULT_SCOPE_ROLES: dict[str, OAuthRole] = {
+    "orchestrator:call": "caller",
+    "orchestrator:approve": "approver",
+    "orchestrator:admin": "admin",
+}
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
@@ -41,24 +48,84 @@ class Settings(BaseSettings):
     sync_timeout_s: float = Field(
         default=8.0, ge=0, le=60, description="How long POST /orchestrate waits before answering 202."
     )
-    max_body_bytes: int = Field(
-        default=100_000, ge=1024, description="Largest request body accepted (413 above it)."
-    )
+    max_body_bytes: int = Field(default=100_000, ge=1024, description="Largest request body accepted (413 above it).")
     body_read_timeout_s: float = Field(
-        default=10.0, gt=0, le=300, description="Deadline for reading a whole request body (408 and the connection closed past it)."
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Deadline for reading a whole request body (408 and the connection closed past it).",
     )
     cancel_grace_s: float = Field(
-        default=10.0, ge=0, le=300,
+        default=10.0,
+        ge=0,
+        le=300,
         description="How long cancel waits for a job to take its cancellation before terminating it (with a reason).",
     )
     max_run_s: float = Field(
-        default=7 * 86_400, ge=60,
+        default=7 * 86_400,
+        ge=60,
         description="Backstop run timeout of every job (a created GPT workflow included): Temporal ends it past this.",
     )
     max_result_chars: int = Field(
         default=90_000,
         ge=1000,
         description="Results are cut to this many characters so responses fit ChatGPT's 100k limit.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The gateway's public base URL (https://…): the `servers` entry of GET /actions/openapi.json and "
+        "the OAuth resource (`<PUBLIC_URL>/mcp`). Unset = the request's own base URL.",
+    )
+
+    # --- MCP server (/mcp) and OAuth ------------------------------------------------------
+    mcp_tool_wait_s: float = Field(
+        default=25.0,
+        ge=0,
+        le=600,
+        description="How long an MCP tool call on /mcp waits for its job (sending progress) before answering with "
+        "the job's status and ID; keep it under the clients' own request timeout.",
+    )
+    oauth_issuer: str | None = Field(
+        default=None,
+        description="Authorization server whose JWT access tokens the gateway accepts (its `iss`); named in "
+        "/.well-known/oauth-protected-resource. Unset = OAuth off, API keys only.",
+    )
+    oauth_jwks_url: str | None = Field(
+        default=None,
+        description="The issuer's JWKS URL; unset = discovered from the issuer's metadata "
+        "(/.well-known/oauth-authorization-server, then /.well-known/openid-configuration).",
+    )
+    oauth_audience: str | None = Field(
+        default=None, description="The `aud` tokens must carry; unset = the resource, `<PUBLIC_URL>/mcp`."
+    )
+    oauth_scope_roles: dict[str, OAuthRole] = Field(
+        default_factory=lambda: dict(DEFAULT_SCOPE_ROLES),
+        description='Token scopes that grant a role (JSON `{"scope": "role"}`); a token gets the highest role its scopes grant.',
+    )
+    oauth_subjects: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description='Per-subject grants (JSON `{"sub": {"role": "approver", "tenant": "acme"}}`), added to what scopes grant.',
+    )
+    oauth_tenant_claim: str | None = Field(
+        default=None,
+        description="Token claim holding the tenant (e.g. `org_id`); unset = the subject's entry, else `default`.",
+    )
+    oauth_rate: str | None = Field(
+        default="120/min",
+        description="Token bucket of each OAuth subject (`N/s`, `N/min`, `N/h`); unset = not limited.",
+    )
+    stream_max_s: float = Field(
+        default=900,
+        ge=5,
+        le=86_400,
+        description="Longest life of one SSE progress stream (GET …/events); then it closes and the client "
+        "reconnects with Last-Event-ID, losing nothing.",
+    )
+    stream_max_concurrent: int = Field(
+        default=200,
+        ge=1,
+        le=100_000,
+        description="Open SSE progress streams one gateway process serves at once (503 `TooManyStreams` beyond).",
     )
 
     # --- Temporal ----------------------------------------------------------------------
@@ -75,7 +142,9 @@ class Settings(BaseSettings):
     temporal_api_key: SecretStr | None = Field(
         default=None, description="API key for Temporal Cloud or a cluster that takes one (turns TLS on)."
     )
-    temporal_tls: bool | None = Field(default=None, description="Connect with TLS (implied by a certificate or API key).")
+    temporal_tls: bool | None = Field(
+        default=None, description="Connect with TLS (implied by a certificate or API key)."
+    )
     temporal_tls_client_cert_path: Path | None = Field(default=None, description="Client certificate for mTLS (PEM).")
     temporal_tls_client_key_path: Path | None = Field(default=None, description="Client private key for mTLS (PEM).")
     temporal_tls_server_ca_cert_path: Path | None = Field(
@@ -117,6 +186,11 @@ class Settings(BaseSettings):
     # --- Data / dev launcher -----------------------------------------------------------
     data_dir: Path = Field(default=Path(".data"), description="Dev data: Temporal SQLite DB, Chroma files, API key.")
     temporal_ui_port: int = Field(default=8233, description="Web UI port of the dev server started by `make dev`.")
+    temporal_ui_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The Temporal Web UI the console links each job to; unset = this host at TEMPORAL_UI_PORT (the dev server's).",
+    )
     extra_intent_modules: list[str] = Field(
         default_factory=list,
         description="Extra Python modules to import at start-up; each may register intents and activities.",
@@ -124,10 +198,27 @@ class Settings(BaseSettings):
 
     # --- Memory (Chroma) ---------------------------------------------------------------
     chroma_url: str | None = Field(default=None, description="Chroma server URL; unset = embedded PersistentClient.")
-    chroma_collection: str = Field(default="memories", description="Chroma collection for memories.")
-    embedder: Literal["hash", "onnx", "openai"] = Field(
-        default="hash",
-        description="`hash`: offline, deterministic; `onnx`: Chroma's MiniLM (downloads); `openai`: /v1/embeddings.",
+    chroma_collection: str = Field(
+        default="memories",
+        description="Base name of the memory collections: `<name>-<embedder>` (a tenant other than `default` appends `--<tenant>`).",
+    )
+    memory_index_dir: Path | None = Field(
+        default=None,
+        description="Directory of the lexical (BM25, SQLite FTS5) index files, one per collection; unset = DATA_DIR/memory-index. "
+        "Derived from Chroma: a missing file is rebuilt. Keep it on a local disk.",
+    )
+    memory_index_sync_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="With CHROMA_URL: how often (at most) a search takes into its worker's lexical index the memories "
+        "other workers wrote (0 = before every search).",
+    )
+    embedder: Literal["minilm", "wordllama", "hash", "onnx", "openai"] = Field(
+        default="minilm",
+        description="`minilm`: offline semantic model (all-MiniLM-L6-v2 int8, shipped in a wheel, ~4 ms a text); "
+        "`wordllama`: offline static embeddings (shipped in its wheel, ~0.05 ms a text, weaker on paraphrases); "
+        "`hash`: no model, deterministic, lexical only; `onnx`: Chroma's MiniLM (downloads); `openai`: /v1/embeddings. "
+        "Each embedder has its own collection; on first use an empty one takes in (re-embeds) the memories of another.",
     )
     embeddings_url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible embeddings API.")
     embeddings_model: str = Field(default="text-embedding-3-small", description="Model for `openai` embedder.")
@@ -145,7 +236,10 @@ class Settings(BaseSettings):
     )
     n8n_auth_header: str = Field(default="X-Orchestrator-Secret", description="Header carrying n8n_webhook_secret.")
     n8n_timeout_s: float = Field(
-        default=45, gt=0, le=600, description="HTTP timeout of one n8n webhook call (keep below the flow intents' timeouts, 60-120 s)."
+        default=45,
+        gt=0,
+        le=600,
+        description="HTTP timeout of one n8n webhook call (keep below the flow intents' timeouts, 60-120 s).",
     )
 
     # --- MCP mode ---------------------------------------------------------------------------
@@ -166,6 +260,23 @@ class Settings(BaseSettings):
 
     _mcp_names = field_validator("mcp_servers")(classmethod(lambda cls, v: check_server_names(v)))
 
+    # --- Schedules ---------------------------------------------------------------------------
+    schedule_min_interval_s: float = Field(
+        default=2,
+        ge=1,
+        le=86_400,
+        description="Shortest interval a schedule may run at (`every`, or the gap between two cron times); a shorter one is a 422.",
+    )
+    digest_schedule_cron: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Opt-in: `make dev` creates (or updates) the schedule `digest-daily` running digest.daily on this cron, "
+        "e.g. `0 8 * * 1-5`; unset = no schedule is made for you.",
+    )
+    digest_schedule_timezone: str = Field(
+        default="UTC", max_length=64, description="IANA time zone DIGEST_SCHEDULE_CRON is read in, e.g. `Europe/Paris`."
+    )
+
     # --- Agents / LLM (GPT workflows and fleets) -----------------------------------------
     agents_file: Path | None = Field(
         default=None, description="YAML registry of GPT agents; unset = the shipped `config/agents.yaml`."
@@ -185,7 +296,30 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="gpt-4o-mini", description="Model used by agents that do not name their own.")
     llm_timeout_s: float = Field(default=60, gt=0, le=600, description="HTTP timeout of one chat completion call.")
     llm_offline_latency_ms: int = Field(
-        default=0, ge=0, le=600_000, description="Artificial delay of each offline reply (benchmarks, demos)."
+        default=0,
+        ge=0,
+        le=600_000,
+        description="Artificial delay of each offline reply (benchmarks, demos); the reply streams out over it.",
+    )
+    llm_stream: bool = Field(
+        default=True,
+        description="Ask the Chat Completions API to stream (`stream: true`), so watchers see a step's text as it is "
+        "written; `false` for a server that cannot stream.",
+    )
+    prices_file: Path | None = Field(
+        default=None,
+        description="YAML prices per model (USD per million tokens) for `usage.cost_usd`; unset = the shipped "
+        "`config/prices.yaml`.",
+    )
+    llm_daily_token_budget: int | None = Field(
+        default=None,
+        ge=1,
+        description="Tokens each tenant may use per UTC day; past it new LLM steps fail `BudgetExceeded` (nothing is "
+        "sent). Unset = no budget.",
+    )
+    llm_token_budgets: dict[str, int] = Field(
+        default_factory=dict,
+        description='Per-tenant daily token budgets (JSON `{"tenant": tokens}`), overriding LLM_DAILY_TOKEN_BUDGET.',
     )
 
     # --- SSH (host inventory, approval gate) ---------------------------------------------
@@ -202,7 +336,10 @@ class Settings(BaseSettings):
         description="Let `confirm_dangerous: true` approve a dangerous ssh.exec without a human (weaker, seed-compatible path).",
     )
     ssh_approval_timeout_s: float = Field(
-        default=900, gt=0, le=7 * 86400, description="How long a dangerous ssh.exec waits for approve/reject before expiring."
+        default=900,
+        gt=0,
+        le=7 * 86400,
+        description="How long a dangerous ssh.exec waits for approve/reject before expiring.",
     )
     ssh_max_output_chars: int = Field(
         default=40_000,
@@ -247,7 +384,19 @@ class Settings(BaseSettings):
         "gateway request through the workflow to its activities. Unset = tracing off.",
     )
 
-    @field_validator("api_key_rate")
+    @field_validator("llm_token_budgets")
+    @classmethod
+    def _budgets(cls, v: dict[str, int]) -> dict[str, int]:
+        for tenant, tokens in v.items():
+            if not tenant.strip() or tokens < 1:
+                raise ValueError("each tenant needs a name and a budget of at least 1 token")
+        return v
+
+    def token_budget(self, tenant: str) -> int | None:
+        """A tenant's daily token budget (None: unlimited)."""
+        return self.llm_token_budgets.get(tenant, self.llm_daily_token_budget)
+
+    @field_validator("api_key_rate", "oauth_rate")
     @classmethod
     def _rate(cls, value: str | None) -> str | None:
         return None if value is None else str(Rate.parse(value))
@@ -259,6 +408,10 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def memory_index_path(self) -> Path:
+        return self.memory_index_dir or self.data_dir / "memory-index"
 
 
 @lru_cache(maxsize=1)

@@ -17,15 +17,22 @@ and why (ChatGPT's documented limits for Actions):
 - with a `role` (`--role caller`, what the committed file is: the GPT gets a caller key), only the
   operations that role may call (`x-required-roles`), so the GPT is never offered approve or reject;
 - 422 responses describe the gateway's real error body (ErrorResponse), not FastAPI's default;
-- /orchestrate carries one request example per intent that declares one, from the intent registry.
+- /orchestrate carries one request example per intent that declares one, from the intent registry;
+- an error response that several operations share (401, 404, 413, ...: gateway/openapi.py adds them to
+  every operation alike) is written once, under `components/responses`, and referenced: the document
+  says the same in a third less text;
+- an optional field that may be null (`anyOf: [T, null]`) is shown as `T`: ChatGPT leaves an optional
+  field out rather than sending null, and the gateway reads an absent field as null.
 """
 
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 
@@ -51,6 +58,34 @@ INFO_DESCRIPTION = (
 )
 
 
+LOOPBACK_NAMES = {"localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_server_url(url: str, *, allow_loopback_http: bool = False) -> str:
+    """ChatGPT calls Actions over HTTPS only: refuse anything else (ValueError saying why). Plain http is
+    allowed only to a loopback host, and only when asked for (local testing)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and parts.hostname and allow_loopback_http and is_loopback(parts.hostname):
+        return url
+    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
+        raise ValueError(
+            "the server URL must be https:// (ChatGPT calls Actions over HTTPS only); for a local test of a "
+            "loopback gateway pass --allow-http-loopback"
+        )
+    raise ValueError("the server URL must be https://<host> (ChatGPT calls Actions over HTTPS only)")
+
+
 def cut(text: str, limit: int = MAX_TEXT) -> str:
     return one_line(text, limit)
 
@@ -67,7 +102,11 @@ def camel(name: str) -> str:
 def endpoint_name(operation_id: str, path: str, method: str) -> str:
     """The endpoint function's name inside FastAPI's default id (`{name}{path}_{method}`, non-word -> _)."""
     suffix = re.sub(r"\W", "_", path) + f"_{method}"
-    return operation_id[: -len(suffix)] if operation_id.endswith(suffix) and len(operation_id) > len(suffix) else operation_id
+    return (
+        operation_id[: -len(suffix)]
+        if operation_id.endswith(suffix) and len(operation_id) > len(suffix)
+        else operation_id
+    )
 
 
 def orchestrate_examples() -> dict[str, Any]:
@@ -201,9 +240,55 @@ def actions_schema(app: FastAPI, server_url: str, role: str | None = None) -> di
         orchestrate["description"] = orchestrate_description([*examples])
         orchestrate["requestBody"]["content"]["application/json"]["examples"] = examples
     _cut_texts(doc)
+    _plain_optionals(doc)
     _drop_unused_schemas(doc)
+    _share_error_responses(doc)
     return doc
 
 
+def _plain_optionals(node: Any) -> None:
+    """`anyOf: [T, {type: null}]` -> T, everywhere but in literal values."""
+    if isinstance(node, dict):
+        choices = node.get("anyOf")
+        if isinstance(choices, list) and len(choices) == 2 and {"type": "null"} in choices:
+            (kept,) = [c for c in choices if c != {"type": "null"}]
+            del node["anyOf"]
+            for key, value in kept.items():
+                node.setdefault(key, value)
+        for key, value in node.items():
+            if key not in LITERAL_KEYS:
+                _plain_optionals(value)
+    elif isinstance(node, list):
+        for item in node:
+            _plain_optionals(item)
+
+
+def _share_error_responses(doc: dict[str, Any]) -> None:
+    """Error responses that recur verbatim become one `components/responses` entry each, referenced."""
+    seen: dict[str, int] = {}
+    for _path, _method, op in _operations(doc):
+        for status, response in op.get("responses", {}).items():
+            if status >= "400":
+                key = json.dumps(response, sort_keys=True)
+                seen[key] = seen.get(key, 0) + 1
+    names: dict[str, str] = {}
+    shared = doc.setdefault("components", {}).setdefault("responses", {})
+    for _path, _method, op in _operations(doc):
+        for status, response in op.get("responses", {}).items():
+            key = json.dumps(response, sort_keys=True)
+            if status < "400" or seen.get(key, 0) < 2:
+                continue
+            if key not in names:
+                base, n = f"Error{status}", 1
+                while (name := base if n == 1 else f"{base}_{n}") in shared:
+                    n += 1
+                names[key], shared[name] = name, response
+            op["responses"][status] = {"$ref": f"#/components/responses/{names[key]}"}
+    if not shared:
+        del doc["components"]["responses"]
+
+
 def render(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    """One-space indentation: still one key per line for diffs, and a fifth smaller than two (the whole
+    document must stay under 100,000 characters to import)."""
+    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"

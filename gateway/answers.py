@@ -36,7 +36,9 @@ def as_json(value: Any) -> Any:
     return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
 
 
-def failure_response(job_id: str, failure: JobFailure, headers: dict[str, str], extra: dict[str, Any] | None = None) -> JSONResponse:
+def failure_response(
+    job_id: str, failure: JobFailure, headers: dict[str, str], extra: dict[str, Any] | None = None
+) -> JSONResponse:
     body = ErrorResponse(job_id=job_id, error=failure.error).model_dump(mode="json", exclude_none=True)
     body["job_status"] = failure.status
     return JSONResponse(body | (extra or {}), status_code=status_for(failure.error.type), headers=headers)
@@ -73,4 +75,6 @@ def intent_job_response(
         )  # fmt: skip
         return JSONResponse(waiting.model_dump(mode="json") | extra, status_code=202, headers=headers)
     accepted = OrchestrateAccepted(job_id=job_id, intent=intent, mode=mode)
-    return JSONResponse(accepted.model_dump(mode="json", exclude={"approval"}) | extra, status_code=202, headers=headers)
+    return JSONResponse(
+        accepted.model_dump(mode="json", exclude={"approval"}) | extra, status_code=202, headers=headers
+    )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from functools import partial
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
+from starlette.routing import Route
 from temporalio.client import Client
 
 from config import Settings, get_settings
@@ -13,8 +16,22 @@ from gateway import errors, openapi, telemetry
 from gateway.auth import Gatekeeper, check_routes
 from gateway.limits import BodyGuard
 from gateway.mcp_catalog_cache import McpCatalogCache
+from gateway.mcp_server import McpEndpoint
 from gateway.ratelimit import RateLimitHeaders
-from gateway.routes import gpt, health, intents, jobs, keys, orchestrate
+from gateway.routes import (
+    approvals,
+    console,
+    events,
+    gpt,
+    health,
+    intents,
+    jobs,
+    keys,
+    orchestrate,
+    schedules,
+    wellknown,
+)
+from gateway.streams import Watches
 from gateway.temporal import TemporalLink
 from infra import tracing
 from intents import registry
@@ -39,7 +56,17 @@ def create_app(
     `tracer_provider` overrides the one OTEL_EXPORTER_OTLP_ENDPOINT configures (tests, the dev launcher)."""
     settings = settings or get_settings()
     registry.load_extra_modules(settings.extra_intent_modules)
-    app = FastAPI(title="gpt-orchestrator", version="0.1.0", description=DESCRIPTION)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The MCP session manager's task group lives as long as the app (started lazily without a lifespan).
+        await app.state.mcp.start()
+        try:
+            yield
+        finally:
+            await app.state.mcp.stop()
+
+    app = FastAPI(title="gpt-orchestrator", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     tracer_provider = tracer_provider or tracing.tracer_provider(settings, telemetry.SERVICE_NAME)
     app.state.temporal = TemporalLink(settings, client, interceptors=tracing.temporal_interceptors(tracer_provider))
@@ -48,11 +75,14 @@ def create_app(
     app.state.routes = RoutingTable.with_overrides(settings.intent_routes)
     app.state.routes.check_intents(registry.all_intents())  # an INTENT_ROUTES contradiction stops start-up
     app.state.mcp_catalog = McpCatalogCache(settings, app.state.temporal)
+    app.state.watches = Watches(app.state.temporal.client, settings.stream_max_concurrent, settings.max_result_chars)
     app.state.gatekeeper = Gatekeeper(settings)  # keys (API_KEY + API_KEYS_FILE), roles, rate limits
     errors.install(app)
     openapi.install(app)
-    for module in (orchestrate, jobs, gpt, intents, keys, health):
+    for module in (orchestrate, jobs, events, schedules, approvals, gpt, intents, keys, health, console, wellknown):
         app.include_router(module.router)
+    app.state.mcp = McpEndpoint(app)  # /mcp: the platform as a remote MCP server (gateway/mcp_server.py)
+    app.router.routes.append(Route("/mcp", endpoint=app.state.mcp, methods=["GET", "POST", "DELETE"]))
     app.add_middleware(
         BodyGuard,
         max_bytes=settings.max_body_bytes,

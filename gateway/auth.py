@@ -38,6 +38,7 @@ from config.api_keys import (
     may,
     roles_for,
 )
+from gateway import oauth
 from gateway.errors import ApiError
 from gateway.ratelimit import STATE_KEY, RateLimiter
 from infra import logs
@@ -125,7 +126,9 @@ class Keyring:
             token.encode("utf-8", "surrogateescape"), self.api_key.get_secret_value().encode()
         )
         if is_bootstrap:
-            return Principal(name=BOOTSTRAP_NAME, role=Role.ADMIN, tenant=DEFAULT_TENANT, rate=self.bootstrap_rate, bootstrap=True)
+            return Principal(
+                name=BOOTSTRAP_NAME, role=Role.ADMIN, tenant=DEFAULT_TENANT, rate=self.bootstrap_rate, bootstrap=True
+            )
         key = self.store().match(token)
         if key is None:
             raise _unauthorized("invalid bearer token")
@@ -141,17 +144,39 @@ class Keyring:
 
 
 class Gatekeeper:
-    """Admission of one request: authenticate once, charge the key's bucket once, remember both."""
+    """Admission of one request: authenticate once, charge the key's bucket once, remember both.
+
+    A bearer token is an API key, or (with OAUTH_ISSUER set) a JWT access token of that issuer
+    (gateway/oauth.py), which becomes a Principal named `oauth:<subject>` with the role and tenant it grants."""
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.keyring = Keyring(settings)
+        self.oauth = oauth.OAuthVerifier(settings)
         self.limiter = RateLimiter()
 
-    def admit(self, scope: MutableMapping[str, Any], authorization: str | None) -> Principal:
+    async def authenticate(self, scope: MutableMapping[str, Any], authorization: str | None) -> Principal:
+        scheme, _, token = (authorization or "").partition(" ")
+        token = token.strip()
+        try:
+            if self.oauth.enabled and scheme.lower() == "bearer" and oauth.looks_like_jwt(token):
+                grant = await self.oauth.grant(token, scope)
+                return Principal(name=grant.name, role=grant.role, tenant=grant.tenant, rate=grant.rate)
+            if self.oauth.enabled and self.keyring.api_key is None and not token:
+                raise _unauthorized("missing bearer token (Authorization: Bearer <key or OAuth access token>)")
+            return self.keyring.authenticate(authorization)
+        except ApiError as refused:
+            if refused.error_type == ErrorType.UNAUTHORIZED:
+                # Say where to get a token (RFC 9728), keeping any error code the refusal carries.
+                error = (refused.headers or {}).get("WWW-Authenticate", "").partition('error="')[2].rstrip('"') or None
+                refused.headers = oauth.challenge(self.settings, scope, error)
+            raise
+
+    async def admit(self, scope: MutableMapping[str, Any], authorization: str | None) -> Principal:
         state = scope.setdefault("state", {})
         if (known := state.get(PRINCIPAL_KEY)) is not None:
             return known
-        principal = self.keyring.authenticate(authorization)
+        principal = await self.authenticate(scope, authorization)
         logs.bind(key_name=principal.name, tenant=principal.tenant)
         if principal.rate is not None:
             verdict = self.limiter.take(principal.name, principal.rate)
@@ -181,8 +206,10 @@ class RoleCheck(Access):
     def __init__(self, action: Action) -> None:
         self.action: Action = action
 
-    async def __call__(self, request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
-        principal = gatekeeper(request.app).admit(request.scope, request.headers.get("authorization"))
+    async def __call__(
+        self, request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)
+    ) -> Principal:
+        principal = await gatekeeper(request.app).admit(request.scope, request.headers.get("authorization"))
         if not principal.may(self.action):
             raise forbidden(principal, self.action)
         return principal
@@ -253,6 +280,8 @@ def check_routes(app: FastAPI) -> None:
                     "`who: Runs|Reads|Cancels|Decides|Manages` (gateway/auth.py), or `dependencies=[Depends(PUBLIC)]` "
                     "if it is open to anyone"
                 )
+        elif getattr(getattr(context.original_route, "endpoint", None), "admits_itself", False):
+            continue  # an ASGI endpoint (/mcp) that runs the same admission and role checks itself
         elif path not in docs:
             raise RuntimeError(f"route {path} is not a FastAPI route, so it cannot declare a role")
 

@@ -49,8 +49,10 @@ STATUS_BY_ERROR_TYPE: dict[ErrorType, int] = {
     ErrorType.UPSTREAM_PROTOCOL: 502,
     ErrorType.CALLBACK_URL_REJECTED: 400,
     ErrorType.INVALID_DEFINITION: 400,
+    ErrorType.SCHEDULE_EXISTS: 409,
     ErrorType.STEP_INPUT_TOO_LARGE: 422,
     ErrorType.RESULT_TOO_LARGE: 502,
+    ErrorType.BUDGET_EXCEEDED: 429,
     ErrorType.TEMPORAL_UNAVAILABLE: 503,
     ErrorType.MISCONFIGURED: 503,
     ErrorType.INTERNAL: 500,
@@ -74,6 +76,7 @@ STATUS_BY_ERROR_TYPE: dict[ErrorType, int] = {
     ErrorType.WORKFLOW_UNRESPONSIVE: 503,
     ErrorType.WORKER_UNAVAILABLE: 503,
     ErrorType.MCP_CATALOG_UNAVAILABLE: 503,
+    ErrorType.TOO_MANY_STREAMS: 503,
     ErrorType.REQUEST_TIMEOUT: 408,
     ErrorType.PAYLOAD_TOO_LARGE: 413,
     ErrorType.METHOD_NOT_ALLOWED: 405,
@@ -83,7 +86,11 @@ STATUS_BY_ERROR_TYPE: dict[ErrorType, int] = {
 UNKNOWN_TYPE_STATUS = 502
 
 # 503s that clear by themselves (Temporal back) or by an operator (a fixed config): when to ask again.
-RETRY_AFTER_S: dict[str, int] = {ErrorType.TEMPORAL_UNAVAILABLE: 5, ErrorType.MISCONFIGURED: 60}
+RETRY_AFTER_S: dict[str, int] = {
+    ErrorType.TEMPORAL_UNAVAILABLE: 5,
+    ErrorType.MISCONFIGURED: 60,
+    ErrorType.TOO_MANY_STREAMS: 5,
+}
 # RPC statuses that mean "Temporal is not there" rather than "this request is wrong".
 OUTAGE_STATUSES = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
 

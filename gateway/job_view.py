@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime
+from typing import Any
 
 from temporalio.client import Client, WorkflowFailureError
 
@@ -12,6 +14,7 @@ from gateway.lifecycle import JOB_STATUS, describe, failure_of, intent_state
 from gateway.schemas import ErrorInfo, JobStatus, JobView, StepAwaitingApproval
 from gateway.tenancy import tenant_of
 from intents.errors import ErrorType
+from intents.usage import Usage
 from workflows import search_attributes as sa
 from workflows.dag import StepState
 from workflows.gpt import GptWorkflowStatus
@@ -34,9 +37,12 @@ async def job_view(client: Client, job_id: str, who: Principal | None = None) ->
         requested_by=attrs.get(sa.REQUESTED_BY),
         tenant=tenant_of(attrs),
         status=status,
+        schedule_id=attrs.get(sa.SCHEDULE),
         started_at=desc.start_time,
         closed_at=desc.close_time,
         duration_ms=_ms(desc.start_time, desc.close_time),
+        summary=await desc.static_summary(),
+        inputs=inputs_of(await desc.static_details()),
     )
     if status == JobStatus.RUNNING and attrs.get(sa.APPROVAL) == "pending":
         state = await intent_state(handle)
@@ -53,13 +59,19 @@ async def job_view(client: Client, job_id: str, who: Principal | None = None) ->
             if s.state == StepState.AWAITING_APPROVAL and s.job_id and s.approval
         ]
         view.steps_awaiting_approval = waiting or None
+        view.usage = gpt.usage if gpt else None
     elif status == JobStatus.SUCCESS:
         outcome = await handle.result()
-        view.result = outcome.get("result", outcome) if isinstance(outcome, dict) and desc.workflow_type == "IntentWorkflow" else outcome
+        view.result = (
+            outcome.get("result", outcome)
+            if isinstance(outcome, dict) and desc.workflow_type == "IntentWorkflow"
+            else outcome
+        )
         if isinstance(outcome, dict) and outcome.get("approval"):
             view.approval = outcome["approval"]
         if isinstance(outcome, dict) and "duration_ms" in outcome and desc.workflow_type == "IntentWorkflow":
             view.duration_ms = view.duration_ms or outcome["duration_ms"]
+        view.usage = usage_in(view.result)
     elif status != JobStatus.RUNNING:
         try:
             await handle.result()
@@ -67,11 +79,33 @@ async def job_view(client: Client, job_id: str, who: Principal | None = None) ->
             view.status, view.error = failure_of(exc)
             if view.status not in (JobStatus.REJECTED, JobStatus.EXPIRED):
                 view.status = status
+            view.usage = usage_in(view.error.details)  # a failed GPT workflow's error carries its status
         except Exception as exc:  # noqa: BLE001 - any read failure becomes a typed error, never a 500
             view.error = ErrorInfo(type=ErrorType.ERROR, message=f"the result could not be read ({type(exc).__name__})")
     if attrs.get(sa.APPROVAL) and attrs.get(sa.APPROVAL) != "pending":
         view.approval = (view.approval or {}) | {"decision": attrs.get(sa.APPROVAL), "approver": attrs.get(sa.APPROVER)}
     return view
+
+
+def inputs_of(details: str | None) -> Any:
+    """The redacted inputs a job's static details hold (lifecycle.details_markdown), or its text if cut short."""
+    if not details or "```json\n" not in details:
+        return None
+    body = details.split("```json\n", 1)[1].rsplit("\n```", 1)[0]
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body  # cut at its size limit: still worth reading
+
+
+def usage_in(value: Any) -> Usage | None:
+    """The `usage` a GPT workflow's or fleet's result (or failed status) carries, if any."""
+    if isinstance(value, dict) and isinstance(value.get("usage"), dict):
+        try:
+            return Usage.model_validate(value["usage"])
+        except ValueError:
+            return None
+    return None
 
 
 def gpt_workflow_of(workflow_type: str | None, job_id: str, intent: str | None) -> str | None:

@@ -50,6 +50,7 @@ class JobKind(StrEnum):
     INTENT = "orch"  # POST /orchestrate
     GPT_WORKFLOW = "gptwf"  # POST /api/gpt-workflows/create
     FLEET = "fleet"  # POST /api/gpt-fleets/{category}/orchestrate
+    SCHEDULED = "sched"  # a run of a schedule: `sched-<schedule id>-<scheduled time>`, made by Temporal
 
 
 def job_id_for(
@@ -65,7 +66,9 @@ def job_id_for(
     if idempotency_key is not None:
         if not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
             raise ApiError(
-                ErrorType.INVALID_IDEMPOTENCY_KEY, "Idempotency-Key must be 1-255 visible ASCII characters", field="Idempotency-Key"
+                ErrorType.INVALID_IDEMPOTENCY_KEY,
+                "Idempotency-Key must be 1-255 visible ASCII characters",
+                field="Idempotency-Key",
             )
         material = f"{name}\x00key\x00{idempotency_key}"
     elif request is not None:
@@ -194,13 +197,19 @@ def failure_of(exc: BaseException) -> JobFailure:
         if isinstance(cause, CancelledError):
             return JobFailure(JobStatus.CANCELLED, ErrorInfo(type=ErrorType.CANCELLED, message="the job was cancelled"))
         if isinstance(cause, TerminatedError):
-            return JobFailure(JobStatus.TERMINATED, ErrorInfo(type=ErrorType.TERMINATED, message=cause.message or "terminated"))
+            return JobFailure(
+                JobStatus.TERMINATED, ErrorInfo(type=ErrorType.TERMINATED, message=cause.message or "terminated")
+            )
         if isinstance(cause, ApplicationError):
             status = _STATUS_BY_FAILURE_TYPE.get(cause.type or "", JobStatus.ERROR)  # type: ignore[call-overload]
             details = cause.details[0] if cause.details else None
-            return JobFailure(status, ErrorInfo(type=cause.type or ErrorType.ERROR, message=cause.message, details=details))
+            return JobFailure(
+                status, ErrorInfo(type=cause.type or ErrorType.ERROR, message=cause.message, details=details)
+            )
         if isinstance(cause, TemporalTimeout):
-            return JobFailure(JobStatus.TIMED_OUT, ErrorInfo(type=ErrorType.TIMED_OUT, message=cause.message or "timed out"))
+            return JobFailure(
+                JobStatus.TIMED_OUT, ErrorInfo(type=ErrorType.TIMED_OUT, message=cause.message or "timed out")
+            )
         cause = getattr(cause, "cause", None)
     return JobFailure(JobStatus.ERROR, ErrorInfo(type=ErrorType.ERROR, message=str(exc)))
 
@@ -317,7 +326,9 @@ async def end_within_grace(client: Client, job_id: str, grace_s: float, *, poll_
             return "closed"
         stuck = _workflow_task_failing(desc)
         if stuck or asyncio.get_running_loop().time() >= deadline:
-            why = "its workflow task keeps failing" if stuck else f"it did not take the cancellation within {grace_s:g} s"
+            why = (
+                "its workflow task keeps failing" if stuck else f"it did not take the cancellation within {grace_s:g} s"
+            )
             try:
                 await handle.terminate(reason=f"cancel requested; terminated because {why}")
             except RPCError as exc:

@@ -36,11 +36,17 @@ class BodyTimeout(Exception):
 
 
 class BodyGuard:
-    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout_s: float = 10.0, gatekeeper: Gatekeeper | None = None):
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, read_timeout_s: float = 10.0, gatekeeper: Gatekeeper | None = None
+    ):
         self.app, self.max_bytes, self.read_timeout_s, self.gatekeeper = app, max_bytes, read_timeout_s, gatekeeper
 
-    async def _answer(self, send: Send, status: int, body: dict, *, close: bool, headers: dict[str, str] | None = None) -> None:
-        raw = [(b"content-type", b"application/json")] + [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    async def _answer(
+        self, send: Send, status: int, body: dict, *, close: bool, headers: dict[str, str] | None = None
+    ) -> None:
+        raw = [(b"content-type", b"application/json")] + [
+            (k.lower().encode(), v.encode()) for k, v in (headers or {}).items()
+        ]
         if close:
             raw.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": status, "headers": raw})
@@ -65,7 +71,7 @@ class BodyGuard:
         headers = dict(scope.get("headers", []))
         if self.gatekeeper is not None:
             try:
-                self.gatekeeper.admit(scope, headers.get(b"authorization", b"").decode("latin-1") or None)
+                await self.gatekeeper.admit(scope, headers.get(b"authorization", b"").decode("latin-1") or None)
             except ApiError as refused:
                 body = error_body(refused.error_type, refused.message, field=refused.field, details=refused.details)
                 # 401, 429, 503: answered unread, so the connection is closed (its body is still on it).

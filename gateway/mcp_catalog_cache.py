@@ -73,7 +73,9 @@ class McpCatalogCache:
             except ApiError:  # TemporalUnavailable: said as it is
                 raise
             except asyncio.TimeoutError:
-                raise McpCatalogUnavailable(f"no worker listed the MCP tools within {timeout:g}s; is a worker running?") from None
+                raise McpCatalogUnavailable(
+                    f"no worker listed the MCP tools within {timeout:g}s; is a worker running?"
+                ) from None
             except Exception as exc:  # a failed listing run: say so, do not 500
                 raise McpCatalogUnavailable(f"reading the MCP tool catalog failed: {exc}") from None
             self.last_change = apply_catalog(catalog)
@@ -105,7 +107,12 @@ class McpCatalogCache:
     def public(self) -> dict[str, Any]:
         """The catalog's state for GET /intents: each server, its tool count and any listing error."""
         servers = [
-            {"server": s.server, "transport": s.transport, "tools": len(s.tools), **({"error": s.error} if s.error else {})}
+            {
+                "server": s.server,
+                "transport": s.transport,
+                "tools": len(s.tools),
+                **({"error": s.error} if s.error else {}),
+            }
             for s in (self.catalog.servers if self.catalog else [])
         ]
         return {"refreshed_at": self.refreshed_at.isoformat() if self.refreshed_at else None, "servers": servers}

@@ -33,20 +33,25 @@ from gateway.auth import RoleCheck, access_of, api_routes, bearer
 from gateway.errors import ApiError
 from intents.canonical import JOB_ID_PATTERN
 from intents.errors import ErrorType
+from intents.schedules import SCHEDULE_ID_PATTERN
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
 JOB_OUTCOME = "x-job-outcome"
 REQUIRED_ROLES = "x-required-roles"
 # Path parameters are one path segment; ids are Temporal workflow ids the gateway made. Values outside
 # these patterns are answered 404 (documented), never echoed.
-ID_PARAMS = {"job_id", "workflow_id"}
+ID_PARAMS = {
+    "job_id": JOB_ID_PATTERN.pattern,
+    "workflow_id": JOB_ID_PATTERN.pattern,
+    "schedule_id": SCHEDULE_ID_PATTERN,
+}
 SEGMENT_PATTERN = r"^[^/.][^/]*$"
 
 STANDARD: dict[int, str] = {
     401: "Unauthorized: missing, wrong or expired key (compared in constant time). Header WWW-Authenticate: Bearer.",
     403: "Forbidden: this key's role may not do this (x-required-roles lists the roles that may); error.details "
     "names them and the key's role.",
-    404: "NotFound: no such job or workflow (unknown, older than the namespace retention, or not an id).",
+    404: "NotFound: no such job, workflow or schedule (unknown, older than the namespace retention, or not an id).",
     408: "RequestTimeout: the body did not arrive within BODY_READ_TIMEOUT_S; the connection is closed.",
     413: "PayloadTooLarge: the body is over MAX_BODY_BYTES, declared or streamed.",
     422: "ValidationError: the body is not UTF-8 JSON, or a parameter or field fails its model; "
@@ -93,7 +98,7 @@ def complete_operation(op: dict[str, Any]) -> None:
             _add(responses, status, STANDARD[status])
     for p in params:
         if p.get("in") == "path":
-            p["schema"].setdefault("pattern", JOB_ID_PATTERN.pattern if p["name"] in ID_PARAMS else SEGMENT_PATTERN)
+            p["schema"].setdefault("pattern", ID_PARAMS.get(p["name"], SEGMENT_PATTERN))
             if p["name"] in ID_PARAMS:
                 _add(responses, 404, STANDARD[404])
     if "requestBody" in op:
@@ -168,9 +173,16 @@ class ContractRoute(APIRoute):
         async def checked(request: Request) -> Response:
             body = await request.body()
             if body and (problem := body_problem(body)) is not None:
-                for check in checks:  # a caller without the key or the role learns that, not what is wrong with its body
+                for (
+                    check
+                ) in checks:  # a caller without the key or the role learns that, not what is wrong with its body
                     await check(request, await bearer(request))
-                raise ApiError(ErrorType.VALIDATION, f"body: {problem}", field="body", details=[{"field": "body", "reason": problem}])
+                raise ApiError(
+                    ErrorType.VALIDATION,
+                    f"body: {problem}",
+                    field="body",
+                    details=[{"field": "body", "reason": problem}],
+                )
             return await handler(request)
 
         return checked

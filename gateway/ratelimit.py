@@ -103,7 +103,9 @@ class RateLimitHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start" and (extra := state.get(STATE_KEY)):
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                added = [(k.lower().encode(), v.encode()) for k, v in extra.items() if k.lower().encode() not in present]
+                added = [
+                    (k.lower().encode(), v.encode()) for k, v in extra.items() if k.lower().encode() not in present
+                ]
                 message = {**message, "headers": [*message.get("headers", []), *added]}
             await send(message)
 

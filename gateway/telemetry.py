@@ -82,7 +82,12 @@ class RequestTelemetry:
                     method,
                     route,
                     status,
-                    extra={"http_method": method, "route": route, "status": status, "duration_ms": round(seconds * 1000, 1)},
+                    extra={
+                        "http_method": method,
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(seconds * 1000, 1),
+                    },
                 )
 
 

@@ -40,6 +40,7 @@ def gateway_runtime() -> Runtime:
         _runtime = Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=quiet)))
     return _runtime
 
+
 # RPCs that wait server-side for something to happen; the route bounds how long it waits for them.
 LONG_POLLS = frozenset({"poll_workflow_execution_update", "update_workflow_execution", "execute_multi_operation"})
 
@@ -83,7 +84,9 @@ class DeadlineServiceClient(ServiceClient):
         deadline = timedelta(seconds=self._deadline_s)
         try:
             async with asyncio.timeout(self._deadline_s):
-                return await self._inner._rpc_call(rpc, req, resp_type, timeout=min(timeout or deadline, deadline), **call)
+                return await self._inner._rpc_call(
+                    rpc, req, resp_type, timeout=min(timeout or deadline, deadline), **call
+                )
         except TimeoutError:
             raise TemporalUnavailable(f"Temporal did not answer {rpc} within {self._deadline_s:g}s") from None
 
@@ -110,7 +113,12 @@ class TemporalLink:
             if self._client is None:
                 try:
                     opened = await asyncio.wait_for(
-                        connect(self._settings, interceptors=self._interceptors, retry_config=GATEWAY_RETRIES, runtime=gateway_runtime()),
+                        connect(
+                            self._settings,
+                            interceptors=self._interceptors,
+                            retry_config=GATEWAY_RETRIES,
+                            runtime=gateway_runtime(),
+                        ),
                         timeout=self._deadline_s,
                     )
                 except Exception as exc:

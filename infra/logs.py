@@ -88,7 +88,11 @@ def _present(fields: dict[str, Any]) -> dict[str, Any]:
 def _temporal_fields(record: logging.LogRecord) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if isinstance(wf := getattr(record, "temporal_workflow", None), dict):
-        fields |= {"workflow_id": wf.get("workflow_id"), "run_id": wf.get("run_id"), "workflow_type": wf.get("workflow_type")}
+        fields |= {
+            "workflow_id": wf.get("workflow_id"),
+            "run_id": wf.get("run_id"),
+            "workflow_type": wf.get("workflow_type"),
+        }
     if isinstance(act := getattr(record, "temporal_activity", None), dict):
         fields |= {
             "workflow_id": act.get("workflow_id"),

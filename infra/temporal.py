@@ -38,7 +38,9 @@ def connect_config(settings: Settings) -> dict[str, Any]:
     for field, name in _STANDARD_NAMES.items():
         value = getattr(settings, field)
         # Defaults (127.0.0.1:7233, default) must not hide what a profile says; explicit values win.
-        if value is None or (field in ("temporal_address", "temporal_namespace") and field not in settings.model_fields_set):
+        if value is None or (
+            field in ("temporal_address", "temporal_namespace") and field not in settings.model_fields_set
+        ):
             continue
         if hasattr(value, "get_secret_value"):
             value = value.get_secret_value()

@@ -5,11 +5,14 @@ Not a public /orchestrate intent: GPT workflow steps (`message`/`query`) and fle
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
+from intents.usage import Usage
+
 CHAT_ACTIVITY = "agent.chat"
+# Partial text a running chat reports in its heartbeat details (the gateway streams it as `output`
+# events): at most this many of the last characters, so a heartbeat stays small.
+PARTIAL_TAIL_CHARS = 4000
 
 
 class ChatRequest(BaseModel):
@@ -21,6 +24,11 @@ class ChatRequest(BaseModel):
         default_factory=list, max_length=50, description="Extra material for the prompt, e.g. memory hits."
     )
     step_id: str | None = Field(default=None, max_length=64, description="Workflow step, for logs and summaries.")
+    tenant: str | None = Field(
+        default=None,
+        max_length=128,
+        description="Whose tokens these are (metrics, daily budget); none = the default tenant.",
+    )
 
 
 class ChatResult(BaseModel):
@@ -29,4 +37,16 @@ class ChatResult(BaseModel):
     provider: str = Field(description="`openai` or `offline`.")
     content: str
     offline: bool = Field(description="True when the built-in offline provider answered (no model was called).")
-    usage: dict[str, Any] | None = Field(default=None, description="Token usage as reported by the API.")
+    usage: Usage | None = Field(
+        default=None, description="Tokens and cost: as the API reported them, or estimated by the offline provider."
+    )
+
+
+class PartialOutput(BaseModel):
+    """A running chat's heartbeat details: how much text it has written so far, and the end of it."""
+
+    step_id: str | None = None
+    agent: str
+    attempt: int = 1
+    chars: int = Field(description="Characters written so far, across attempts (a retry continues the count).")
+    tail: str = Field(description=f"The last characters written in this attempt (at most {PARTIAL_TAIL_CHARS}).")

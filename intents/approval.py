@@ -89,7 +89,9 @@ class DecisionRequest(BaseModel):
     """The `approve` / `reject` update's argument: the body, plus the approver the gateway read from the key."""
 
     reason: str | None = Field(default=None, max_length=1000)
-    approver: str | None = Field(default=None, max_length=128, description="The deciding key's name (set by the gateway).")
+    approver: str | None = Field(
+        default=None, max_length=128, description="The deciding key's name (set by the gateway)."
+    )
     note: str | None = Field(default=None, max_length=200, description="Free text from the decider; not an identity.")
     fingerprint: str | None = Field(
         default=None,
@@ -121,7 +123,10 @@ class ApprovalGateInput(BaseModel):
 
     message: str = Field(min_length=1, max_length=2000, description="What the human is asked to approve.")
     expires_s: int = Field(
-        default=3600, ge=1, le=MAX_APPROVAL_EXPIRES_S, description="Seconds to decide (at most 7 days); then it expires."
+        default=3600,
+        ge=1,
+        le=MAX_APPROVAL_EXPIRES_S,
+        description="Seconds to decide (at most 7 days); then it expires.",
     )
 
 

@@ -62,7 +62,9 @@ def sign(secret: str | bytes | SecretStr, timestamp: int, body: bytes) -> str:
     return SIGNATURE_PREFIX + digest
 
 
-def signed_headers(secret: str | bytes | SecretStr, job_id: str, body: bytes, *, now: float | None = None) -> dict[str, str]:
+def signed_headers(
+    secret: str | bytes | SecretStr, job_id: str, body: bytes, *, now: float | None = None
+) -> dict[str, str]:
     timestamp = int(time.time() if now is None else now)
     return {
         TIMESTAMP_HEADER: str(timestamp),

@@ -31,10 +31,12 @@ class ErrorType(StrEnum):
     UPSTREAM_PROTOCOL = "UpstreamProtocolError"  # a peer answered 2xx but broke its contract (not JSON, no envelope)
     CALLBACK_URL_REJECTED = "CallbackUrlRejected"  # callback_url fails the SSRF policy
     INVALID_DEFINITION = "InvalidWorkflowDefinition"  # a GPT workflow definition fails create-time checks
+    SCHEDULE_EXISTS = "ScheduleExists"  # a schedule id already names a schedule with another request
     TEMPORAL_UNAVAILABLE = "TemporalUnavailable"  # the gateway cannot reach Temporal (down, or no answer in time)
     MISCONFIGURED = "Misconfigured"  # a setting or config file the request needs is invalid; the operator must fix it
     STEP_INPUT_TOO_LARGE = "StepInputTooLarge"  # a GPT step's templates rendered past the step-input cap
     RESULT_TOO_LARGE = "ResultTooLarge"  # an activity returned more than the result cap
+    BUDGET_EXCEEDED = "BudgetExceeded"  # the tenant's daily token budget is spent: the LLM step did not start
     INTERNAL = "InternalError"
     # How a job ended, when not by a typed error of its own.
     CANCELLED = "Cancelled"
@@ -58,6 +60,7 @@ class ErrorType(StrEnum):
     WORKFLOW_UNRESPONSIVE = "WorkflowUnresponsive"
     WORKER_UNAVAILABLE = "WorkerUnavailable"
     MCP_CATALOG_UNAVAILABLE = "McpCatalogUnavailable"
+    TOO_MANY_STREAMS = "TooManyStreams"  # this gateway process serves STREAM_MAX_CONCURRENT streams already
     REQUEST_TIMEOUT = "RequestTimeout"
     PAYLOAD_TOO_LARGE = "PayloadTooLarge"
     METHOD_NOT_ALLOWED = "MethodNotAllowed"

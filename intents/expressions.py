@@ -248,6 +248,8 @@ def _render(value: Any, context: dict[str, Any], budget: _Budget) -> Any:
     if isinstance(value, list):
         return [_render(item, context, budget) for item in value]
     return value
+
+
 def as_text(value: Any) -> str:
     if value is None:
         return ""

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from intents.usage import Usage
+
 FLEET_ACTIVITY = "agents.fleet"
 
 
@@ -18,6 +20,7 @@ class FleetRequest(BaseModel):
     parallel: bool = Field(default=True, description="true: all agents at once; false: one after another.")
     synthesize: str | None = Field(default=None, max_length=80, description="Agent that merges the outputs.")
     timeout_s: float = Field(default=120, ge=1, le=3600, description="Per-agent time limit (seconds, 1 to 3600).")
+    remember: bool = Field(default=False, description="Store each answer as a memory (tag `fleet:<workflow_id>`).")
 
 
 class FleetLookup(BaseModel):
@@ -54,6 +57,9 @@ class AgentOutcome(BaseModel):
     error_type: str | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
+    usage: Usage | None = None
+    memory_id: str | None = Field(default=None, description="remember: its memory.")
+    memory_error: str | None = Field(default=None, description="remember: why it was not stored.")
 
 
 class FleetResult(BaseModel):
@@ -64,3 +70,4 @@ class FleetResult(BaseModel):
     synthesis: AgentOutcome | None = None
     succeeded: int = 0
     failed: int = 0
+    usage: Usage = Field(default_factory=Usage, description="All agents' tokens and cost.")

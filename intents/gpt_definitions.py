@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,12 +20,16 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from intents.errors import ErrorType
 from intents.expressions import ExpressionError, referenced_steps, templates_in
 from intents.limits import MAX_VALUE_BYTES, MAX_VALUE_DEPTH, check_value
+from intents.remember import RECALL_SELF
 from intents.spec import RequestRejected, RetrySpec
 
 # Chat actions (a turn with `gpt`); any other action names a registered intent.
 CHAT_ACTIONS = ("message", "query")
 # The param that carries the text of each chat action.
 CHAT_TEXT_PARAM = {"message": "message", "query": "query"}
+# A `query` step's memory filter (intents/remember.py).
+RECALL_PARAMS = ("tags", "recall_from")
+RECALL_ID_PATTERN = r"(gptwf|fleet|orch)-[A-Za-z0-9]{8,64}(\.run)?"
 MAX_STEPS = 200
 # error_type of a step whose condition or template failed to evaluate at run time.
 EXPRESSION_ERROR = "ExpressionError"
@@ -43,7 +48,9 @@ def _alias(camel: str, snake: str) -> dict[str, Any]:
 class GptStep(BaseModel):
     model_config = ConfigDict(extra="forbid", serialize_by_alias=True)
 
-    step_id: str = Field(pattern=STEP_ID_PATTERN, description="Unique within the workflow.", **_alias("stepId", "step_id"))
+    step_id: str = Field(
+        pattern=STEP_ID_PATTERN, description="Unique within the workflow.", **_alias("stepId", "step_id")
+    )
     gpt: str | None = Field(default=None, max_length=80, description="Agent name, for message/query steps.")
     action: str = Field(
         min_length=1, max_length=100, description="`message`, `query` (chat with memory hits) or an intent name."
@@ -54,19 +61,27 @@ class GptStep(BaseModel):
         f"At most {MAX_VALUE_DEPTH} levels deep and {MAX_VALUE_BYTES} bytes of JSON.",
     )
     wait_for: list[str] = Field(
-        default_factory=list, max_length=MAX_STEPS, description="Steps that must finish first.",
+        default_factory=list,
+        max_length=MAX_STEPS,
+        description="Steps that must finish first.",
         **_alias("waitFor", "wait_for"),
     )
     condition: str | None = Field(
-        default=None, max_length=2000, description="JMESPath over earlier results, e.g. `steps.scan.output.findings > 0`."
+        default=None,
+        max_length=2000,
+        description="JMESPath over earlier results, e.g. `steps.scan.output.findings > 0`.",
     )
     timeout: float | None = Field(
-        default=None, ge=MIN_STEP_TIMEOUT_S, le=MAX_STEP_TIMEOUT_S, description="Seconds; the activity's start-to-close."
+        default=None,
+        ge=MIN_STEP_TIMEOUT_S,
+        le=MAX_STEP_TIMEOUT_S,
+        description="Seconds; the activity's start-to-close.",
     )
     retry: RetrySpec | None = Field(default=None, description="Retry policy of the step's activity.")
     run_if_skipped: bool = Field(
         default=False, description="Run even if a waitFor step was skipped.", **_alias("runIfSkipped", "run_if_skipped")
     )
+    remember: bool | None = Field(default=None, description="Store its output as a memory; unset = the workflow's.")
 
     @field_validator("params")
     @classmethod
@@ -85,6 +100,7 @@ class GptWorkflowDefinition(BaseModel):
         description="true: the first failure cancels running steps and the rest do not run.",
         validation_alias=AliasChoices("fail_fast", "failFast"),
     )
+    remember: bool = Field(default=False, description="Store each succeeded step's output as a memory.")
     steps: list[GptStep] = Field(min_length=1, max_length=MAX_STEPS)
 
 
@@ -148,6 +164,7 @@ def _check_action(step: GptStep, where: str, check_agent: AgentCheck | None, che
             raise DefinitionError(
                 f"{where}.params.{key}", f"step {sid!r}: action {step.action!r} needs a non-empty params.{key}"
             )
+        _check_recall(step, where)
         return
     if step.gpt is not None:
         raise DefinitionError(
@@ -157,20 +174,51 @@ def _check_action(step: GptStep, where: str, check_agent: AgentCheck | None, che
         _run_check(check_intent, step.action, f"{where}.action", sid, ErrorType.UNKNOWN_INTENT)
 
 
+def _check_recall(step: GptStep, where: str) -> None:
+    """A `query` step's memory filter: `tags` (any of them) and/or `recall_from` (a workflow's or fleet's)."""
+    sid = step.step_id
+    if step.action != "query":
+        for key in RECALL_PARAMS:
+            if key in step.params:
+                raise DefinitionError(
+                    f"{where}.params.{key}", f"step {sid!r}: params.{key} filters memories; only 'query' steps recall"
+                )
+        return
+    tags = step.params.get("tags")
+    if tags is not None and (
+        not isinstance(tags, list) or not 1 <= len(tags) <= 32
+        or not all(isinstance(t, str) and t.strip() and len(t) <= 128 for t in tags)
+    ):  # fmt: skip
+        raise DefinitionError(
+            f"{where}.params.tags",
+            f"step {sid!r}: params.tags must be 1 to 32 non-blank tags of at most 128 characters",
+        )
+    recall_from = step.params.get("recall_from")
+    if recall_from is not None and not (
+        isinstance(recall_from, str) and (recall_from == RECALL_SELF or re.fullmatch(RECALL_ID_PATTERN, recall_from))
+    ):
+        raise DefinitionError(
+            f"{where}.params.recall_from",
+            f"step {sid!r}: params.recall_from must be 'self', a GPT workflow id (gptwf-…), a fleet run id (fleet-…) or a job id (orch-…)",
+        )
+
+
 def _run_check(check: Callable[[str], object], name: str, field: str, step_id: str, default_type: str) -> None:
     try:
         check(name)
     except RequestRejected as exc:
-        raise DefinitionError(field, f"step {step_id!r}: {exc}", error_type=exc.error_type, details=exc.details) from None
+        raise DefinitionError(
+            field, f"step {step_id!r}: {exc}", error_type=exc.error_type, details=exc.details
+        ) from None
     except (LookupError, ValueError) as exc:
         suggestions = list(getattr(exc, "suggestions", []) or [])
         hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
         kind = "action" if default_type == ErrorType.UNKNOWN_INTENT else "agent"
         raise DefinitionError(
             field,
-            f"step {step_id!r}: unknown {kind}" + (
-                " (not 'message', 'query' or a registered intent)" if kind == "action" else ""
-            ) + hint,
+            f"step {step_id!r}: unknown {kind}"
+            + (" (not 'message', 'query' or a registered intent)" if kind == "action" else "")
+            + hint,
             error_type=default_type,
             details={"suggestions": suggestions},
         ) from None
@@ -187,7 +235,9 @@ def _check_reference(
 ) -> None:
     sid = step.step_id
     if ref not in position:
-        raise DefinitionError(field, f"step {sid!r}: {what} refers to unknown step {ref!r}{_did_you_mean(ref, position)}")
+        raise DefinitionError(
+            field, f"step {sid!r}: {what} refers to unknown step {ref!r}{_did_you_mean(ref, position)}"
+        )
     if ref == sid:
         raise DefinitionError(field, f"step {sid!r}: {what} refers to the step itself")
     if defn.parallel and ref not in upstream[sid]:

@@ -31,7 +31,9 @@ def agents_for(settings) -> AgentRegistry:
 
 def check_step_intent(name: str) -> None:
     if name in NOT_A_STEP:
-        raise RequestRejected(ErrorType.UNKNOWN_INTENT, f"{name} cannot be a step of a GPT workflow (it is a whole workflow)")
+        raise RequestRejected(
+            ErrorType.UNKNOWN_INTENT, f"{name} cannot be a step of a GPT workflow (it is a whole workflow)"
+        )
     registry.get(name)
 
 
@@ -94,9 +96,19 @@ INTENTS = [
         example={
             "name": "Travel Blog Creation",
             "steps": [
-                {"stepId": "content", "gpt": "Wanderweave", "action": "message", "params": {"message": "Paris in spring"}},
-                {"stepId": "format", "gpt": "ShowBuilder GPT", "action": "message",
-                 "params": {"message": "Format as a blog post: {{steps.content.output}}"}, "waitFor": ["content"]},
+                {
+                    "stepId": "content",
+                    "gpt": "Wanderweave",
+                    "action": "message",
+                    "params": {"message": "Paris in spring"},
+                },
+                {
+                    "stepId": "format",
+                    "gpt": "ShowBuilder GPT",
+                    "action": "message",
+                    "params": {"message": "Format as a blog post: {{steps.content.output}}"},
+                    "waitFor": ["content"],
+                },
             ],
         },  # fmt: skip
         summarize=lambda d: f"{quote_short(d.name)}, {len(d.steps)} steps",

@@ -1,7 +1,7 @@
 """Auto routing: which engine (mode) runs an intent, by name pattern.
 
 The shipped table is the source of each family's mode: `memory.*`, `ssh.*`, `approval.*` -> agent (local tools),
-`gmail.*`, `slack.*`, `digest.*` -> flow (n8n), `mcp.*` -> mcp. The registry refuses a spec whose
+`gmail.*`, `slack.*`, `digest.*`, `calendar.*`, `notes.*`, `tasks.*`, `code.*` -> flow (n8n), `mcp.*` -> mcp. The registry refuses a spec whose
 declared mode contradicts its route, so `mode: "auto"` always resolves to the engine that has the
 intent's handler, and an explicit mode that differs is a 400 that says why.
 
@@ -50,6 +50,10 @@ DEFAULT_ROUTES: tuple[Route, ...] = (
     Route("gmail.*", Mode.FLOW),
     Route("slack.*", Mode.FLOW),
     Route("digest.*", Mode.FLOW),
+    Route("calendar.*", Mode.FLOW),
+    Route("notes.*", Mode.FLOW),
+    Route("tasks.*", Mode.FLOW),
+    Route("code.*", Mode.FLOW),
     Route("mcp.*", Mode.MCP),
 )
 
@@ -60,7 +64,9 @@ class RoutingConflict(ValueError):
 
 def check_pattern(pattern: str) -> str:
     if not PATTERN.match(pattern):
-        raise RoutingConflict(f"route pattern {pattern!r} must be an intent-name glob such as 'crm.*' or 'gmail.search'")
+        raise RoutingConflict(
+            f"route pattern {pattern!r} must be an intent-name glob such as 'crm.*' or 'gmail.search'"
+        )
     return pattern
 
 

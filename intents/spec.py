@@ -159,5 +159,6 @@ _LOOKUP_ERRORS = {"host": ErrorType.UNKNOWN_HOST, "agent": ErrorType.UNKNOWN_AGE
 def rejected_lookup(err: NotConfigured) -> RequestRejected:
     """A request named a host, agent or fleet the configuration lacks: a 400 naming the field."""
     details = {"known_hosts": err.known} if err.kind == "host" else {"suggestions": err.suggestions}
-    return RequestRejected(_LOOKUP_ERRORS.get(err.kind, ErrorType.NOT_FOUND), str(err), field=err.field, details=details)
-
+    return RequestRejected(
+        _LOOKUP_ERRORS.get(err.kind, ErrorType.NOT_FOUND), str(err), field=err.field, details=details
+    )

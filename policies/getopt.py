@@ -62,7 +62,9 @@ class Options:
             return next(iter(matches.values()))
         if not matches:
             raise NotUnderstood(f"unknown option --{name} of {program}")
-        raise NotUnderstood(f"ambiguous option --{name} of {program} (could be {', '.join('--' + n for n in sorted(matches))})")
+        raise NotUnderstood(
+            f"ambiguous option --{name} of {program} (could be {', '.join('--' + n for n in sorted(matches))})"
+        )
 
     def parse(self, args: list[str], program: str, *, stop_at_operand: bool = False) -> Parsed:
         """`stop_at_operand`: options end at the first operand (getopt's `+` mode, used by wrappers such

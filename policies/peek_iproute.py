@@ -24,7 +24,21 @@ IP_OBJECTS = (
 )  # fmt: skip
 
 # Each object's verb dispatch, in source order. Words compared with strcmp (not matches) say so.
-_ADDRESS = ("add", "change", "=chg", "replace", "delete", "list", "show", "lst", "flush", "save", "showdump", "restore", "help")
+_ADDRESS = (
+    "add",
+    "change",
+    "=chg",
+    "replace",
+    "delete",
+    "list",
+    "show",
+    "lst",
+    "flush",
+    "save",
+    "showdump",
+    "restore",
+    "help",
+)
 _ROUTE = ("add", "change", "=chg", "replace", "prepend", "append", "test", "delete", "list", "show", "lst", "get",
           "flush", "save", "restore", "showdump", "help")  # fmt: skip
 _LINK = ("add", "set", "change", "replace", "delete", "show", "lst", "list", "xstats", "afstats", "property", "help")

@@ -207,7 +207,9 @@ class Rule:
 
     def _unknown(self, option: str) -> str:
         """Refuse an unlisted option; name the refused option(s) it abbreviates, as getopt_long would read it."""
-        abbreviates = sorted(r for r in self.refuse if option.startswith("--") and len(option) > 2 and r.startswith(option))
+        abbreviates = sorted(
+            r for r in self.refuse if option.startswith("--") and len(option) > 2 and r.startswith(option)
+        )
         if abbreviates:
             return (
                 f"option {option} is an abbreviation of {' / '.join(abbreviates)} (getopt_long accepts unique prefixes): "

@@ -61,7 +61,7 @@ _NOT_UNDERSTOOD = {
     "expansion": "uses a parameter expansion ${…}",
     "simple_expansion": "uses a variable expansion $NAME",
     "ansi_c_string": "uses a $'…' string (escapes computed at run time)",
-    "translated_string": "uses a $\"…\" string",
+    "translated_string": 'uses a $"…" string',
     "brace_expression": "uses brace expansion",
 }
 
@@ -170,7 +170,9 @@ class _Walker:
                 elif redirects:
                     self.problems.append("has a redirection whose command is not understood")
             else:
-                self.problems.append(_NOT_UNDERSTOOD.get(body.type, f"uses shell syntax that is not checked ({body.type})"))
+                self.problems.append(
+                    _NOT_UNDERSTOOD.get(body.type, f"uses shell syntax that is not checked ({body.type})")
+                )
         else:
             self.problems.append(_NOT_UNDERSTOOD.get(kind, f"uses shell syntax that is not checked ({kind})"))
 
@@ -210,7 +212,9 @@ class _Walker:
 
     def redirect(self, node: Node) -> Redirect | None:
         if node.type != "file_redirect":
-            self.problems.append(_NOT_UNDERSTOOD.get(node.type, f"uses a redirection that is not checked ({node.type})"))
+            self.problems.append(
+                _NOT_UNDERSTOOD.get(node.type, f"uses a redirection that is not checked ({node.type})")
+            )
             return None
         fd = operator = None
         targets: list[Node] = []

@@ -60,7 +60,9 @@ READABLE_DEVICES = frozenset({"/dev/null", "/dev/zero", "/dev/urandom", "/dev/ra
 READABLE_PROC = frozenset({"/proc/loadavg", "/proc/meminfo", "/proc/cpuinfo", "/proc/uptime", "/proc/version",
                            "/proc/mounts", "/proc/swaps", "/proc/stat", "/proc/vmstat", "/proc/diskstats",
                            "/proc/partitions", "/proc/filesystems", "/proc/net/dev"})  # fmt: skip
-SECRET_FILES = re.compile(r"^/etc/(g?shadow|sudoers)|/\.ssh/|\.(pem|key)$|^/root(/|$)|/\.(netrc|pgpass|aws|docker)(/|$)")
+SECRET_FILES = re.compile(
+    r"^/etc/(g?shadow|sudoers)|/\.ssh/|\.(pem|key)$|^/root(/|$)|/\.(netrc|pgpass|aws|docker)(/|$)"
+)
 BIN_DIRS = frozenset({"/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"})
 
 
@@ -159,7 +161,9 @@ def _auto_approved(argv: list[str], rules: HostRules) -> bool:
 def _outside_area(path: str, rules: HostRules) -> str | None:
     """None when writing `path` is allowed; otherwise why not, naming the path."""
     if not path.startswith("/"):
-        return f"the relative path {path!r}, which depends on the login directory: not provably inside the writable area"
+        return (
+            f"the relative path {path!r}, which depends on the login directory: not provably inside the writable area"
+        )
     norm = posixpath.normpath(path)
     if norm.startswith("//"):
         norm = "/" + norm.lstrip("/")
@@ -299,7 +303,9 @@ RM = opts(
     flag("verbose", "v"), *HELP, complete=True,
 )  # fmt: skip
 RMDIR = opts(flag("ignore-fail-on-non-empty"), flag("parents", "p"), flag("verbose", "v"), *HELP, complete=True)
-MKDIR = opts(valued("mode", "m"), flag("parents", "p"), flag("verbose", "v"), optional("context", "Z"), *HELP, complete=True)
+MKDIR = opts(
+    valued("mode", "m"), flag("parents", "p"), flag("verbose", "v"), optional("context", "Z"), *HELP, complete=True
+)
 TOUCH = opts(
     Opt("atime", "a"), flag("no-create", "c"), valued("date", "d"), Opt("ignored", "f"), flag("no-dereference", "h"),
     Opt("mtime", "m"), valued("reference", "r"), Opt("stamp", "t", value=True), valued("time"), *HELP, complete=True,
@@ -330,7 +336,14 @@ _OWNER_COMMON = (
 )  # fmt: skip
 CHMOD = opts(*_OWNER_COMMON, complete=True)
 CHOWN = opts(*_OWNER_COMMON, valued("from"), complete=True)
-TEE = opts(flag("append", "a"), flag("ignore-interrupts", "i"), Opt("pipe", "p"), optional("output-error"), *HELP, complete=True)
+TEE = opts(
+    flag("append", "a"),
+    flag("ignore-interrupts", "i"),
+    Opt("pipe", "p"),
+    optional("output-error"),
+    *HELP,
+    complete=True,
+)
 TRUNCATE = opts(
     flag("no-create", "c"), flag("io-blocks", "o"), valued("reference", "r"), valued("size", "s"), *HELP, complete=True
 )
@@ -536,7 +549,9 @@ def _find(name: str, args: list[str], depth: int) -> Review:
             i += FIND_WRITES[token]
         elif token in FIND_EXEC:
             # `;` ends the command; `+` only right after `{}` (anywhere else it is an argument).
-            end = next((j for j in range(i, len(args)) if args[j] == ";" or (args[j] == "+" and args[j - 1] == "{}")), None)
+            end = next(
+                (j for j in range(i, len(args)) if args[j] == ";" or (args[j] == "+" and args[j - 1] == "{}")), None
+            )
             if end is None or end == i:
                 review.risks.append(f"find {token} without a complete command")
                 break
@@ -553,7 +568,11 @@ def _find(name: str, args: list[str], depth: int) -> Review:
 
 
 SUDO = opts(
-    flag("non-interactive", "n"), valued("user", "u"), valued("group", "g"), flag("set-home", "H"), *HELP,
+    flag("non-interactive", "n"),
+    valued("user", "u"),
+    valued("group", "g"),
+    flag("set-home", "H"),
+    *HELP,
 )
 TIMEOUT = opts(valued("signal", "s"), valued("kill-after", "k"), flag("preserve-status"), flag("foreground"),
                flag("verbose", "v"), *HELP)  # fmt: skip
@@ -597,18 +616,85 @@ def _printf(name: str, args: list[str], depth: int) -> Review:
 
 
 def _exit(name: str, args: list[str], depth: int) -> Review:
-    return Review() if not args or (len(args) == 1 and args[0].isdigit()) else Review(risks=["exit with a non-numeric status"])
+    return (
+        Review()
+        if not args or (len(args) == 1 and args[0].isdigit())
+        else Review(risks=["exit with a non-numeric status"])
+    )
 
 
 PROGRAMS: dict[str, Program] = {
     **dict.fromkeys(
         # Audited: no option of these writes a file, runs a command or signals a process.
-        ("cat", "tac", "head", "tail", "wc", "ls", "dir", "grep", "egrep", "fgrep", "cut", "tr", "nl",
-         "rev", "fold", "paste", "join", "comm", "cmp", "diff", "expand", "unexpand", "column", "strings", "od",
-         "hexdump", "base64", "md5sum", "sha1sum", "sha224sum", "sha256sum", "sha384sum", "sha512sum", "b2sum",
-         "cksum", "stat", "basename", "dirname", "readlink", "realpath", "pwd", "echo", "true", "false",
-         "sleep", "seq", "whoami", "groups", "printenv", "which", "getent", "findmnt", "lsof", "du", "df", "free",
-         "uptime", "uname", "nproc", "arch", "lscpu", "lsblk", "w", "who", "id", "zcat", "numfmt"),
+        (
+            "cat",
+            "tac",
+            "head",
+            "tail",
+            "wc",
+            "ls",
+            "dir",
+            "grep",
+            "egrep",
+            "fgrep",
+            "cut",
+            "tr",
+            "nl",
+            "rev",
+            "fold",
+            "paste",
+            "join",
+            "comm",
+            "cmp",
+            "diff",
+            "expand",
+            "unexpand",
+            "column",
+            "strings",
+            "od",
+            "hexdump",
+            "base64",
+            "md5sum",
+            "sha1sum",
+            "sha224sum",
+            "sha256sum",
+            "sha384sum",
+            "sha512sum",
+            "b2sum",
+            "cksum",
+            "stat",
+            "basename",
+            "dirname",
+            "readlink",
+            "realpath",
+            "pwd",
+            "echo",
+            "true",
+            "false",
+            "sleep",
+            "seq",
+            "whoami",
+            "groups",
+            "printenv",
+            "which",
+            "getent",
+            "findmnt",
+            "lsof",
+            "du",
+            "df",
+            "free",
+            "uptime",
+            "uname",
+            "nproc",
+            "arch",
+            "lscpu",
+            "lsblk",
+            "w",
+            "who",
+            "id",
+            "zcat",
+            "numfmt",
+        ),
         reads(),
     ),  # fmt: skip
     "rm": writes(RM, _each("removes")),
@@ -637,8 +723,20 @@ PROGRAMS: dict[str, Program] = {
     "exit": _exit,
     # The strict read-only allowlist of ssh.exec.peek (verbs, options and operands audited there).
     **dict.fromkeys(
-        ("ps", "ip", "ss", "netstat", "systemctl", "journalctl", "docker", "dmesg", "date", "hostname", "last",
-         "vmstat"),
+        (
+            "ps",
+            "ip",
+            "ss",
+            "netstat",
+            "systemctl",
+            "journalctl",
+            "docker",
+            "dmesg",
+            "date",
+            "hostname",
+            "last",
+            "vmstat",
+        ),
         peek_or(),
     ),  # fmt: skip
 }

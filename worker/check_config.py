@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from activities.embeddings import embedder_problem
 from config.agents import AgentConfigError, AgentRegistry, resolve_endpoint
 from config.api_keys import KeyFileError, load_keys
 from config.hosts import InventoryError, inventory_path, load_inventory
+from config.prices import PricesError, load_prices
 from config.settings import Settings
 from intents import registry
 from intents.routing import RoutingConflict, RoutingTable
+from intents.schedules import check_cron, check_timezone
 
 
 @dataclass
@@ -32,7 +35,9 @@ class Report:
 
     def render(self) -> str:
         lines = [f"error: {p}" for p in self.problems] + [f"note: {n}" for n in self.notes]
-        verdict = "configuration OK" if self.ok else f"{len(self.problems)} configuration problem(s); nothing was started"
+        verdict = (
+            "configuration OK" if self.ok else f"{len(self.problems)} configuration problem(s); nothing was started"
+        )
         return "\n".join([*lines, f"check-config: {verdict}"])
 
 
@@ -52,13 +57,34 @@ def check_settings(settings: Settings) -> Report:
     _check_api_keys(settings, report)
     _check_inventory(settings, report)
     _check_agents(settings, report)
+    _check_prices(settings, report)
     _check_mcp_servers(settings, report)
     _check_intents(settings, report)
+    if (problem := embedder_problem(settings)) is not None:
+        report.problems.append(problem)
+    _check_digest_schedule(settings, report)
     return report
 
 
+def _check_digest_schedule(settings: Settings, report: Report) -> None:
+    """The opt-in digest schedule's cron and time zone, read as POST /schedules reads them."""
+    try:
+        check_timezone(settings.digest_schedule_timezone)
+    except ValueError as exc:
+        report.problems.append(f"DIGEST_SCHEDULE_TIMEZONE: {exc}")
+    if settings.digest_schedule_cron:
+        try:
+            check_cron(settings.digest_schedule_cron)
+        except ValueError as exc:
+            report.problems.append(f"DIGEST_SCHEDULE_CRON: {exc}")
+
+
 def _check_api_keys(settings: Settings, report: Report) -> None:
-    secrets = {"API_KEY": settings.api_key, "METRICS_TOKEN": settings.metrics_token, "CALLBACK_SECRET": settings.callback_secret}
+    secrets = {
+        "API_KEY": settings.api_key,
+        "METRICS_TOKEN": settings.metrics_token,
+        "CALLBACK_SECRET": settings.callback_secret,
+    }
     secrets |= {"LLM_API_KEY": settings.llm_api_key, "EMBEDDINGS_API_KEY": settings.embeddings_api_key}
     for name, value in secrets.items():
         if value is not None and not value.get_secret_value().strip():
@@ -70,10 +96,14 @@ def _check_api_keys(settings: Settings, report: Report) -> None:
         return
     where = f"API_KEYS_FILE ({settings.api_keys_path})"
     if store.keys and (mode := settings.api_keys_path.stat().st_mode) & (stat.S_IRWXG | stat.S_IRWXO):
-        report.notes.append(f"{where}: readable by others (mode {stat.S_IMODE(mode):o}); it holds hashes only, but 600 is expected")
+        report.notes.append(
+            f"{where}: readable by others (mode {stat.S_IMODE(mode):o}); it holds hashes only, but 600 is expected"
+        )
     for key in store.keys:
         if key.expires is not None and key.expired():
-            report.notes.append(f"{where}: key {key.name!r}: expires: {key.expires.isoformat()} has passed; the key no longer works")
+            report.notes.append(
+                f"{where}: key {key.name!r}: expires: {key.expires.isoformat()} has passed; the key no longer works"
+            )
     if settings.api_key is None and not store.keys:
         report.notes.append(
             "API_KEY: unset and no named keys; `make dev` generates one, `gpt-orchestrator gateway` answers 503 until one is set"
@@ -96,7 +126,9 @@ def _check_inventory(settings: Settings, report: Report) -> None:
         for what in ("key_file", "known_hosts_file"):
             file = getattr(host, what)
             if not file.exists():
-                report.notes.append(f"SSH_HOSTS_FILE ({path}): host {host.name!r}: {what}: {file} does not exist on this machine")
+                report.notes.append(
+                    f"SSH_HOSTS_FILE ({path}): host {host.name!r}: {what}: {file} does not exist on this machine"
+                )
 
 
 def _check_agents(settings: Settings, report: Report) -> None:
@@ -110,6 +142,27 @@ def _check_agents(settings: Settings, report: Report) -> None:
             resolve_endpoint(agent, settings)
         except AgentConfigError as exc:
             report.problems.append(f"AGENTS_FILE: {exc}")
+
+
+def _check_prices(settings: Settings, report: Report) -> None:
+    try:
+        prices = load_prices(settings)
+    except PricesError as exc:
+        report.problems.append(str(exc))
+        return
+    try:
+        agents = list(AgentRegistry.from_settings(settings))
+    except AgentConfigError:
+        return  # reported by _check_agents
+    for agent in agents:
+        try:
+            model = resolve_endpoint(agent, settings).model
+        except AgentConfigError:
+            continue
+        if model != "offline" and not prices.priced(model):
+            report.notes.append(
+                f"PRICES_FILE: model {model!r} (agent {agent.name!r}) has no price; its calls cost the file's default"
+            )
 
 
 def _check_mcp_servers(settings: Settings, report: Report) -> None:

@@ -1,4 +1,5 @@
-"""The `gpt-orchestrator` command: dev | worker | gateway | check-config | keys | replay | reset-point | actions-schema."""
+"""The `gpt-orchestrator` command: dev | worker | gateway | check-config | keys | replay | reset-point |
+memory import | actions-schema."""
 
 from __future__ import annotations
 
@@ -53,13 +54,17 @@ def _gateway(args: argparse.Namespace) -> None:
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.streams import SHUTDOWN_GRACE_S
 
     settings = get_settings()
     host = args.host or settings.gateway_host
     port = args.port or settings.gateway_port
     # log_config=None: uvicorn logs through our handler (JSON lines); the app writes its own access
     # line, with the route template and job_id, so uvicorn's is off.
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower(), log_config=None, access_log=False)
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level=settings.log_level.lower(), log_config=None, access_log=False,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,  # open event streams end; their clients resume elsewhere
+    )  # fmt: skip
 
 
 def _exit_now(code: int) -> int:
@@ -83,22 +88,64 @@ def _reset_point(args: argparse.Namespace) -> int:
     return _exit_now(run_reset_point(get_settings(), args.job_id))
 
 
-def _actions_schema(args: argparse.Namespace) -> None:
-    from gateway.actions_schema import actions_schema, render
+def _memory_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from infra.temporal import connect
+    from worker.memory_import import ImportReport, import_file, read_items, render
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: memory import: {path}: no such file", file=sys.stderr)
+        return 1
+    _, problems = read_items(path)  # a bad file is refused before anything is contacted
+    if problems:
+        print(render(ImportReport(problems=problems), path), file=sys.stderr)
+        return 1
+
+    async def main() -> int:
+        settings = get_settings()
+        client = await connect(settings)
+        progress = (lambda line: print(line, file=sys.stderr)) if not args.quiet else None
+        report = await import_file(
+            client,
+            settings,
+            path,
+            batch_size=args.batch_size,
+            concurrency=args.concurrency,
+            tenant=args.tenant,
+            progress=progress,
+        )
+        print(render(report, path), file=sys.stdout if report.ok else sys.stderr)
+        return 0 if report.ok else 1
+
+    return _exit_now(asyncio.run(main()))
+
+
+def _actions_schema(args: argparse.Namespace) -> int | None:
+    from gateway.actions_schema import actions_schema, check_server_url, render
     from gateway.app import create_app
 
+    try:
+        check_server_url(args.server_url, allow_loopback_http=args.allow_http_loopback)
+    except ValueError as exc:
+        print(f"actions-schema: --server-url: {exc}", file=sys.stderr)
+        return 2
     text = render(actions_schema(create_app(get_settings()), args.server_url, role=args.role))
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
             out.write(text)
     else:
         sys.stdout.write(text)
+    return None
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gpt-orchestrator", description="Durable orchestration on Temporal.")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("dev", help="run Temporal dev server + worker + gateway (what `make dev` runs)").set_defaults(fn=_dev)
+    sub.add_parser("dev", help="run Temporal dev server + worker + gateway (what `make dev` runs)").set_defaults(
+        fn=_dev
+    )
     sub.add_parser(
         "check-config",
         help="validate settings, SSH inventory, agents, MCP servers and API keys; exit 1 naming each problem",
@@ -127,12 +174,34 @@ def parser() -> argparse.ArgumentParser:
     )
     rp.add_argument("job_id")
     rp.set_defaults(fn=_reset_point)
+    m = sub.add_parser("memory", help="memory maintenance: bulk import")
+    msub = m.add_subparsers(dest="memory_command", required=True)
+    mi = msub.add_parser(
+        "import",
+        help="load memories from a JSONL file through memory.write_batch jobs (idempotent: re-running changes nothing)",
+        description='One JSON object a line: {"text": "...", "tags": ["..."], "speaker_id": "..."}. The file is validated '
+        "first (a bad line is named, nothing starts); then batches run as memory.write_batch jobs on the workers. "
+        "Exit 0: all written; 1: a bad file or a failed batch.",
+    )
+    mi.add_argument("file", help="JSONL file")
+    mi.add_argument("--batch-size", type=int, default=500, help="memories per job (at most 1000; default 500)")
+    mi.add_argument("--concurrency", type=int, default=4, help="jobs in flight at once (default 4)")
+    mi.add_argument("--tenant", default="default", help="whose memories these are (default: default)")
+    mi.add_argument("--quiet", action="store_true", help="no progress lines")
+    mi.set_defaults(fn=_memory_import)
     a = sub.add_parser(
         "actions-schema",
         help="print the OpenAPI document to import into a custom GPT's Actions (what `make actions-schema` commits)",
     )
-    a.add_argument("--server-url", required=True, help="the gateway's public HTTPS URL, e.g. https://orchestrator.example.com")
+    a.add_argument(
+        "--server-url", required=True, help="the gateway's public HTTPS URL, e.g. https://orchestrator.example.com"
+    )
     a.add_argument("--output", help="write to this file instead of stdout")
+    a.add_argument(
+        "--allow-http-loopback",
+        action="store_true",
+        help="accept http://127.0.0.1 / localhost (local testing only; ChatGPT itself needs https)",
+    )
     a.add_argument(
         "--role",
         choices=["caller", "approver", "admin"],

@@ -17,6 +17,8 @@ from pydantic import SecretStr
 
 from config import Settings
 from gateway.app import create_app
+from gateway.schedules import ensure_digest_schedule
+from gateway.streams import SHUTDOWN_GRACE_S
 from infra import tracing
 from worker.check_config import check_settings
 from worker.devserver import DevServer
@@ -69,16 +71,29 @@ async def run_dev(settings: Settings) -> None:
     try:
         client = await worker_client(settings, service=DEV_SERVICE)
         worker = build_worker(client, settings)
-        app = create_app(settings, client=client, eager_start=True, tracer_provider=tracing.tracer_provider(settings, DEV_SERVICE))
+        app = create_app(
+            settings, client=client, eager_start=True, tracer_provider=tracing.tracer_provider(settings, DEV_SERVICE)
+        )
         config = uvicorn.Config(
-            app, host=settings.gateway_host, port=settings.gateway_port, log_level="info", log_config=None, access_log=False
+            app,
+            host=settings.gateway_host,
+            port=settings.gateway_port,
+            log_level="info",
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,  # open event streams end at Ctrl-C
         )  # logs go through our handler; the app writes its own access lines
         http = uvicorn.Server(config)
         gateway_url = f"http://{settings.gateway_host}:{settings.gateway_port}"
-        worker_metrics = f"http://{settings.worker_metrics_address}/metrics" if settings.worker_metrics_address else "off (WORKER_METRICS_ADDRESS)"
+        worker_metrics = (
+            f"http://{settings.worker_metrics_address}/metrics"
+            if settings.worker_metrics_address
+            else "off (WORKER_METRICS_ADDRESS)"
+        )
         print(
             "\n  gpt-orchestrator is up\n"
             f"  gateway      {gateway_url}  (docs: {gateway_url}/docs)\n"
+            f"  console      {gateway_url}/console  (sign in with an API key)\n"
             f"  Temporal UI  http://{server.host}:{settings.temporal_ui_port}\n"
             f"  Temporal     {settings.temporal_address}  (namespace {settings.temporal_namespace})\n"
             f"  metrics      gateway {gateway_url}/metrics, worker {worker_metrics}\n"
@@ -88,6 +103,10 @@ async def run_dev(settings: Settings) -> None:
             flush=True,
         )
         await load_mcp_intents(settings)  # the gateway shares this registry: MCP tools listed from the start
+        digest = await ensure_digest_schedule(client, settings)  # opt-in: DIGEST_SCHEDULE_CRON
+        if digest is not None:
+            print(f"  schedule     {digest.schedule_id}: digest.daily at '{digest.cron}' ({digest.timezone}); "
+                  f"temporal schedule describe -s {digest.schedule_id}\n", flush=True)  # fmt: skip
         async with worker:  # stops after the gateway: in-flight requests can still finish
             await serve_until_stopped(http)
     finally:

@@ -51,12 +51,16 @@ def add_parser(sub: argparse._SubParsersAction, handler) -> None:
     add.add_argument("name", help="recorded as requested_by and approver, e.g. chatgpt or alice@example.com")
     add.add_argument("--role", required=True, choices=[str(r) for r in Role], help="caller | approver | admin")
     add.add_argument("--tenant", default=DEFAULT_TENANT, help=f"the key's tenant (default {DEFAULT_TENANT!r})")
-    add.add_argument("--rate", type=_rate, default=DEFAULT_RATE, help=f"token bucket, N/min (or N/s, N/h); default {DEFAULT_RATE}")
+    add.add_argument(
+        "--rate", type=_rate, default=DEFAULT_RATE, help=f"token bucket, N/min (or N/s, N/h); default {DEFAULT_RATE}"
+    )
     add.add_argument("--expires", type=_expires, help="last day (UTC) the key works, YYYY-MM-DD")
     lst = verbs.add_parser("list", help="name, role, tenant, rate, created, expires (never the key)")
     lst.add_argument("--json", action="store_true", help="one JSON array instead of a table")
     verbs.add_parser("revoke", help="delete a key; it stops working at once").add_argument("name")
-    verbs.add_parser("rotate", help="a new secret for the same name and grants; the old one stops working").add_argument("name")
+    verbs.add_parser(
+        "rotate", help="a new secret for the same name and grants; the old one stops working"
+    ).add_argument("name")
     keys.set_defaults(fn=handler)
 
 

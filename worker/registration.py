@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 from config import Settings
+from workflows.budget import TokenLedgerWorkflow
 from workflows.callback import CallbackWorkflow
 from workflows.fleet import FleetWorkflow
 from workflows.gpt import GptWorkflow
@@ -13,7 +14,7 @@ from workflows.mcp_catalog import McpCatalogWorkflow
 
 
 def workflow_types() -> list[type]:
-    return [IntentWorkflow, GptWorkflow, FleetWorkflow, McpCatalogWorkflow, CallbackWorkflow]
+    return [IntentWorkflow, GptWorkflow, FleetWorkflow, McpCatalogWorkflow, CallbackWorkflow, TokenLedgerWorkflow]
 
 
 def build_activities(settings: Settings) -> list:

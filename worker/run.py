@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from fnmatch import fnmatchcase
 
 from temporalio.client import Client
@@ -20,6 +21,10 @@ from worker.signals import wait_for_stop_signal
 from workflows.intent import LOCAL_ACTIVITY_PATCH
 
 log = logging.getLogger("gpt_orchestrator.worker")
+
+# Heartbeats reach Temporal at most this far apart (the SDK's default is 80% of the heartbeat timeout,
+# up to 60 s): a chat's partial text must reach watchers about three times a second (activities/llm_stream.py).
+HEARTBEAT_THROTTLE = timedelta(seconds=0.3)
 
 
 def workflow_runner(settings: Settings) -> WorkflowRunner:
@@ -76,6 +81,7 @@ def build_worker(
         activities=list(activities),
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=8),
         interceptors=[JobLogContext(), ActivityResultCap(), *kwargs.pop("interceptors", ())],
+        max_heartbeat_throttle_interval=kwargs.pop("max_heartbeat_throttle_interval", HEARTBEAT_THROTTLE),
         patch_activation_callback=kwargs.pop("patch_activation_callback", None) or patch_activation(settings),
         workflow_runner=kwargs.pop("workflow_runner", None) or workflow_runner(settings),
         **kwargs,
@@ -85,7 +91,9 @@ def build_worker(
 def build_zone_worker(client: Client, settings: Settings, zone: str, **kwargs) -> Worker:
     """A worker for one zone: only the activities that must run inside it, on a queue named after it."""
     interceptors = [JobLogContext(), ActivityResultCap(), *kwargs.pop("interceptors", ())]
-    return Worker(client, task_queue=zone, activities=registration.zone_activities(settings), interceptors=interceptors, **kwargs)
+    return Worker(
+        client, task_queue=zone, activities=registration.zone_activities(settings), interceptors=interceptors, **kwargs
+    )
 
 
 async def run_until_stopped(worker: Worker) -> None:

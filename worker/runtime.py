@@ -24,14 +24,18 @@ from infra.temporal import connect
 def prometheus(bind_address: str) -> PrometheusConfig:
     """Prometheus naming conventions: counters end in `_total`, durations are float seconds named
     `_seconds` (`temporal_activity_execution_latency_seconds`), not integer milliseconds."""
-    return PrometheusConfig(bind_address=bind_address, counters_total_suffix=True, unit_suffix=True, durations_as_seconds=True)
+    return PrometheusConfig(
+        bind_address=bind_address, counters_total_suffix=True, unit_suffix=True, durations_as_seconds=True
+    )
 
 
 def worker_runtime(settings: Settings, *, log_format: str = "text") -> Runtime | None:
     """None when neither metrics nor JSON core logs are wanted (= the SDK's default runtime)."""
     if not settings.worker_metrics_address and log_format != "json":
         return None
-    core_logs = LoggingConfig(filter=LoggingConfig.default.filter, format=LoggingFormat.JSON if log_format == "json" else None)
+    core_logs = LoggingConfig(
+        filter=LoggingConfig.default.filter, format=LoggingFormat.JSON if log_format == "json" else None
+    )
     metrics = prometheus(settings.worker_metrics_address) if settings.worker_metrics_address else None
     try:
         return Runtime(telemetry=TelemetryConfig(logging=core_logs, metrics=metrics))

@@ -18,7 +18,9 @@ with workflow.unsafe.imports_passed_through():
     from intents.callbacks import CALLBACK_ACTIVITY, CallbackDelivery, CallbackReceipt
 
 DELIVERY_TIMEOUT = timedelta(seconds=15)
-DELIVERY_RETRY = RetryPolicy(maximum_attempts=8, initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=60))
+DELIVERY_RETRY = RetryPolicy(
+    maximum_attempts=8, initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=60)
+)
 
 
 @workflow.defn(name="CallbackWorkflow", failure_exception_types=DATA_ERRORS)

@@ -35,6 +35,7 @@ from intents.gpt_definitions import (
     topological_order,
     validate_definition,
 )
+from intents.usage import Usage
 
 __all__ = ["CHAT_ACTIONS", "DagRun", "DefinitionError", "GptStep", "GptWorkflowDefinition", "ReadyStep", "RunStatus",
            "StepRecord", "StepState", "chat_text", "topological_order", "validate_definition"]  # fmt: skip
@@ -72,6 +73,7 @@ class StepRecord(BaseModel):
     step_id: str
     gpt: str | None = None
     action: str
+    wait_for: list[str] = Field(default_factory=list, description="The steps it waits for: the DAG's edges.")
     state: StepState = StepState.PENDING
     started_at: datetime | None = None
     ended_at: datetime | None = None
@@ -85,6 +87,9 @@ class StepRecord(BaseModel):
     approval: ApprovalRequest | None = Field(
         default=None, description="While the step awaits approval: what POST /jobs/{job_id}/approve decides."
     )
+    usage: Usage | None = Field(default=None, description="Tokens and cost of its LLM call.")
+    memory_id: str | None = Field(default=None, description="remember: its memory.")
+    memory_error: str | None = Field(default=None, description="remember: why it was not stored.")
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,8 @@ class DagRun:
         self._steps = {s.step_id: s for s in defn.steps}
         self._order = topological_order(defn)
         self.records = {
-            s.step_id: StepRecord(step_id=s.step_id, gpt=s.gpt, action=s.action) for s in defn.steps
+            s.step_id: StepRecord(step_id=s.step_id, gpt=s.gpt, action=s.action, wait_for=list(s.wait_for))
+            for s in defn.steps
         }
         self._aborting = False
         self._cancelled_by_caller = False

@@ -22,7 +22,7 @@ def succeeded(started: datetime, extra: str = "") -> None:
 
 
 def ended_by(err: BaseException) -> None:
-    """"cancelled", or "failed: <error type>"."""
+    """ "cancelled", or "failed: <error type>"."""
     if isinstance(err, asyncio.CancelledError) or is_cancelled_exception(err):
         workflow.set_current_details("cancelled")
     else:

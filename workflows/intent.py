@@ -2,6 +2,10 @@
 
 Optional gate: an intent with a preflight activity may come back with risks; the run then waits
 (durably, for hours if need be) for an `approve` or `reject` update, or expires.
+
+Progress (`progress` query, workflows/progress.py): the handler step started and how it ended, and the
+approval asked for and decided. A run that is a GPT workflow step (its parent is the GptWorkflow) also
+tells its parent when it starts and stops waiting for a human, so the workflow's own stream shows it.
 """
 
 from __future__ import annotations
@@ -30,7 +34,19 @@ with workflow.unsafe.imports_passed_through():
     from intents.spec import IntentSpec
     from intents.tenancy import with_tenant
     from workflows import search_attributes as sa
-    from workflows.models import IntentRequest, IntentResult, IntentState, Stage
+    from workflows.models import STEP_APPROVAL_SIGNAL, IntentRequest, IntentResult, IntentState, Stage, StepApprovalNote
+    from workflows.progress import (
+        ApprovalPhase,
+        EventType,
+        ProgressLog,
+        ProgressPage,
+        ProgressQuery,
+        StepPhase,
+        excerpt,
+    )
+
+# Runs that tell their parent (a GptWorkflow) about their approval wait: signals, so new commands.
+PARENT_PROGRESS_PATCH = "progress-to-parent"
 
 PREFLIGHT_TIMEOUT = timedelta(seconds=15)
 
@@ -75,7 +91,11 @@ def activity_failure(err: ActivityError | ChildWorkflowError) -> ApplicationErro
     if isinstance(cause, ApplicationError):
         return ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True)
     if cause is not None and type(cause).__name__ == "TimeoutError":
-        return ApplicationError(f"activity timed out: {getattr(cause, 'message', cause)}", type=ErrorType.ACTIVITY_TIMEOUT, non_retryable=True)
+        return ApplicationError(
+            f"activity timed out: {getattr(cause, 'message', cause)}",
+            type=ErrorType.ACTIVITY_TIMEOUT,
+            non_retryable=True,
+        )
     return ApplicationError(str(cause or err), type=ErrorType.INTERNAL, non_retryable=True)
 
 
@@ -105,6 +125,7 @@ class IntentWorkflow:
         self._state: IntentState | None = None
         self._decision: Approval | None = None
         self._fingerprint: str | None = None
+        self._log = ProgressLog()
 
     @property
     def _live(self) -> IntentState:
@@ -128,8 +149,11 @@ class IntentWorkflow:
             approval, task_queue = clearance.approval, clearance.task_queue
             self._live.stage = Stage.RUNNING
             workflow.set_current_details(f"running {spec.child_workflow or spec.activity}")
+            self._step_event(req, StepPhase.STARTED)
             # A tenant-scoped handler (memory.*) gets this job's tenant, whatever the inputs said.
             call = with_tenant(spec, spec.activity_arg(req.inputs, workflow.info().workflow_id), run_tenant())
+            if spec.child_workflow == "GptWorkflow" and isinstance(call, dict):
+                call = {**call, "requested_by": req.requested_by}  # its steps' approvals say who asked
             args: list[Any] = [call] if approval is None else [call, approval]
             try:
                 if spec.child_workflow:
@@ -163,12 +187,16 @@ class IntentWorkflow:
                     raise
                 raise activity_failure(err) from err
             duration_ms = int((workflow.now() - started).total_seconds() * 1000)
-            result = IntentResult(intent=req.intent, mode=req.mode, result=output, duration_ms=duration_ms, approval=approval)
+            result = IntentResult(
+                intent=req.intent, mode=req.mode, result=output, duration_ms=duration_ms, approval=approval
+            )
             job |= {"status": "success", "result": output, "duration_ms": duration_ms}
+            self._step_event(req, StepPhase.SUCCEEDED, output_excerpt=excerpt(output))
             details.succeeded(started)
             return result
         except ApplicationError as err:
             job |= {"status": CLOSED_STATUS_BY_ERROR.get(err.type or "", "error"), "error": error_document(err)}
+            self._step_event(req, StepPhase.FAILED, error=excerpt(err.message), error_type=err.type)
             if err.type == ErrorType.REJECTED and self._decision is not None:
                 workflow.set_current_details(f"rejected by {self._decision.approver}")
             elif err.type == ErrorType.EXPIRED:
@@ -179,6 +207,9 @@ class IntentWorkflow:
         except BaseException as err:
             if is_cancelled_exception(err):
                 job |= {"status": "cancelled", "error": {"type": "Cancelled", "message": "the job was cancelled"}}
+                self._step_event(req, StepPhase.CANCELLED)
+            elif isinstance(err, details.CLOSING):
+                self._step_event(req, StepPhase.FAILED, error=excerpt(str(err)), error_type=type(err).__name__)
             if isinstance(err, details.CLOSING):
                 details.ended_by(err)
             raise
@@ -238,14 +269,35 @@ class IntentWorkflow:
         )
         workflow.upsert_search_attributes([sa.APPROVAL.value_set("pending")])
         workflow.set_current_details(f"awaiting approval ({'; '.join(pre.risks)[:120]})")
+        request = self._live.approval_request.model_dump(mode="json")
+        self._log.add(
+            EventType.APPROVAL,
+            now,
+            {"job_id": workflow.info().workflow_id, "state": ApprovalPhase.PENDING, "request": request},
+        )
+        await self._tell_parent(
+            StepApprovalNote(job_id=workflow.info().workflow_id, state=ApprovalPhase.PENDING, request=request)
+        )
         try:
             await workflow.wait_condition(lambda: self._decision is not None, timeout=timeout)
         except asyncio.TimeoutError:
             self._decision = Approval(
-                decision=DecisionKind.EXPIRED, approver="timer", decided_at=workflow.now(), fingerprint=self._fingerprint
+                decision=DecisionKind.EXPIRED,
+                approver="timer",
+                decided_at=workflow.now(),
+                fingerprint=self._fingerprint,
             )
         assert self._decision is not None  # the condition above, or the expiry just recorded
         decision = self._record(self._decision)
+        recorded = decision.model_dump(mode="json")
+        self._log.add(
+            EventType.APPROVAL,
+            workflow.now(),
+            {"job_id": workflow.info().workflow_id, "state": ApprovalPhase.DECIDED, "decision": recorded},
+        )
+        await self._tell_parent(
+            StepApprovalNote(job_id=workflow.info().workflow_id, state=ApprovalPhase.DECIDED, decision=recorded)
+        )
         if decision.decision == DecisionKind.REJECTED:
             why = f": {decision.reason}" if decision.reason else ""
             raise ApplicationError(f"rejected by {decision.approver}{why}", type=ErrorType.REJECTED, non_retryable=True)
@@ -317,6 +369,26 @@ class IntentWorkflow:
     @workflow.query(name="state")
     def state(self) -> IntentState | None:
         return self._state
+
+    @workflow.query(name="progress")
+    def progress(self, query: ProgressQuery) -> ProgressPage:
+        state = self._state.model_dump(mode="json") if query.with_state and self._state is not None else None
+        return self._log.page(query, state)
+
+    def _step_event(self, req: IntentRequest, phase: StepPhase, **data: Any) -> None:
+        self._log.add(
+            EventType.STEP, workflow.now(), {"step_id": req.intent, "action": req.intent, "state": phase, **data}
+        )
+
+    async def _tell_parent(self, note: StepApprovalNote) -> None:
+        """A GPT workflow step's own job: tell the workflow it waits for (or got) a human decision."""
+        parent = workflow.info().parent
+        if parent is None or not workflow.patched(PARENT_PROGRESS_PATCH):
+            return
+        try:
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal(STEP_APPROVAL_SIGNAL, note)
+        except Exception:  # noqa: BLE001 - the parent has closed: there is no one to tell
+            workflow.logger.info("could not tell parent %s about the approval", parent.workflow_id)
 
     async def _deliver_callback(self, url: str, job: dict[str, Any], started: datetime) -> None:
         closed = workflow.now()

@@ -35,5 +35,7 @@ class McpCatalogWorkflow:
             start_to_close_timeout=LIST_TIMEOUT,
             heartbeat_timeout=LIST_HEARTBEAT,
             retry_policy=LIST_RETRY,
-            summary="list the tools of every configured MCP server" if req.server is None else f"list the tools of {req.server}",
+            summary="list the tools of every configured MCP server"
+            if req.server is None
+            else f"list the tools of {req.server}",
         )

@@ -20,6 +20,9 @@ class IntentRequest(BaseModel):
     mode: Mode
     callback_url: str | None = None
     requested_by: str | None = None  # the gateway's principal (gateway/auth.py), shown to the approver
+    # The requesting key's tenant. Scheduled runs carry their creator's identity here: a run starts long
+    # after the request, from Temporal, with nobody calling.
+    tenant: str | None = None
 
 
 class IntentResult(BaseModel):
@@ -35,6 +38,18 @@ class Stage(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
     RUNNING = "running"
     DONE = "done"
+
+
+STEP_APPROVAL_SIGNAL = "step_approval"
+
+
+class StepApprovalNote(BaseModel):
+    """What a GPT workflow step's own job tells the workflow: it waits for a human, or got a decision."""
+
+    job_id: str
+    state: str = Field(description="`pending` or `decided` (workflows.progress.ApprovalPhase).")
+    request: dict[str, Any] | None = None
+    decision: dict[str, Any] | None = None
 
 
 class IntentState(BaseModel):

@@ -12,8 +12,20 @@ APPROVER = SearchAttributeKey.for_keyword("Approver")
 GPT_WORKFLOW_NAME = SearchAttributeKey.for_keyword("GptWorkflowName")
 REQUESTED_BY = SearchAttributeKey.for_keyword("RequestedBy")  # the name of the key that started the job
 TENANT = SearchAttributeKey.for_keyword("Tenant")  # the requesting key's tenant; none = the default tenant
+SCHEDULE = SearchAttributeKey.for_keyword("Schedule")  # the schedule id of a scheduled run
 
-ALL: list[SearchAttributeKey] = [INTENT, MODE, FLEET, AGENT, APPROVAL, APPROVER, GPT_WORKFLOW_NAME, REQUESTED_BY, TENANT]
+ALL: list[SearchAttributeKey] = [
+    INTENT,
+    MODE,
+    FLEET,
+    AGENT,
+    APPROVAL,
+    APPROVER,
+    GPT_WORKFLOW_NAME,
+    REQUESTED_BY,
+    TENANT,
+    SCHEDULE,
+]
 # What a run hands down to the runs it starts (GPT steps, the gpt.workflow child, callbacks), so each
 # child job is read, listed and approved under the same tenant and requester as its parent.
 INHERITED: list[SearchAttributeKey] = [REQUESTED_BY, TENANT]

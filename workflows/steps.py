@@ -57,15 +57,18 @@ async def chat(
     *,
     step_id: str | None = None,
     with_memory: bool = False,
+    memory_tags: list[str] | None = None,
     timeout_s: float | None = None,
     retry: RetrySpec | None = None,
 ) -> ChatResult:
     context: list[str] = []
     if with_memory:
-        query = {"query": message[:2000], "k": MEMORY_CONTEXT_HITS}
+        search: dict[str, Any] = {"query": message[:2000], "k": MEMORY_CONTEXT_HITS}
+        if memory_tags:
+            search["tags"] = memory_tags[:32]  # only these memories (a query step's recall filter)
         found = await workflow.execute_activity(
             "memory.search",
-            with_tenant(registry.for_workflow("memory.search"), query, run_tenant()),  # only this tenant's memories
+            with_tenant(registry.for_workflow("memory.search"), search, run_tenant()),  # only this tenant's memories
             start_to_close_timeout=timedelta(seconds=20),
             retry_policy=RetryPolicy(maximum_attempts=3),
             cancellation_type=CANCEL,
@@ -74,7 +77,7 @@ async def chat(
         context = [hit["text"] for hit in found.get("hits", [])]
     return await workflow.execute_activity(
         CHAT_ACTIVITY,
-        ChatRequest(agent=agent, message=message, context=context, step_id=step_id),
+        ChatRequest(agent=agent, message=message, context=context, step_id=step_id, tenant=run_tenant()),
         result_type=ChatResult,
         start_to_close_timeout=_timeout(timeout_s, CHAT_TIMEOUT),
         heartbeat_timeout=CHAT_HEARTBEAT,
@@ -125,10 +128,12 @@ async def run_intent(
     timeout_s: float | None = None,
     retry: RetrySpec | None = None,
     requested_by: str | None = None,
+    activity_id: str | None = None,
 ) -> Any:
     """Run a registered intent's handler activity. Intents with an approval gate run as a child
     IntentWorkflow, so they keep their gate (approve it through /jobs/{child id}/approve); the child
-    carries the search attributes of a top-level job."""
+    carries the search attributes of a top-level job. `activity_id` pins the activity's id (a handler
+    that derives ids from it, memory.write, is then idempotent per caller-chosen key)."""
     spec = registry.for_workflow(intent)
     job_id = gated_job_id(intent, label)
     if job_id is not None:
@@ -156,4 +161,5 @@ async def run_intent(
         retry_policy=_retry(retry, spec.retry),
         cancellation_type=CANCEL,
         summary=truncate_utf8(f"{label}: {spec.summary_for(spec.input_model.model_validate(inputs))}", 200),
+        activity_id=activity_id,
     )

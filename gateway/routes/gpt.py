@@ -6,39 +6,29 @@ in Temporal, not here. Listing reads Temporal visibility (search attribute GptWo
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.service import RPCError
 
 from config.api_keys import TENANT_NAME
-from gateway import lifecycle, tenancy
+from gateway import calls, lifecycle, tenancy
 from gateway.answers import as_json, cap_result, failure_response, job_headers
 from gateway.auth import Cancels, Principal, Reads, Runs
-from gateway.errors import OUTAGE_STATUSES, ApiError, rejected
-from gateway.job_view import with_step_approvals
-from gateway.lifecycle import JOB_STATUS, JobKind, OutcomeKind
+from gateway.errors import ApiError
+from gateway.lifecycle import OutcomeKind
 from gateway.openapi import ContractRoute
-from gateway.schemas import ErrorResponse, FleetAccepted, JobStatus
-from intents.canonical import canonical_json, sha256
+from gateway.schemas import ErrorResponse, FleetAccepted
 from intents.errors import ErrorType
-from intents.fleets import FleetMembers, FleetRequest, FleetResult, FleetRun
+from intents.fleets import FleetRequest, FleetResult
 from intents.gpt_definitions import GptWorkflowDefinition
-from intents.orchestration import agents_for, check_definition, check_fleet
-from intents.spec import RequestRejected
-from intents.text import quote_short, truncate_utf8
+from intents.orchestration import agents_for
 from workflows import search_attributes as sa
-from workflows.fleet import FleetWorkflow
-from workflows.gpt import GptRunState, GptWorkflow, GptWorkflowInput, GptWorkflowStatus
+from workflows.gpt import GptRunState, GptWorkflowStatus
 
 router = APIRouter(route_class=ContractRoute, tags=["gpt"])
 WorkflowId = Path(description="The workflow_id returned by create.")
-EXECUTE_RPC_TIMEOUT = timedelta(seconds=10)
 Wait = Query(default=None, ge=0, le=60, description="Seconds to wait for the result (default: SYNC_TIMEOUT_S).")
 
 
@@ -62,40 +52,18 @@ class FleetOrchestrateBody(BaseModel):
     parallel: bool = True
     synthesize: str | None = Field(default=None, max_length=80, description="Lead agent that merges the outputs.")
     timeout_s: float = Field(default=120, ge=1, le=3600, description="Per-agent time limit (seconds, 1 to 3600).")
+    remember: bool = Field(default=False, description="Store each answer as a memory (tag `fleet:<workflow_id>`).")
 
 
-# A GPT workflow's state once Temporal has closed it (also when it was stopped from outside and never said so).
-GPT_STATE_BY_JOB_STATUS = {
-    JobStatus.SUCCESS: GptRunState.SUCCEEDED,
-    JobStatus.ERROR: GptRunState.FAILED,
-    JobStatus.CANCELLED: GptRunState.CANCELLED,
-    JobStatus.TERMINATED: GptRunState.TERMINATED,
-    JobStatus.TIMED_OUT: GptRunState.TIMED_OUT,
-}
-
-
-def closed_state(desc) -> GptRunState | None:
-    """None while the run is open (then the workflow itself says created or running)."""
-    return GPT_STATE_BY_JOB_STATUS.get(JOB_STATUS.get(desc.status)) if desc.status else None  # type: ignore[arg-type]
+closed_state = calls.closed_state
 
 
 async def _gpt_workflow(request: Request, who: Principal, workflow_id: str) -> lifecycle.DescribedJob:
-    client = await request.app.state.temporal.client()
-    found = await lifecycle.describe(client, workflow_id, who)  # another tenant's: the same 404 as none
-    if found.description.workflow_type != "GptWorkflow":
-        raise ApiError(ErrorType.NOT_FOUND, "no such GPT workflow", field="workflow_id")
-    return found
+    return await calls.gpt_workflow(request.app.state, who, workflow_id)
 
 
 async def _status(request: Request, who: Principal, workflow_id: str) -> GptWorkflowStatus:
-    handle, desc = await _gpt_workflow(request, who, workflow_id)
-    try:
-        status = await handle.query(GptWorkflow.status)
-    except Exception as exc:  # no worker to answer: say so rather than guess
-        raise ApiError(ErrorType.WORKER_UNAVAILABLE, "no worker answered the status query; is a worker running?") from exc
-    if (closed := closed_state(desc)) is not None:
-        status.state = closed  # terminated or timed out from outside: the run never said so itself
-    return await with_step_approvals(await request.app.state.temporal.client(), status)
+    return await calls.gpt_status(request.app.state, who, workflow_id)
 
 
 @router.post(
@@ -117,37 +85,8 @@ async def create_workflow(
     definition: GptWorkflowDefinition,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> CreatedWorkflow:
-    settings = request.app.state.settings
-    try:
-        order = check_definition(definition, settings)
-    except RequestRejected as exc:
-        raise rejected(exc) from None
-    client = await request.app.state.temporal.client()
-    workflow_id = lifecycle.job_id_for(JobKind.GPT_WORKFLOW, "gpt.workflow", None, idempotency_key, tenant=who.tenant)
-    kind = "parallel" if definition.parallel else "sequential"
-    # The workflow upserts its name (and agents) itself, for runs started as children; setting the name
-    # at start too keeps a created workflow listable by name before any worker has picked it up.
-    await lifecycle.start_or_attach(
-        client,
-        GptWorkflow.run,
-        GptWorkflowInput(definition=definition, requested_by=who.name),
-        job_id=workflow_id,
-        keyed_fingerprint=sha256(canonical_json(definition.model_dump(mode="json"))) if idempotency_key else None,
-        task_queue=settings.task_queue,
-        execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(sa.GPT_WORKFLOW_NAME, definition.name[:200]),
-                SearchAttributePair(sa.INTENT, "gpt.workflow"),
-                *tenancy.stamp(who),
-            ]
-        ),
-        priority=tenancy.priority(who),
-        static_summary=truncate_utf8(f"GPT workflow {quote_short(definition.name)}: {len(definition.steps)} steps, {kind}", 200),
-        static_details=lifecycle.details_markdown("gpt.workflow", "agent", definition.model_dump(mode="json")),
-        memo={"state": "created"},
-    )
-    return CreatedWorkflow(workflow_id=workflow_id, name=definition.name, state=GptRunState.CREATED, steps=order)
+    created = await calls.create_gpt_workflow(request.app.state, who, definition, idempotency_key)
+    return CreatedWorkflow(workflow_id=created.workflow_id, name=created.name, state=created.state, steps=created.steps)
 
 
 @router.post(
@@ -159,24 +98,7 @@ async def create_workflow(
     openapi_extra={"x-openai-isConsequential": True},
 )
 async def execute_workflow(request: Request, who: Runs, workflow_id: str = WorkflowId, wait: float | None = Wait):
-    client = await request.app.state.temporal.client()
-    handle, _ = await _gpt_workflow(request, who, workflow_id)
-    try:
-        # A healthy run takes the update in well under a second; one that cannot (no worker, a failing
-        # workflow task) gets a 503 after this long instead of holding the request.
-        await handle.execute_update(GptWorkflow.execute, rpc_timeout=EXECUTE_RPC_TIMEOUT)  # type: ignore[unused-coroutine]
-    except WorkflowUpdateFailedError as exc:
-        raise ApiError(ErrorType.ALREADY_EXECUTED, lifecycle.failure_message(exc), field="workflow_id") from None
-    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-        if isinstance(exc, RPCError) and exc.status in OUTAGE_STATUSES:
-            raise
-        _, now = await lifecycle.describe(client, workflow_id)
-        if not lifecycle.is_open(now):
-            state = closed_state(now) or "closed"
-            raise ApiError(ErrorType.WORKFLOW_CLOSED, f"the workflow is already {state}", field="workflow_id") from None
-        raise ApiError(ErrorType.WORKFLOW_UNRESPONSIVE, f"the workflow is open but did not take the execute request ({getattr(exc, 'message', None) or exc})",
-            field="workflow_id",
-        ) from None
+    handle = await calls.execute_gpt_workflow(request.app.state, who, workflow_id)
     seconds = request.app.state.settings.sync_timeout_s if wait is None else wait
     outcome = await lifecycle.wait_for_outcome(handle, seconds)
     status = await _status(request, who, workflow_id)
@@ -220,7 +142,9 @@ async def list_workflows(
     name: str | None = Query(default=None, max_length=200, description="Exact workflow name."),
     limit: int = Query(default=50, ge=1, le=200),
     tenant: str | None = Query(
-        default=None, pattern=TENANT_NAME.pattern, description="Admin keys only: one tenant's workflows (default: every tenant's)."
+        default=None,
+        pattern=TENANT_NAME.pattern,
+        description="Admin keys only: one tenant's workflows (default: every tenant's).",
     ),
 ) -> list[WorkflowListItem]:
     if status is not None and status not in _STATE_QUERY:
@@ -265,7 +189,9 @@ async def cancel_workflow(request: Request, who: Cancels, workflow_id: str = Wor
     client = await request.app.state.temporal.client()
     _, desc = await _gpt_workflow(request, who, workflow_id)
     if not lifecycle.is_open(desc):
-        raise ApiError(ErrorType.WORKFLOW_CLOSED, f"the workflow is already {closed_state(desc) or 'closed'}", field="workflow_id")
+        raise ApiError(
+            ErrorType.WORKFLOW_CLOSED, f"the workflow is already {closed_state(desc) or 'closed'}", field="workflow_id"
+        )
     await lifecycle.cancel_job(client, workflow_id, request.app.state.settings.cancel_grace_s)
     return {"workflow_id": workflow_id, "state": "cancelling"}
 
@@ -289,7 +215,10 @@ async def list_fleets(request: Request, who: Reads) -> dict:
     responses={
         202: {"model": FleetAccepted, "description": "Still running: poll GET /jobs/{workflow_id}."},
         400: {"model": ErrorResponse},
-        409: {"model": ErrorResponse, "description": "IdempotencyKeyReused: the key already names another request; or it failed."},
+        409: {
+            "model": ErrorResponse,
+            "description": "IdempotencyKeyReused: the key already names another request; or it failed.",
+        },
     },
     openapi_extra={"x-openai-isConsequential": False},
 )
@@ -302,35 +231,10 @@ async def orchestrate_fleet(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ):
     settings = request.app.state.settings
-    req = FleetRequest(category=category, **body.model_dump())
-    try:
-        check_fleet(req, settings)
-    except RequestRejected as exc:
-        raise rejected(exc) from None
-    members = agents_for(settings).fleet(category)
-    canonical = members[0].category
-    req = req.model_copy(update={"category": canonical})
-    material = canonical_json(req.model_dump(mode="json"))
-    workflow_id = lifecycle.job_id_for(
-        JobKind.FLEET, "fleet.orchestrate", req.model_dump(mode="json"), idempotency_key, tenant=who.tenant
+    job = await calls.start_fleet(
+        request.app.state, who, FleetRequest(category=category, **body.model_dump()), idempotency_key
     )
-    client = await request.app.state.temporal.client()
-    handle, started = await lifecycle.start_or_attach(
-        client,
-        FleetWorkflow.run,
-        # Members resolved here travel in the input (so in history): the run needs no lookup of its own.
-        FleetRun(request=req, members=FleetMembers(category=canonical, agents=[a.name for a in members])),
-        job_id=workflow_id,
-        keyed_fingerprint=sha256(material) if idempotency_key else None,
-        task_queue=settings.task_queue,
-        execution_timeout=timedelta(seconds=settings.max_run_s),  # backstop: every job ends
-        search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(sa.FLEET, canonical), SearchAttributePair(sa.INTENT, "fleet.orchestrate"), *tenancy.stamp(who)]
-        ),
-        priority=tenancy.priority(who),
-        static_summary=truncate_utf8(f"Fleet {canonical}: {req.objective}", 200),
-        static_details=lifecycle.details_markdown("fleet.orchestrate", "agent", req.model_dump(mode="json")),
-    )
+    handle, started, workflow_id, canonical = job.handle, job.started, job.workflow_id, job.category
     seconds = settings.sync_timeout_s if wait is None else wait
     outcome = await lifecycle.wait_for_outcome(handle, seconds)
     headers = job_headers(workflow_id, replayed=not started)
@@ -338,4 +242,6 @@ async def orchestrate_fleet(
         return JSONResponse(as_json(outcome.value) | {"workflow_id": workflow_id}, headers=headers)
     if outcome.kind == OutcomeKind.FAILED:
         return failure_response(workflow_id, outcome.value, headers)
-    return JSONResponse({"status": "accepted", "workflow_id": workflow_id, "category": canonical}, status_code=202, headers=headers)
+    return JSONResponse(
+        {"status": "accepted", "workflow_id": workflow_id, "category": canonical}, status_code=202, headers=headers
+    )

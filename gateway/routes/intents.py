@@ -41,8 +41,12 @@ def fit(body: dict[str, Any], limit: int) -> dict[str, Any]:
 async def list_intents(
     request: Request,
     who: Reads,
-    refresh: bool = Query(False, description="Re-read the tool lists of the MCP servers first (mcp.<server>.<tool> intents)."),
-    prefix: str | None = Query(None, max_length=200, description="Only intents whose name starts with this, e.g. 'mcp.' or 'gmail.'."),
+    refresh: bool = Query(
+        False, description="Re-read the tool lists of the MCP servers first (mcp.<server>.<tool> intents)."
+    ),
+    prefix: str | None = Query(
+        None, max_length=200, description="Only intents whose name starts with this, e.g. 'mcp.' or 'gmail.'."
+    ),
 ) -> dict:
     catalog = request.app.state.mcp_catalog
     if refresh:

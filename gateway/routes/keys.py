@@ -64,7 +64,12 @@ class IssuedKey(KeyInfo):
     key: str = Field(description="The key itself: shown this once, never stored (only its hash is).")
 
 
-@router.get("/whoami", operation_id="whoAmI", summary="The calling key: name, role, tenant and rate limit", response_model=WhoAmI)
+@router.get(
+    "/whoami",
+    operation_id="whoAmI",
+    summary="The calling key: name, role, tenant and rate limit",
+    response_model=WhoAmI,
+)
 async def whoami(who: Reads) -> WhoAmI:
     return WhoAmI(name=who.name, role=who.role, tenant=who.tenant, rate=str(who.rate) if who.rate else None)
 
@@ -81,10 +86,18 @@ def _misconfigured(exc: KeyFileError) -> ApiError:
     return ApiError(ErrorType.MISCONFIGURED, str(exc))
 
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse, "description": "NotFound: no key of that name."}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "NotFound: no key of that name."}
+}
 
 
-@router.get("/keys", operation_id="listKeys", summary="Every named key (never the key itself)", response_model=list[KeyInfo], openapi_extra=OPERATOR)
+@router.get(
+    "/keys",
+    operation_id="listKeys",
+    summary="Every named key (never the key itself)",
+    response_model=list[KeyInfo],
+    openapi_extra=OPERATOR,
+)
 async def list_keys(request: Request, who: Manages) -> list[KeyInfo]:
     try:
         return [KeyInfo(**k.listing()) for k in load_keys(_path(request)).keys]
@@ -98,14 +111,20 @@ async def list_keys(request: Request, who: Manages) -> list[KeyInfo]:
     summary="Make a named key; the answer shows it once",
     status_code=201,
     response_model=IssuedKey,
-    responses={409: {"model": ErrorResponse, "description": "KeyExists: a key has that name (rotate it, or revoke it first)."}},
+    responses={
+        409: {"model": ErrorResponse, "description": "KeyExists: a key has that name (rotate it, or revoke it first)."}
+    },
     openapi_extra=OPERATOR,
 )
 async def create_key(request: Request, who: Manages, body: NewKey) -> IssuedKey:
     try:
-        token, key = add_key(_path(request), body.name, body.role, tenant=body.tenant, rate=body.rate, expires=body.expires)
+        token, key = add_key(
+            _path(request), body.name, body.role, tenant=body.tenant, rate=body.rate, expires=body.expires
+        )
     except KeyExists:
-        raise ApiError(ErrorType.KEY_EXISTS, "a key with this name exists (rotate it, or revoke it first)", field="name") from None
+        raise ApiError(
+            ErrorType.KEY_EXISTS, "a key with this name exists (rotate it, or revoke it first)", field="name"
+        ) from None
     except KeyFileError as exc:
         raise _misconfigured(exc) from None
     except ValueError as exc:  # the rate, say: "rate: must look like N/min ..." (the value is not repeated)

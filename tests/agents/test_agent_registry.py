@@ -60,7 +60,11 @@ def test_listings_show_effective_provider_and_model(agents):
     assert offline["Shield Core"]["provider"] == "offline"
     online = {a["name"]: a for a in agents.list_agents(llm_settings(llm_base_url="http://127.0.0.1:9/v1"))}
     assert online["Shield Core"] | {"description": ""} == {
-        "name": "Shield Core", "category": "Security", "description": "", "model": "test-model", "provider": "openai",
+        "name": "Shield Core",
+        "category": "Security",
+        "description": "",
+        "model": "test-model",
+        "provider": "openai",
     }
     assert "system_prompt" not in online["Shield Core"]
 

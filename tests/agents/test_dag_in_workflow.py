@@ -25,20 +25,30 @@ class EchoDagWorkflow:
 
 
 async def test_a_definition_runs_through_the_sandboxed_workflow(client):
-    defn = GptWorkflowDefinition.model_validate({
-        "name": "Relay",
-        "parallel": True,
-        "steps": [
-            {"stepId": "a", "gpt": "Wanderweave", "action": "message", "params": {"message": "Paris"}},
-            {"stepId": "b", "gpt": "Shield Core", "action": "message",
-             "params": {"message": "after {{steps.a.output}}"}, "waitFor": ["a"],
-             "condition": "steps.a.status == 'succeeded'"},
-        ],
-    })
+    defn = GptWorkflowDefinition.model_validate(
+        {
+            "name": "Relay",
+            "parallel": True,
+            "steps": [
+                {"stepId": "a", "gpt": "Wanderweave", "action": "message", "params": {"message": "Paris"}},
+                {
+                    "stepId": "b",
+                    "gpt": "Shield Core",
+                    "action": "message",
+                    "params": {"message": "after {{steps.a.output}}"},
+                    "waitFor": ["a"],
+                    "condition": "steps.a.status == 'succeeded'",
+                },
+            ],
+        }
+    )
     queue = f"dag-{uuid.uuid4().hex[:8]}"
     async with Worker(client, task_queue=queue, workflows=[EchoDagWorkflow]):
         records = await client.execute_workflow(
             EchoDagWorkflow.run, defn, id=f"dag-{uuid.uuid4().hex[:8]}", task_queue=queue, result_type=list[StepRecord]
         )
-    assert [(r.step_id, r.state, r.output) for r in records] == [("a", "succeeded", "Paris"), ("b", "succeeded", "after Paris")]
+    assert [(r.step_id, r.state, r.output) for r in records] == [
+        ("a", "succeeded", "Paris"),
+        ("b", "succeeded", "after Paris"),
+    ]
     assert records[1].started_at is not None and records[1].started_at.tzinfo is not None

@@ -17,14 +17,21 @@ def at(seconds: float) -> datetime:
 
 
 def make_run(*steps: dict[str, Any], parallel: bool = True, fail_fast: bool = True) -> DagRun:
-    return DagRun(GptWorkflowDefinition.model_validate(
-        {"name": "t", "parallel": parallel, "fail_fast": fail_fast, "steps": list(steps)}
-    ))
+    return DagRun(
+        GptWorkflowDefinition.model_validate(
+            {"name": "t", "parallel": parallel, "fail_fast": fail_fast, "steps": list(steps)}
+        )
+    )
 
 
 def step(step_id: str, *wait_for: str, **fields: Any) -> dict[str, Any]:
-    return {"stepId": step_id, "gpt": "Shield Core", "action": "message", "params": {"message": step_id},
-            "waitFor": list(wait_for)} | fields
+    return {
+        "stepId": step_id,
+        "gpt": "Shield Core",
+        "action": "message",
+        "params": {"message": step_id},
+        "waitFor": list(wait_for),
+    } | fields
 
 
 def started(run: DagRun, now: float = 0) -> list[str]:
@@ -68,8 +75,12 @@ def test_a_diamond_renders_templates_from_both_parents():
         step("root"),
         step("left", "root"),
         step("right", "root"),
-        step("join", "left", "right", params={"message": "{{steps.left.output}} + {{steps.right.output}}",
-                                              "raw": "{{steps.right.output}}"}),
+        step(
+            "join",
+            "left",
+            "right",
+            params={"message": "{{steps.left.output}} + {{steps.right.output}}", "raw": "{{steps.right.output}}"},
+        ),
     )
     assert started(run) == ["root"]
     run.succeeded("root", "r", at(1))

@@ -17,10 +17,20 @@ TRAVEL_BLOG = {
     "name": "Travel Blog Creation",
     "steps": [
         {"stepId": "content", "gpt": "Wanderweave", "action": "query", "params": {"query": "Paris travel content"}},
-        {"stepId": "design", "gpt": "Design Studio Pro", "action": "message",
-         "params": {"message": "Layout for: {{steps.content.output}}"}, "waitFor": ["content"]},
-        {"stepId": "format", "gpt": "ShowBuilder GPT", "action": "message",
-         "params": {"message": "Format as blog post"}, "waitFor": ["design"]},
+        {
+            "stepId": "design",
+            "gpt": "Design Studio Pro",
+            "action": "message",
+            "params": {"message": "Layout for: {{steps.content.output}}"},
+            "waitFor": ["content"],
+        },
+        {
+            "stepId": "format",
+            "gpt": "ShowBuilder GPT",
+            "action": "message",
+            "params": {"message": "Format as blog post"},
+            "waitFor": ["design"],
+        },
     ],
     "parallel": False,
 }
@@ -98,12 +108,24 @@ def test_an_unknown_agent_is_a_400_with_a_suggestion(agents):
 def test_an_unknown_intent_is_a_400_with_a_suggestion():
     err = rejected(defn([{"stepId": "save", "action": "memory.wrte", "params": {"text": "x"}}]))
     assert err.field == "steps[0].action" and err.error_type == ErrorType.UNKNOWN_INTENT
-    assert "unknown action" in str(err) and "'memory.wrte'" not in str(err) and "did you mean 'memory.write'" in str(err)
+    assert (
+        "unknown action" in str(err) and "'memory.wrte'" not in str(err) and "did you mean 'memory.write'" in str(err)
+    )
 
 
 def test_intent_steps_mix_with_agent_steps_but_take_no_agent():
-    ok = defn([step("draft"), {"stepId": "save", "action": "memory.write",
-                               "params": {"text": "{{steps.draft.output}}"}, "waitFor": ["draft"]}], parallel=True)
+    ok = defn(
+        [
+            step("draft"),
+            {
+                "stepId": "save",
+                "action": "memory.write",
+                "params": {"text": "{{steps.draft.output}}"},
+                "waitFor": ["draft"],
+            },
+        ],
+        parallel=True,
+    )
     assert validate_definition(ok, check_intent=intent_registry.get) == ["draft", "save"]
     err = rejected(defn([{"stepId": "save", "gpt": "Shield Core", "action": "memory.write", "params": {}}]))
     assert err.field == "steps[0].gpt"
@@ -120,8 +142,12 @@ def test_a_bad_condition_is_caught_at_create_time():
 def test_conditions_and_templates_may_only_read_earlier_steps():
     err = rejected(defn([step("scan"), step("fix", "scan", condition="steps.scam.output.findings > 0")]))
     assert "condition refers to unknown step 'scam' (did you mean 'scan'?)" in str(err)
-    err = rejected(defn([step("scan"), step("audit"), step("fix", "scan", params={"message": "{{steps.audit.output}}"})],
-                        parallel=True))
+    err = rejected(
+        defn(
+            [step("scan"), step("audit"), step("fix", "scan", params={"message": "{{steps.audit.output}}"})],
+            parallel=True,
+        )
+    )
     assert err.field == "steps[2].params.message"
     assert "reads step 'audit' but does not wait for it; add 'audit' to its waitFor" in str(err)
     err = rejected(defn([step("first", params={"message": "{{steps.second.output}}"}), step("second")]))

@@ -8,7 +8,11 @@ from intents.expressions import ExpressionError, evaluate, is_true, referenced_s
 
 CONTEXT = {
     "steps": {
-        "scan": {"status": "succeeded", "output": {"findings": 2, "items": [{"title": "XSS", "score": 7}]}, "error": None},
+        "scan": {
+            "status": "succeeded",
+            "output": {"findings": 2, "items": [{"title": "XSS", "score": 7}]},
+            "error": None,
+        },
         "step-1": {"status": "skipped", "output": None, "error": None},
         "content": {"status": "succeeded", "output": "Paris in spring", "error": None},
     }

@@ -29,7 +29,7 @@ async def test_an_agent_answers_through_the_api_with_its_prompt_and_context(acti
 
     assert (result.agent, result.provider, result.offline) == ("Wanderweave", "openai", False)
     assert result.content == "echo: Paris in spring?"
-    assert result.model == "test-model" and result.usage["completion_tokens"] == 4
+    assert result.model == "test-model" and result.usage.completion_tokens == 4
     [sent] = llm_api.requests
     assert sent.headers["authorization"] == f"Bearer {LLM_KEY}"
     assert sent.model == "test-model"
@@ -42,10 +42,12 @@ async def test_an_agent_answers_through_the_api_with_its_prompt_and_context(acti
 
 async def test_an_agent_can_use_its_own_model_and_endpoint(activity_env, make_llm, llm_api):
     with OpenAIServer() as local_llm:  # e.g. an Ollama next to the worker, no key needed
-        roster = AgentRegistry([
-            Agent(name="Local", category="Lab", system_prompt="p", model="llama3", base_url=local_llm.base_url),
-            Agent(name="Default", category="Lab", system_prompt="p"),
-        ])
+        roster = AgentRegistry(
+            [
+                Agent(name="Local", category="Lab", system_prompt="p", model="llama3", base_url=local_llm.base_url),
+                Agent(name="Default", category="Lab", system_prompt="p"),
+            ]
+        )
         acts = make_llm(roster, llm_base_url=llm_api.base_url, llm_api_key=LLM_KEY)
         local = await activity_env.run(acts.chat, ChatRequest(agent="local", message="hi"))
         default = await activity_env.run(acts.chat, ChatRequest(agent="default", message="hi"))

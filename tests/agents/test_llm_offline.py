@@ -33,12 +33,24 @@ async def test_different_questions_get_different_offline_answers(activity_env, m
     assert len({a.content, b.content, c.content}) == 3
 
 
-async def test_offline_latency_is_simulated_while_heartbeating(activity_env, make_llm):
+async def test_offline_replies_stream_out_over_the_latency_and_heartbeat_the_text_so_far(activity_env, make_llm):
     acts = make_llm(llm_offline_latency_ms=2200)
     started = time.monotonic()
-    result = await activity_env.run(acts.chat, ChatRequest(agent="Deploy Pilot", message="Plan the 2.0 rollout"))
+    result = await activity_env.run(
+        acts.chat, ChatRequest(agent="Deploy Pilot", message="Plan the 2.0 rollout", step_id="plan")
+    )
     assert 2.19 < time.monotonic() - started < 3
-    assert result.offline and len(activity_env.heartbeats) == 2  # one a second while it "thinks"
+    beats = [details[0] for details in activity_env.heartbeats]
+    assert result.offline and 4 <= len(beats) <= 9, beats  # the text so far, about every 0.3 s
+    chars = [b["chars"] for b in beats]
+    assert chars == sorted(chars) and chars[0] > 0 and chars[-1] <= len(result.content)
+    assert all(result.content.startswith(b["tail"]) for b in beats) and {b["step_id"] for b in beats} == {"plan"}
+    # Usage is an estimate (about four characters a token), and offline tokens cost nothing.
+    assert result.usage.estimated and result.usage.completion_tokens == -(-len(result.content) // 4)
+    assert (
+        result.usage.total_tokens == result.usage.prompt_tokens + result.usage.completion_tokens
+        and result.usage.cost_usd == 0
+    )
 
 
 async def test_an_agent_can_stay_offline_while_others_use_the_api(activity_env, make_llm, tmp_path):

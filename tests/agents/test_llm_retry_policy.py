@@ -44,9 +44,7 @@ async def chat_worker(client, make_llm, llm_api):
 
 
 async def run_chat(client, queue: str, req: ChatRequest) -> ChatResult:
-    return await client.execute_workflow(
-        ChatOnceWorkflow.run, req, id=f"chat-{uuid.uuid4().hex[:8]}", task_queue=queue
-    )
+    return await client.execute_workflow(ChatOnceWorkflow.run, req, id=f"chat-{uuid.uuid4().hex[:8]}", task_queue=queue)
 
 
 async def test_a_rate_limited_chat_is_retried_until_it_answers(client, chat_worker, llm_api):

@@ -16,9 +16,14 @@ OUR_KEY = "sk-configured-but-revoked-93c1"
 
 
 async def test_an_llm_that_echoes_our_api_key_fails_the_step_without_repeating_it(client, settings, unique):
-    workflow = {"name": f"Echoed key {unique}", "steps": [{"stepId": "ask", "gpt": "Wanderweave", "action": "message", "params": {"message": "hi"}}]}
+    workflow = {
+        "name": f"Echoed key {unique}",
+        "steps": [{"stepId": "ask", "gpt": "Wanderweave", "action": "message", "params": {"message": "hi"}}],
+    }
     with OpenAIServer(api_key="sk-the-key-it-wants") as llm, captured_logs() as logs:
-        overrides = dict(llm_base_url=llm.base_url, llm_api_key=SecretStr(OUR_KEY), llm_provider="openai", sync_timeout_s=30)
+        overrides = dict(
+            llm_base_url=llm.base_url, llm_api_key=SecretStr(OUR_KEY), llm_provider="openai", sync_timeout_s=30
+        )
         async with isolated_stack(client, settings, **overrides) as (http, _):
             resp = await http.post("/orchestrate", json={"intent": "gpt.workflow", "inputs": workflow})
             job_id = resp.json()["job_id"]
@@ -30,5 +35,10 @@ async def test_an_llm_that_echoes_our_api_key_fails_the_step_without_repeating_i
     history = await history_text(client, job_id)
     assert "Incorrect API key provided: [redacted]" in history
     assert "Completing activity as failed" in logs.getvalue(), "the logs hold the worker's line about the failure"
-    for where, text in {"HTTP answer": resp.text, "GET /jobs": json.dumps(job), "history": history, "logs": logs.getvalue()}.items():
+    for where, text in {
+        "HTTP answer": resp.text,
+        "GET /jobs": json.dumps(job),
+        "history": history,
+        "logs": logs.getvalue(),
+    }.items():
         assert leaks(OUR_KEY, text) == [], where

@@ -12,7 +12,12 @@ from worker.cli import main as cli
 
 async def test_revoke_takes_effect_on_the_next_request(keyed):
     async with keyed.as_("acme-gpt") as gpt:
-        assert (await gpt.get("/whoami")).json() == {"name": "acme-gpt", "role": "caller", "tenant": "acme", "rate": "100000/min"}
+        assert (await gpt.get("/whoami")).json() == {
+            "name": "acme-gpt",
+            "role": "caller",
+            "tenant": "acme",
+            "rate": "100000/min",
+        }
         revoke_key(keyed.path, "acme-gpt")
         gone = await gpt.get("/whoami")
         assert gone.status_code == 401 and gone.json()["error"]["message"] == "invalid bearer token"
@@ -46,7 +51,9 @@ async def test_a_key_added_while_running_works_at_once_and_expired_keys_do_not(k
     async with keyed.as_("late") as late, keyed.as_("stale") as stale, keyed.as_("today") as today:
         assert (await late.get("/whoami")).json()["name"] == "late"
         expired = await stale.get("/whoami")
-        assert expired.status_code == 401 and f"expired on {yesterday.isoformat()}" in expired.json()["error"]["message"]
+        assert (
+            expired.status_code == 401 and f"expired on {yesterday.isoformat()}" in expired.json()["error"]["message"]
+        )
         assert (await today.get("/whoami")).status_code == 200
 
 

@@ -50,8 +50,14 @@ def test_keys_are_high_entropy_recognizable_and_stored_as_hashes(tmp_path):
         ("keys:\n  - {name: a, role: caller, hash: 'md5:00'}\n", "key 'a': hash:"),
         (f"keys:\n  - {{name: api-key, role: caller, hash: '{GOOD}'}}\n", "bootstrap"),
         (f"keys:\n  - {{name: a, role: caller, hash: '{GOOD}', token: x}}\n", "key 'a': token:"),
-        (f"keys:\n  - {{name: a, role: caller, hash: '{GOOD}'}}\n  - {{name: a, role: admin, hash: 'sha256:{'b' * 64}'}}\n", "key 'a': name: appears twice"),
-        (f"keys:\n  - {{name: a, role: caller, hash: '{GOOD}'}}\n  - {{name: b, role: admin, hash: '{GOOD}'}}\n", "key 'b': hash: shared"),
+        (
+            f"keys:\n  - {{name: a, role: caller, hash: '{GOOD}'}}\n  - {{name: a, role: admin, hash: 'sha256:{'b' * 64}'}}\n",
+            "key 'a': name: appears twice",
+        ),
+        (
+            f"keys:\n  - {{name: a, role: caller, hash: '{GOOD}'}}\n  - {{name: b, role: admin, hash: '{GOOD}'}}\n",
+            "key 'b': hash: shared",
+        ),
     ],
 )
 def test_each_mistake_in_the_file_is_named(text, says):
@@ -65,7 +71,11 @@ def test_an_empty_or_missing_file_is_no_named_keys(tmp_path):
 
 
 def test_rates_and_roles():
-    assert (Rate.parse("120/min"), Rate.parse(" 5 / s "), Rate.parse("1000/hour")) == (Rate(120, 60), Rate(5, 1), Rate(1000, 3600))
+    assert (Rate.parse("120/min"), Rate.parse(" 5 / s "), Rate.parse("1000/hour")) == (
+        Rate(120, 60),
+        Rate(5, 1),
+        Rate(1000, 3600),
+    )
     for bad in ("0/min", "10", "10/day", "-1/s", "1.5/min"):
         with pytest.raises(ValueError):
             Rate.parse(bad)

@@ -19,11 +19,30 @@ from tests.support.processes import REPO
 def keys(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("API_KEY", "DATA_DIR"))}
     env |= {"PYTHONPATH": str(REPO), "API_KEYS_FILE": str(tmp_path / "keys.yaml"), "DATA_DIR": str(tmp_path)}
-    return subprocess.run([sys.executable, "-m", "worker.cli", "keys", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "worker.cli", "keys", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_add_prints_the_key_once_and_stores_only_its_hash(tmp_path):
-    done = keys(tmp_path, "add", "chatgpt", "--role", "caller", "--tenant", "acme", "--rate", "30/min", "--expires", "2099-12-31")
+    done = keys(
+        tmp_path,
+        "add",
+        "chatgpt",
+        "--role",
+        "caller",
+        "--tenant",
+        "acme",
+        "--rate",
+        "30/min",
+        "--expires",
+        "2099-12-31",
+    )
     assert done.returncode == 0, done.stderr
     token = done.stdout.strip()
     assert TOKEN_SHAPE.match(token), "stdout is the key and nothing else (KEY=$(... keys add ...))"
@@ -35,7 +54,13 @@ def test_add_prints_the_key_once_and_stores_only_its_hash(tmp_path):
     assert hash_token(token) in text
     assert stat.S_IMODE(file.stat().st_mode) == 0o600
     [key] = load_keys(file).keys
-    assert (key.name, key.role, key.tenant, key.rate, str(key.expires)) == ("chatgpt", "caller", "acme", "30/min", "2099-12-31")
+    assert (key.name, key.role, key.tenant, key.rate, str(key.expires)) == (
+        "chatgpt",
+        "caller",
+        "acme",
+        "30/min",
+        "2099-12-31",
+    )
     assert load_keys(file).match(token) == key
 
 
@@ -90,7 +115,9 @@ def test_mistakes_are_named_and_change_nothing(tmp_path, args, says):
     assert (tmp_path / "keys.yaml").read_text() == before
 
 
-@pytest.mark.parametrize("args", [["--role", "root"], ["--role", "caller", "--rate", "fast"], ["--role", "caller", "--expires", "soon"]])
+@pytest.mark.parametrize(
+    "args", [["--role", "root"], ["--role", "caller", "--rate", "fast"], ["--role", "caller", "--expires", "soon"]]
+)
 def test_bad_options_are_refused_by_the_parser(tmp_path, args):
     done = keys(tmp_path, "add", "x", *args)
     assert done.returncode == 2 and "Traceback" not in done.stderr

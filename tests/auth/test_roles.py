@@ -12,7 +12,10 @@ from gateway.app import create_app
 from gateway.auth import PUBLIC, RoleCheck, access_of, allow, api_routes, check_routes
 
 APP = create_app(Settings(api_key="test-api-key"))
-SAMPLE_PARAMS = {"job_id": "orch-" + "0" * 64, "workflow_id": "gptwf-" + "0" * 32, "name": "nobody", "category": "Creative"}
+SAMPLE_PARAMS = {
+    "job_id": "orch-" + "0" * 64, "workflow_id": "gptwf-" + "0" * 32, "name": "nobody", "category": "Creative", "asset": "app.js",
+    "schedule_id": "nobody",
+}  # fmt: skip
 
 
 def every_route():
@@ -32,7 +35,14 @@ def test_every_route_declares_exactly_one_role_or_public():
         method, path, access = param.values
         assert isinstance(access, RoleCheck) or access is PUBLIC, (method, path)
     public = {(p.values[0], p.values[1]) for p in ROUTES if p.values[2] is PUBLIC}
-    assert public == {("GET", "/health"), ("GET", "/metrics")}
+    # Open by design: health and metrics; the console's files (they hold no data: what they fetch is behind
+    # the key like any other call); and what a client reads before it holds a key (the Actions schema
+    # ChatGPT imports from a URL, the OAuth protected-resource metadata).
+    assert public == {
+        ("GET", "/health"), ("GET", "/metrics"), ("GET", "/console"), ("GET", "/console/{asset}"),
+        ("GET", "/actions/openapi.json"),
+        ("GET", "/.well-known/oauth-protected-resource"), ("GET", "/.well-known/oauth-protected-resource/mcp"),
+    }  # fmt: skip
 
 
 def test_a_route_without_a_role_cannot_be_added():
@@ -83,13 +93,17 @@ async def test_each_role_against_every_route(keyed, method, path, access, key):
 
 async def test_a_caller_cannot_approve_and_an_approver_cannot_run(keyed, unique):
     async with keyed.as_("acme-gpt") as gpt, keyed.as_("acme-lead") as lead:
-        started = await gpt.post("/orchestrate", json={"intent": "approval.request", "inputs": {"message": f"ship {unique}?"}})
+        started = await gpt.post(
+            "/orchestrate", json={"intent": "approval.request", "inputs": {"message": f"ship {unique}?"}}
+        )
         assert started.status_code == 202, started.text
         job_id = started.json()["job_id"]
         refused = await gpt.post(f"/jobs/{job_id}/approve", json={"reason": "trust me"})
         assert refused.status_code == 403
         assert refused.json()["error"]["message"].startswith("this operation needs the approver or admin role")
-        assert (await lead.post("/orchestrate", json={"intent": "memory.search", "inputs": {"query": "x"}})).status_code == 403
+        assert (
+            await lead.post("/orchestrate", json={"intent": "memory.search", "inputs": {"query": "x"}})
+        ).status_code == 403
         assert (await lead.post(f"/jobs/{job_id}/cancel")).status_code == 403
         assert (await lead.get(f"/jobs/{job_id}")).json()["status"] == "awaiting_approval", "an approver reads"
         assert (await lead.post(f"/jobs/{job_id}/reject", json={"reason": "no"})).status_code == 200
@@ -97,5 +111,7 @@ async def test_a_caller_cannot_approve_and_an_approver_cannot_run(keyed, unique)
 
 async def test_a_403_comes_before_anything_about_the_body(keyed):
     async with keyed.as_("acme-gpt") as gpt:
-        resp = await gpt.post(f"/jobs/{SAMPLE_PARAMS['job_id']}/approve", content=b"\xff{", headers={"Content-Type": "application/json"})
+        resp = await gpt.post(
+            f"/jobs/{SAMPLE_PARAMS['job_id']}/approve", content=b"\xff{", headers={"Content-Type": "application/json"}
+        )
     assert resp.status_code == 403 and resp.json()["error"]["type"] == "Forbidden"

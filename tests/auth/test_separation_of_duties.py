@@ -8,7 +8,9 @@ from tests.support.stack import poll_job
 
 
 async def gate(http, unique: str) -> str:
-    started = await http.post("/orchestrate", json={"intent": "approval.request", "inputs": {"message": f"publish {unique}?"}})
+    started = await http.post(
+        "/orchestrate", json={"intent": "approval.request", "inputs": {"message": f"publish {unique}?"}}
+    )
     assert started.status_code == 202, started.text
     assert started.json()["approval_request"]["requested_by"] in ("acme-gpt", "acme-ops")
     return started.json()["job_id"]
@@ -50,7 +52,9 @@ async def test_allow_self_approval_is_a_deployment_choice(client, settings, work
 async def test_the_bootstrap_key_is_held_to_the_rule_too(keyed, unique):
     """The root key handed to a GPT must not approve its own request: another key decides."""
     async with keyed.as_("api-key") as root, keyed.as_("acme-ops") as admin:  # an admin sees every tenant
-        started = await root.post("/orchestrate", json={"intent": "approval.request", "inputs": {"message": f"dev {unique}"}})
+        started = await root.post(
+            "/orchestrate", json={"intent": "approval.request", "inputs": {"message": f"dev {unique}"}}
+        )
         job_id = started.json()["job_id"]
         refused = await root.post(f"/jobs/{job_id}/approve", json={"approver": "me"})
         assert refused.status_code == 403 and refused.json()["error"]["type"] == "SelfApproval", refused.text

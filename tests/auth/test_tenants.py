@@ -33,13 +33,19 @@ def same_answer_as_no_job(theirs: tuple[int, dict], none: tuple[int, dict]) -> b
 
 
 async def gate(http, message: str) -> str:
-    started = await http.post("/orchestrate", json={"intent": "approval.request", "inputs": {"message": message}, "async": True})
+    started = await http.post(
+        "/orchestrate", json={"intent": "approval.request", "inputs": {"message": message}, "async": True}
+    )
     assert started.status_code == 202, started.text
     return started.json()["job_id"]
 
 
 async def test_the_same_request_from_two_tenants_is_two_jobs_each_invisible_to_the_other(keyed, client, unique):
-    async with keyed.as_("acme-gpt") as acme, keyed.as_("globex-gpt") as globex, keyed.as_("globex-lead") as globex_lead:
+    async with (
+        keyed.as_("acme-gpt") as acme,
+        keyed.as_("globex-gpt") as globex,
+        keyed.as_("globex-lead") as globex_lead,
+    ):
         mine, theirs = await gate(acme, f"deploy {unique}?"), await gate(globex, f"deploy {unique}?")
         assert mine != theirs
         job = await poll_job(acme, mine, until=("awaiting_approval",))
@@ -79,7 +85,11 @@ async def test_gpt_workflows_and_their_lists_are_per_tenant(keyed, unique):
     async with keyed.as_("acme-gpt") as acme, keyed.as_("globex-gpt") as globex, keyed.as_("acme-ops") as admin:
         workflow_id = await create(acme, definition)
         other = await create(globex, definition)
-        for method, path in [("GET", "/api/gpt-workflows/{}"), ("POST", "/api/gpt-workflows/{}/execute"), ("POST", "/api/gpt-workflows/{}/cancel")]:
+        for method, path in [
+            ("GET", "/api/gpt-workflows/{}"),
+            ("POST", "/api/gpt-workflows/{}/execute"),
+            ("POST", "/api/gpt-workflows/{}/cancel"),
+        ]:
             theirs = await nothing_there(globex, method, path.format(workflow_id))
             none = await nothing_there(globex, method, path.format("gptwf-" + "e" * 32))
             assert same_answer_as_no_job(theirs, none), (method, path, theirs, none)
@@ -117,7 +127,8 @@ async def test_fleets_are_per_tenant(keyed, unique):
         assert again.json()["workflow_id"] != workflow_id, "the same request from another tenant is its own run"
         assert (await acme.get(f"/jobs/{workflow_id}")).json()["tenant"] == "acme"
         assert same_answer_as_no_job(
-            await nothing_there(globex, "GET", f"/jobs/{workflow_id}"), await nothing_there(globex, "GET", f"/jobs/{NO_SUCH_JOB}")
+            await nothing_there(globex, "GET", f"/jobs/{workflow_id}"),
+            await nothing_there(globex, "GET", f"/jobs/{NO_SUCH_JOB}"),
         )
 
 
@@ -130,11 +141,15 @@ async def echo_stack(client, settings, tmp_path):
             yield keyed
 
 
-async def test_a_tenant_scoped_intent_gets_the_keys_tenant_whatever_the_request_says(client, settings, tmp_path, unique):
+async def test_a_tenant_scoped_intent_gets_the_keys_tenant_whatever_the_request_says(
+    client, settings, tmp_path, unique
+):
     async with echo_stack(client, settings, tmp_path) as keyed:
         keyed: Keyed
         async with keyed.as_("acme-gpt") as acme:
-            direct = await acme.post("/orchestrate", json={"intent": "test.tenant_echo", "inputs": {"text": unique, "tenant": "globex"}})
+            direct = await acme.post(
+                "/orchestrate", json={"intent": "test.tenant_echo", "inputs": {"text": unique, "tenant": "globex"}}
+            )
             assert direct.status_code == 200, direct.text
             assert direct.json()["result"] == {"text": unique, "tenant": "acme"}
 
@@ -150,11 +165,15 @@ async def test_a_tenant_scoped_intent_gets_the_keys_tenant_whatever_the_request_
             assert steps_of(done)["echo"]["output"] == {"text": unique, "tenant": "acme"}
 
 
-@pytest.mark.skipif(not hasattr(memory, "MemorySearchCall"), reason="memory records gain their tenant in the memory branch")
+@pytest.mark.skipif(
+    not hasattr(memory, "MemorySearchCall"), reason="memory records gain their tenant in the memory branch"
+)
 async def test_a_memory_search_never_returns_another_tenants_memories(keyed, unique):
     assert all(registry.get(n).tenant_scoped for n in registry.names() if n.startswith("memory."))
     async with keyed.as_("acme-gpt") as acme, keyed.as_("globex-gpt") as globex:
-        wrote = await acme.post("/orchestrate", json={"intent": "memory.write", "inputs": {"text": f"acme secret {unique}"}})
+        wrote = await acme.post(
+            "/orchestrate", json={"intent": "memory.write", "inputs": {"text": f"acme secret {unique}"}}
+        )
         assert wrote.status_code == 200, wrote.text
         query = {"intent": "memory.search", "inputs": {"query": f"secret {unique}", "k": 10}}
         assert unique in str((await acme.post("/orchestrate", json=query)).json()["result"])
@@ -167,7 +186,10 @@ async def test_a_memory_search_never_returns_another_tenants_memories(keyed, uni
 
 async def test_logs_say_which_key_and_tenant(client, settings, tmp_path, unique):
     """The gateway's access line names the key and its tenant; the worker's lines for the job, who asked and the tenant."""
-    with captured("gpt_orchestrator.gateway.access", JsonFormatter()) as access, captured("temporalio.activity", JsonFormatter()) as worker:
+    with (
+        captured("gpt_orchestrator.gateway.access", JsonFormatter()) as access,
+        captured("temporalio.activity", JsonFormatter()) as worker,
+    ):
         async with echo_stack(client, settings, tmp_path) as keyed:
             async with keyed.as_("acme-gpt") as acme:
                 done = await acme.post("/orchestrate", json={"intent": "test.tenant_echo", "inputs": {"text": unique}})

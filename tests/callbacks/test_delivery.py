@@ -13,7 +13,13 @@ from config import Settings
 from intents.callbacks import CallbackDelivery, callback_body, verify_signature
 from tests.callbacks.conftest import SECRET
 
-JOB = {"job_id": "orch-abc123", "intent": "memory.write", "status": "success", "result": {"id": "mem-1"}, "duration_ms": 42}
+JOB = {
+    "job_id": "orch-abc123",
+    "intent": "memory.write",
+    "status": "success",
+    "result": {"id": "mem-1"},
+    "duration_ms": 42,
+}
 
 
 def delivery(receiver, path="/hooks/done") -> CallbackDelivery:
@@ -46,7 +52,9 @@ async def test_a_receiver_that_fails_once_gets_the_callback_on_the_retry(env, ca
     assert verify_signature(SECRET, second.body, second.headers)
 
 
-@pytest.mark.parametrize("status, kind", [(400, "UpstreamBadRequest"), (403, "UpstreamAuthError"), (302, "UpstreamBadRequest")])
+@pytest.mark.parametrize(
+    "status, kind", [(400, "UpstreamBadRequest"), (403, "UpstreamAuthError"), (302, "UpstreamBadRequest")]
+)
 async def test_4xx_and_redirects_are_not_retried(env, callbacks, receiver, status, kind):
     receiver.answer(status)
     with pytest.raises(ApplicationError) as info:
@@ -66,7 +74,9 @@ async def test_a_receiver_that_quotes_our_signing_secret_is_quoted_without_it(en
 
 
 async def test_a_slow_receiver_times_out_and_is_retried(env, receiver):
-    slow = CallbackActivities(Settings(callback_secret=SECRET, callback_allowlist=["127.0.0.1"], callback_timeout_s=0.2))
+    slow = CallbackActivities(
+        Settings(callback_secret=SECRET, callback_allowlist=["127.0.0.1"], callback_timeout_s=0.2)
+    )
     receiver.delay_s = 1
     with pytest.raises(ApplicationError) as info:
         await env.run(slow.deliver, delivery(receiver))

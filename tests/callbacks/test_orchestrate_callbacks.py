@@ -32,15 +32,21 @@ async def received(receiver: CallbackReceiver, count: int, timeout: float = 15) 
 
 
 def same_shape_as_get_jobs(document: dict, job: dict) -> None:
-    """The callback says what GET /jobs/{id} says about the closed job."""
+    """The callback says what GET /jobs/{id} says about the closed job. Not repeated: the request's own
+    (redacted) inputs and its one-line summary, which the caller sent and the console reads."""
     JobView.model_validate(document)
-    assert set(document) == set(job), f"callback keys {sorted(document)} vs GET /jobs keys {sorted(job)}"
+    read_only = {"inputs", "summary"}
+    assert set(document) == set(job) - read_only, f"callback keys {sorted(document)} vs GET /jobs keys {sorted(job)}"
     for key in ("job_id", "intent", "mode", "status", "result", "error"):
         assert document.get(key) == job.get(key), key
 
 
 async def test_the_finished_job_is_posted_signed_to_the_callback_url(callback_api, receiver, unique):
-    body = {"intent": "memory.write", "inputs": {"text": f"call me back {unique}"}, "callback_url": f"{receiver.url}/hooks/jobs"}
+    body = {
+        "intent": "memory.write",
+        "inputs": {"text": f"call me back {unique}"},
+        "callback_url": f"{receiver.url}/hooks/jobs",
+    }
     resp = await callback_api.post("/orchestrate", json=body)
     assert resp.status_code == 200, resp.text
     job_id = resp.json()["job_id"]
@@ -78,13 +84,21 @@ async def test_a_failed_job_calls_back_with_its_error(client, settings, receiver
             n8n_base_url=n8n.base_url, n8n_webhook_secret=SecretStr(n8n.secret),
         )  # fmt: skip
         async with isolated_stack(client, settings, **overrides) as (http, _):
-            body = {"intent": "gmail.search", "inputs": {"query": f"x {unique}"}, "callback_url": f"{receiver.url}/failed"}
+            body = {
+                "intent": "gmail.search",
+                "inputs": {"query": f"x {unique}"},
+                "callback_url": f"{receiver.url}/failed",
+            }
             resp = await http.post("/orchestrate", json=body)
             assert resp.status_code == 502
 
             (got,) = await received(receiver, 1)
             document = json.loads(got.body)
-            assert (document["status"], document["mode"], document["error"]["type"]) == ("error", "flow", "UpstreamBadRequest")
+            assert (document["status"], document["mode"], document["error"]["type"]) == (
+                "error",
+                "flow",
+                "UpstreamBadRequest",
+            )
             same_shape_as_get_jobs(document, await poll_job(http, resp.json()["job_id"]))
     finally:
         n8n.stop()
@@ -99,7 +113,12 @@ async def test_a_cancelled_job_calls_back_too(client, settings, receiver, unique
             n8n_base_url=n8n.base_url, n8n_webhook_secret=SecretStr(n8n.secret), n8n_timeout_s=10,
         )  # fmt: skip
         async with isolated_stack(client, settings, **overrides) as (http, _):
-            body = {"intent": "digest.daily", "inputs": {"tags": [unique]}, "callback_url": f"{receiver.url}/cancelled", "async": True}
+            body = {
+                "intent": "digest.daily",
+                "inputs": {"tags": [unique]},
+                "callback_url": f"{receiver.url}/cancelled",
+                "async": True,
+            }
             job_id = (await http.post("/orchestrate", json=body)).json()["job_id"]
             while not n8n.calls("digest-daily"):
                 await asyncio.sleep(0.05)
@@ -139,7 +158,11 @@ async def test_unsafe_callback_urls_are_refused_before_anything_runs(callback_ap
 
 
 async def test_callbacks_are_refused_while_no_signing_secret_is_configured(api, unique):
-    body = {"intent": "memory.write", "inputs": {"text": f"no secret {unique}"}, "callback_url": "https://hooks.example.com/x"}
+    body = {
+        "intent": "memory.write",
+        "inputs": {"text": f"no secret {unique}"},
+        "callback_url": "https://hooks.example.com/x",
+    }
 
     resp = await api.post("/orchestrate", json=body)
 

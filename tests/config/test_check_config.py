@@ -17,12 +17,23 @@ AGENT_WITHOUT_PROMPT = "agents:\n  - {name: Solo, category: One, description: d}
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("API_KEY", "TEMPORAL_", "GATEWAY_", "DATA_DIR", "SSH_", "AGENTS_", "MCP_", "LLM_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("API_KEY", "TEMPORAL_", "GATEWAY_", "DATA_DIR", "SSH_", "AGENTS_", "MCP_", "LLM_"))
+    }
     return env | {"PYTHONPATH": str(REPO), "DATA_DIR": str(tmp_path / "data")} | extra
 
 
 def check_config(env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "worker.cli", "check-config"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "worker.cli", "check-config"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def write(tmp_path: Path, name: str, text: str) -> str:
@@ -68,7 +79,9 @@ def test_make_dev_refuses_to_start_on_a_broken_inventory(tmp_path):
     env = clean_env(tmp_path, SSH_HOSTS_FILE=write(tmp_path, "hosts.yaml", EMPTY_USER), TEMPORAL_ADDRESS=f"127.0.0.1:{port}",
                     TEMPORAL_UI_PORT=str(free_port()), GATEWAY_PORT=str(free_port()))  # fmt: skip
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "worker.cli", "dev"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "worker.cli", "dev"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
 
     assert done.returncode == 1
     assert time.monotonic() - started < 30
@@ -79,11 +92,21 @@ def test_make_dev_refuses_to_start_on_a_broken_inventory(tmp_path):
 
 
 def test_the_api_keys_file_is_checked_and_an_expired_key_noted(tmp_path):
-    keys = write(tmp_path, "keys.yaml", "keys:\n  - {name: old-gpt, role: caller, expires: 2020-01-01, hash: 'sha256:" + "a" * 64 + "'}\n")
+    keys = write(
+        tmp_path,
+        "keys.yaml",
+        "keys:\n  - {name: old-gpt, role: caller, expires: 2020-01-01, hash: 'sha256:" + "a" * 64 + "'}\n",
+    )
     os.chmod(keys, 0o600)
     done = check_config(clean_env(tmp_path, API_KEYS_FILE=keys, API_KEY="bootstrap-key"))
     assert done.returncode == 0, done.stderr
     assert "key 'old-gpt': expires: 2020-01-01 has passed" in done.stdout
     assert "API_KEY: the bootstrap admin key is set next to named keys" in done.stdout
-    broken = check_config(clean_env(tmp_path, API_KEYS_FILE=write(tmp_path, "bad.yaml", "keys:\n  - {name: a, role: caller}\n")))
-    assert broken.returncode == 1 and "API_KEYS_FILE (" in broken.stderr and "key 'a': hash: Field required" in broken.stderr
+    broken = check_config(
+        clean_env(tmp_path, API_KEYS_FILE=write(tmp_path, "bad.yaml", "keys:\n  - {name: a, role: caller}\n"))
+    )
+    assert (
+        broken.returncode == 1
+        and "API_KEYS_FILE (" in broken.stderr
+        and "key 'a': hash: Field required" in broken.stderr
+    )

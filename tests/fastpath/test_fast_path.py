@@ -27,7 +27,9 @@ from worker.run import build_worker
 @contextlib.asynccontextmanager
 async def dev_like_stack(client, settings, tmp_path, **overrides):
     """Worker and gateway in one process on one client, with eager start: what `make dev` runs."""
-    local = settings.model_copy(update={"task_queue": f"fast-{uuid.uuid4().hex[:8]}", "data_dir": tmp_path, **overrides})
+    local = settings.model_copy(
+        update={"task_queue": f"fast-{uuid.uuid4().hex[:8]}", "data_dir": tmp_path, **overrides}
+    )
     async with build_worker(client, local), LiveServer(create_app(local, client=client, eager_start=True)) as server:
         async with api_client(server.url) as http:
             yield http
@@ -50,7 +52,9 @@ def summary(event) -> str:
 
 async def test_a_memory_write_starts_eagerly_and_runs_in_one_workflow_task(client, settings, tmp_path):
     async with dev_like_stack(client, settings, tmp_path) as http:
-        job, events = await job_history(client, http, "memory.write", {"text": f"I prefer Python ({uuid.uuid4().hex[:6]})"})
+        job, events = await job_history(
+            client, http, "memory.write", {"text": f"I prefer Python ({uuid.uuid4().hex[:6]})"}
+        )
 
     started = events[0].workflow_execution_started_event_attributes
     assert started.eager_execution_accepted, "the start was not eager"
@@ -66,7 +70,9 @@ async def test_a_memory_write_starts_eagerly_and_runs_in_one_workflow_task(clien
 
 async def test_local_activity_intents_is_the_way_back_per_worker(client, settings, tmp_path):
     async with dev_like_stack(client, settings, tmp_path, local_activity_intents=["memory.search"]) as http:
-        write, write_events = await job_history(client, http, "memory.write", {"text": f"Deploys on Thursdays {uuid.uuid4().hex[:6]}"})
+        write, write_events = await job_history(
+            client, http, "memory.write", {"text": f"Deploys on Thursdays {uuid.uuid4().hex[:6]}"}
+        )
         _, search_events = await job_history(client, http, "memory.search", {"query": "When are deploys?"})
 
     # memory.write is a normal activity again, with its summary, and still keyed by job.

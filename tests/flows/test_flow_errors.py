@@ -50,21 +50,29 @@ async def test_a_wrong_secret_is_an_auth_error_and_the_secret_is_not_echoed(env,
 
 async def test_a_webhook_without_its_header_credential_is_an_auth_error_not_an_outage(env, flows, n8n):
     # Real n8n 1.x: the Webhook node cannot load its credential, so it answers this plain-text 500.
-    n8n.script("gmail-search", Scripted(500, text="No authentication data defined on node!", content_type="text/plain", headers=CHALLENGE))
+    n8n.script(
+        "gmail-search",
+        Scripted(500, text="No authentication data defined on node!", content_type="text/plain", headers=CHALLENGE),
+    )
     err = await failure(env, flows)
     assert err.type == "UpstreamAuthError" and err.non_retryable
     assert "No authentication data defined on node!" in err.message and "header-auth credential" in err.message
 
 
 async def test_a_flow_whose_gmail_credential_is_refused_is_an_auth_error(env, flows, n8n):
-    refused = {"ok": False, "error": {"type": "UpstreamAuthError", "message": "Authorization failed - please check your credentials"}}
+    refused = {
+        "ok": False,
+        "error": {"type": "UpstreamAuthError", "message": "Authorization failed - please check your credentials"},
+    }
     n8n.script("gmail-search", Scripted(200, refused))
     err = await failure(env, flows)
     assert err.type == "UpstreamAuthError" and err.non_retryable and "check your credentials" in err.message
 
 
 async def test_ok_false_is_a_tool_error(env, flows, n8n):
-    n8n.script("gmail-search", Scripted(200, {"ok": False, "error": {"type": "GmailQuotaExceeded", "message": "try tomorrow"}}))
+    n8n.script(
+        "gmail-search", Scripted(200, {"ok": False, "error": {"type": "GmailQuotaExceeded", "message": "try tomorrow"}})
+    )
     err = await failure(env, flows)
     assert err.type == "ToolError" and err.non_retryable
     assert "GmailQuotaExceeded: try tomorrow" in err.message
@@ -99,7 +107,9 @@ async def test_n8n_down_is_retried(env, unused_tcp_port):
 
 
 async def test_inputs_are_checked_again_and_other_intents_are_refused(env, flows, n8n):
-    bad = await failure(env, flows, FlowCall(intent="gmail.search", inputs={"query": "x", "max_results": 0}, job_id="j"))
+    bad = await failure(
+        env, flows, FlowCall(intent="gmail.search", inputs={"query": "x", "max_results": 0}, job_id="j")
+    )
     assert bad.type == "ValidationError" and "max_results" in bad.message
     other = await failure(env, flows, FlowCall(intent="memory.write", inputs={"text": "x"}, job_id="j"))
     assert other.type == "UnknownIntent"

@@ -14,9 +14,13 @@ async def test_gmail_search_lists_matching_messages(env, flows, n8n):
 
 async def test_slack_summarize_digests_each_channel(env, flows):
     result = await env.run(
-        flows.call, FlowCall(intent="slack.summarize", inputs={"channels": ["#general", "ops"], "since": "24h"}, job_id="j2")
+        flows.call,
+        FlowCall(intent="slack.summarize", inputs={"channels": ["#general", "ops"], "since": "24h"}, job_id="j2"),
     )
-    assert [(c["channel"], c["messages"], c["participants"]) for c in result["channels"]] == [("#general", 3, 2), ("#ops", 1, 1)]
+    assert [(c["channel"], c["messages"], c["participants"]) for c in result["channels"]] == [
+        ("#general", 3, 2),
+        ("#ops", 1, 1),
+    ]
     assert result["summary"] == "4 messages in 2 channels"
 
 

@@ -35,11 +35,17 @@ def echoes(secret: str) -> dict[str, tuple[Scripted, str, str]]:
             "CredentialRejected",
         ),
         "403-encoded": (
-            Scripted(403, text=f"denied: Authorization: Basic {basic}, got ?s={quote(secret, safe='')} and Bearer {secret}"),
+            Scripted(
+                403, text=f"denied: Authorization: Basic {basic}, got ?s={quote(secret, safe='')} and Bearer {secret}"
+            ),
             "UpstreamAuthError",
             "denied",
         ),
-        "not-json": (Scripted(200, text=f"<html>secret={secret}</html>", content_type="text/html"), "UpstreamProtocolError", "html"),
+        "not-json": (
+            Scripted(200, text=f"<html>secret={secret}</html>", content_type="text/html"),
+            "UpstreamProtocolError",
+            "html",
+        ),
     }
 
 
@@ -47,11 +53,17 @@ def echoes(secret: str) -> dict[str, tuple[Scripted, str, str]]:
 async def test_a_flow_that_echoes_the_shared_secret_fails_without_repeating_it(client, settings, n8n, unique, case):
     answer, error_type, kept_word = echoes(SECRET)[case]
     n8n.script("digest-daily", answer)
-    overrides = dict(n8n_base_url=n8n.base_url, n8n_webhook_secret=SecretStr(SECRET), n8n_timeout_s=2, sync_timeout_s=30)
+    overrides = dict(
+        n8n_base_url=n8n.base_url, n8n_webhook_secret=SecretStr(SECRET), n8n_timeout_s=2, sync_timeout_s=30
+    )
 
     with captured_logs() as logs:
         async with isolated_stack(client, settings, **overrides) as (http, _):
-            resp = await http.post("/orchestrate", json={"intent": "digest.daily", "inputs": {}}, headers={"Idempotency-Key": f"{unique}-{case}"})
+            resp = await http.post(
+                "/orchestrate",
+                json={"intent": "digest.daily", "inputs": {}},
+                headers={"Idempotency-Key": f"{unique}-{case}"},
+            )
             job_id = resp.json()["job_id"]
             job = await poll_job(http, job_id)
 
@@ -61,5 +73,10 @@ async def test_a_flow_that_echoes_the_shared_secret_fails_without_repeating_it(c
     history = await history_text(client, job_id)
     assert "[redacted]" in history, "the history records the scrubbed failure"
     assert "Completing activity as failed" in logs.getvalue(), "the logs hold the worker's line about the failure"
-    for where, text in {"HTTP answer": resp.text, "GET /jobs": json.dumps(job), "history": history, "logs": logs.getvalue()}.items():
+    for where, text in {
+        "HTTP answer": resp.text,
+        "GET /jobs": json.dumps(job),
+        "history": history,
+        "logs": logs.getvalue(),
+    }.items():
         assert leaks(SECRET, text) == [], where

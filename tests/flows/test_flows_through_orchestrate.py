@@ -27,7 +27,9 @@ def keyed(unique: str, label: str) -> dict[str, str]:
 @pytest.mark.parametrize("intent", sorted(flows.FLOW_WEBHOOK_PATHS))
 async def test_every_flow_intent_runs_its_n8n_webhook_in_flow_mode(flow_api, n8n, unique, intent):
     spec = registry.get(intent)
-    resp = await flow_api.post("/orchestrate", json={"intent": intent, "inputs": spec.example}, headers=keyed(unique, intent))
+    resp = await flow_api.post(
+        "/orchestrate", json={"intent": intent, "inputs": spec.example}, headers=keyed(unique, intent)
+    )
 
     assert resp.status_code == 200, resp.text
     body = resp.json()
@@ -40,7 +42,11 @@ async def test_every_flow_intent_runs_its_n8n_webhook_in_flow_mode(flow_api, n8n
 
 
 async def test_the_seed_conversation_previews_then_labels_on_confirmation(flow_api, n8n, unique):
-    ask = {"intent": "gmail.triage", "inputs": {"query": "is:unread older_than:2d", "label": "INBOX/Processed"}, "mode": "auto"}
+    ask = {
+        "intent": "gmail.triage",
+        "inputs": {"query": "is:unread older_than:2d", "label": "INBOX/Processed"},
+        "mode": "auto",
+    }
 
     preview = await flow_api.post("/orchestrate", json=ask, headers=keyed(unique, "preview"))
     assert preview.status_code == 200, preview.text
@@ -62,9 +68,15 @@ async def test_the_seed_conversation_previews_then_labels_on_confirmation(flow_a
 
 
 async def test_a_flaky_n8n_is_retried_until_it_answers(flow_api, n8n, unique):
-    n8n.script("gmail-search", Scripted(503, {"message": "busy"}), Scripted(502, text="Bad Gateway", content_type="text/plain"))
+    n8n.script(
+        "gmail-search", Scripted(503, {"message": "busy"}), Scripted(502, text="Bad Gateway", content_type="text/plain")
+    )
 
-    resp = await flow_api.post("/orchestrate", json={"intent": "gmail.search", "inputs": {"query": "from:alice"}}, headers=keyed(unique, "flaky"))
+    resp = await flow_api.post(
+        "/orchestrate",
+        json={"intent": "gmail.search", "inputs": {"query": "from:alice"}},
+        headers=keyed(unique, "flaky"),
+    )
 
     assert resp.status_code == 200, resp.text
     assert resp.json()["result"]["messages"][0]["subject"] == "Team lunch"
@@ -74,7 +86,11 @@ async def test_a_flaky_n8n_is_retried_until_it_answers(flow_api, n8n, unique):
 async def test_a_4xx_from_n8n_is_not_retried_and_answers_a_clear_error(flow_api, n8n, unique):
     n8n.script("slack-summarize", Scripted(404, {"message": "The requested webhook is not registered."}))
 
-    resp = await flow_api.post("/orchestrate", json={"intent": "slack.summarize", "inputs": {"channels": ["#ops"]}}, headers=keyed(unique, "4xx"))
+    resp = await flow_api.post(
+        "/orchestrate",
+        json={"intent": "slack.summarize", "inputs": {"channels": ["#ops"]}},
+        headers=keyed(unique, "4xx"),
+    )
 
     assert resp.status_code == 502
     body = resp.json()
@@ -86,7 +102,11 @@ async def test_a_4xx_from_n8n_is_not_retried_and_answers_a_clear_error(flow_api,
 
 
 async def test_a_flow_that_says_no_is_a_tool_error_in_its_own_words(flow_api, unique):
-    resp = await flow_api.post("/orchestrate", json={"intent": "slack.summarize", "inputs": {"channels": ["#nope"]}}, headers=keyed(unique, "no"))
+    resp = await flow_api.post(
+        "/orchestrate",
+        json={"intent": "slack.summarize", "inputs": {"channels": ["#nope"]}},
+        headers=keyed(unique, "no"),
+    )
 
     assert resp.status_code == 502
     assert resp.json()["error"]["type"] == "ToolError"
@@ -96,7 +116,9 @@ async def test_a_flow_that_says_no_is_a_tool_error_in_its_own_words(flow_api, un
 async def test_a_wrong_n8n_secret_is_an_auth_error_not_retried(client, settings, n8n, unique):
     wrong = dict(n8n_base_url=n8n.base_url, n8n_webhook_secret=SecretStr("not-the-secret"), n8n_timeout_s=2)
     async with isolated_stack(client, settings, **wrong) as (http, _):
-        resp = await http.post("/orchestrate", json={"intent": "digest.daily", "inputs": {}}, headers=keyed(unique, "auth"))
+        resp = await http.post(
+            "/orchestrate", json={"intent": "digest.daily", "inputs": {}}, headers=keyed(unique, "auth")
+        )
 
     assert resp.status_code == 502
     assert resp.json()["error"]["type"] == "UpstreamAuthError"
@@ -120,12 +142,19 @@ async def test_the_webhook_url_never_comes_from_the_request(flow_api, n8n, body,
 
 
 async def test_the_resolved_mode_is_searchable_in_temporal(flow_api, client, unique):
-    resp = await flow_api.post("/orchestrate", json={"intent": "gmail.search", "inputs": {"query": "invoice"}}, headers=keyed(unique, "sa"))
+    resp = await flow_api.post(
+        "/orchestrate", json={"intent": "gmail.search", "inputs": {"query": "invoice"}}, headers=keyed(unique, "sa")
+    )
     job_id = resp.json()["job_id"]
 
     assert (await flow_api.get(f"/jobs/{job_id}")).json()["mode"] == "flow"
     for _ in range(50):  # visibility is eventually consistent
-        found = [w.id async for w in client.list_workflows(f"WorkflowId = '{job_id}' AND `Mode` = 'flow' AND Intent = 'gmail.search'")]
+        found = [
+            w.id
+            async for w in client.list_workflows(
+                f"WorkflowId = '{job_id}' AND `Mode` = 'flow' AND Intent = 'gmail.search'"
+            )
+        ]
         if found:
             break
         await asyncio.sleep(0.1)

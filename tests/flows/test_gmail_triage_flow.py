@@ -9,7 +9,11 @@ from intents.flows import FlowCall, GmailTriageOutput
 
 
 def triage(**inputs) -> FlowCall:
-    return FlowCall(intent="gmail.triage", inputs={"query": "is:unread older_than:2d", "label": "INBOX/Processed", **inputs}, job_id="orch-triage-1")
+    return FlowCall(
+        intent="gmail.triage",
+        inputs={"query": "is:unread older_than:2d", "label": "INBOX/Processed", **inputs},
+        job_id="orch-triage-1",
+    )
 
 
 async def test_preview_then_apply_then_apply_again(env, flows, n8n):
@@ -36,7 +40,13 @@ async def test_the_envelope_and_headers_n8n_receives(env, flows, n8n):
     (request,) = n8n.calls("gmail-triage")
     assert request.body == {
         "intent": "gmail.triage",
-        "inputs": {"query": "is:unread older_than:2d", "label": "INBOX/Processed", "dry_run": False, "batch_size": 10, "max_messages": 200},
+        "inputs": {
+            "query": "is:unread older_than:2d",
+            "label": "INBOX/Processed",
+            "dry_run": False,
+            "batch_size": 10,
+            "max_messages": 200,
+        },
         "job_id": "orch-triage-1",
         "dry_run": False,
     }

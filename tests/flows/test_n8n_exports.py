@@ -101,7 +101,11 @@ def success_responders(flow: dict) -> set[str]:
 def is_gate(node: dict) -> bool:
     """A Code node that fails on items carrying `error` and routes its own failure to the error branch."""
     code = node["parameters"].get("jsCode", "")
-    return node["type"] == "n8n-nodes-base.code" and node.get("onError") == "continueErrorOutput" and ".error !== undefined" in code
+    return (
+        node["type"] == "n8n-nodes-base.code"
+        and node.get("onError") == "continueErrorOutput"
+        and ".error !== undefined" in code
+    )
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -126,10 +130,27 @@ def test_a_failing_step_can_never_reach_a_success_response(path: Path):
                 if source == current and target not in seen and not is_gate(by_name[target]):
                     seen.add(target)
                     frontier.append(target)
-        assert not seen & success_responders(flow), f"{node['name']} reaches {seen & success_responders(flow)} without a gate"
+        assert not seen & success_responders(flow), (
+            f"{node['name']} reaches {seen & success_responders(flow)} without a gate"
+        )
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_build_error_types_credential_failures_as_configuration_errors(path: Path):
     code = {n["name"]: n for n in load(path)["nodes"]}["Build error"]["parameters"]["jsCode"]
     assert "UpstreamAuthError" in code
+
+
+def test_the_generated_exports_are_what_their_generator_writes():
+    """calendar-schedule, notes-sync, tasks-create and code-review come from scripts/build_n8n_flows.py: edit it, run it."""
+    import importlib.util
+
+    script = EXPORTS.parent / "scripts" / "build_n8n_flows.py"
+    spec = importlib.util.spec_from_file_location("build_n8n_flows", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for path, build in module.FLOWS.items():
+        assert load(EXPORTS / f"{path}.json") == build(), (
+            f"n8n_workflows/{path}.json differs from the generator's output"
+        )

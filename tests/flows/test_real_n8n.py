@@ -1,11 +1,15 @@
 """The shipped flows in real n8n (installed once into ~/.cache, see scripts/n8n-install.sh).
 
-Gmail and Slack refuse the dummy credentials here (and nothing reaches the internet), so every flow
-fails past its envelope check: each failure must come back as {"ok": false, "error": {type, message}},
-never as a success such as "found: 0". Success paths that need a real mailbox stay on the loopback fake.
+Gmail, Slack, Google Calendar, Notion, Todoist, GitHub and OpenAI refuse the dummy credentials here (and
+nothing reaches the internet), so every flow fails past its envelope check, in its preview and in its apply
+path: each failure must come back as {"ok": false, "error": {type, message}}, never as a success such as
+"found: 0" or "no conflicts". Success paths that need a real service stay on the loopback fake.
 """
 
 from __future__ import annotations
+
+import json
+import subprocess
 
 import httpx
 import pytest
@@ -18,12 +22,20 @@ from activities.flows import FlowActivities, flow_envelope, webhook_url
 from config import Settings
 from intents import flows, registry
 from intents.flows import FlowCall
-from tests.support.n8n_real import NO_CREDENTIAL_PREFIX, RealN8n, install
+from tests.support.n8n_real import EXPORTS, NO_CREDENTIAL_PREFIX, RealN8n, install
 from tests.support.stack import isolated_stack
 
 INTENTS = sorted(flows.FLOW_WEBHOOK_PATHS)
-# What a refused Gmail/Slack call may be typed as: the credential is unusable, or the service failed.
-FAILURE_TYPES = {"UpstreamAuthError", "GmailError", "SlackError"}
+# What a refused service call may be typed as: the credential is unusable, or the service failed.
+FAILURE_TYPES = {
+    "UpstreamAuthError",
+    "GmailError",
+    "SlackError",
+    "CalendarError",
+    "NotionError",
+    "TasksError",
+    "CodeReviewError",
+}
 
 
 @pytest.fixture(scope="session")
@@ -37,19 +49,41 @@ def real_n8n(tmp_path_factory):
 
 def envelope(intent: str, **inputs) -> dict:
     spec = registry.get(intent)
-    return flow_envelope(FlowCall(intent=intent, inputs={**spec.example, **inputs}, job_id=f"real-{intent}"))
+    merged = {k: v for k, v in {**spec.example, **inputs}.items() if v is not None}
+    return flow_envelope(FlowCall(intent=intent, inputs=merged, job_id=f"real-{intent}"))
 
 
 def post(n8n: RealN8n, intent: str, body: dict, headers: dict | None = None, prefix: str = "") -> httpx.Response:
     path = (f"{prefix}/" if prefix else "") + flows.FLOW_WEBHOOK_PATHS[intent]
-    return httpx.post(f"{n8n.base_url}/{path}", json=body, headers={n8n.header: n8n.secret} if headers is None else headers, timeout=60)
+    return httpx.post(
+        f"{n8n.base_url}/{path}",
+        json=body,
+        headers={n8n.header: n8n.secret} if headers is None else headers,
+        timeout=60,
+    )
 
 
-CASES = [(i, {}) for i in INTENTS] + [("gmail.triage", {"dry_run": False})]
+CASES = [(i, {}) for i in INTENTS] + [
+    ("gmail.triage", {"dry_run": False}),
+    ("calendar.schedule", {"dry_run": False}),
+    ("notes.sync", {"dry_run": False}),
+    ("tasks.create", {"dry_run": False}),
+    ("tasks.create", {"service": "todoist", "repo": None, "project": "Work", "due": "tomorrow"}),
+    ("code.review", {"dry_run": False}),
+    ("code.review", {"dry_run": False, "comment": "Looks good to me."}),  # apply a previewed comment: the post fails
+]
 
 
-@pytest.mark.parametrize("intent, inputs", CASES, ids=lambda v: v if isinstance(v, str) else ("apply" if v else ""))
-def test_a_refused_gmail_or_slack_call_answers_the_error_envelope_never_a_success(real_n8n, intent, inputs):
+def case_id(value) -> str:
+    if isinstance(value, str):
+        return value
+    return "-".join(f"{k}={v}" for k, v in value.items() if v is not None and k != "comment") + (
+        "-comment" if "comment" in value else ""
+    )
+
+
+@pytest.mark.parametrize("intent, inputs", CASES, ids=case_id)
+def test_a_refused_service_call_answers_the_error_envelope_never_a_success(real_n8n, intent, inputs):
     resp = post(real_n8n, intent, envelope(intent, **inputs))
 
     assert resp.status_code == 200, resp.text
@@ -63,7 +97,10 @@ def test_an_envelope_for_another_intent_is_refused_by_the_flow(real_n8n):
 
     assert resp.status_code == 200
     # Real n8n's Code node cuts a thrown message at its last ':': the type must survive that.
-    assert resp.json() == {"ok": False, "error": {"type": "BadEnvelope", "message": "expected intent gmail.search, got slack.summarize"}}
+    assert resp.json() == {
+        "ok": False,
+        "error": {"type": "BadEnvelope", "message": "expected intent gmail.search, got slack.summarize"},
+    }
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-Orchestrator-Secret": "wrong"}], ids=["missing", "wrong"])
@@ -91,9 +128,15 @@ def orchestrator_settings(n8n: RealN8n, *, secret: str | None = None, prefix: st
 
 
 @pytest.mark.parametrize("intent", INTENTS)
-async def test_through_orchestrate_a_refused_service_is_a_typed_error_after_one_attempt(client, settings, real_n8n, unique, intent):
+async def test_through_orchestrate_a_refused_service_is_a_typed_error_after_one_attempt(
+    client, settings, real_n8n, unique, intent
+):
     async with isolated_stack(client, settings, **orchestrator_settings(real_n8n)) as (http, _):
-        resp = await http.post("/orchestrate", json={"intent": intent, "inputs": registry.get(intent).example}, headers={"Idempotency-Key": f"{unique}-{intent}"})
+        resp = await http.post(
+            "/orchestrate",
+            json={"intent": intent, "inputs": registry.get(intent).example},
+            headers={"Idempotency-Key": f"{unique}-{intent}"},
+        )
 
     assert resp.status_code == 502, resp.text
     error = resp.json()["error"]
@@ -105,9 +148,13 @@ async def test_through_orchestrate_a_refused_service_is_a_typed_error_after_one_
     "case, overrides",
     [("wrong secret", dict(secret="not-the-secret")), ("missing credential", dict(prefix=NO_CREDENTIAL_PREFIX))],
 )
-async def test_through_orchestrate_auth_misconfiguration_is_not_retried(client, settings, real_n8n, unique, case, overrides):
+async def test_through_orchestrate_auth_misconfiguration_is_not_retried(
+    client, settings, real_n8n, unique, case, overrides
+):
     async with isolated_stack(client, settings, **orchestrator_settings(real_n8n, **overrides)) as (http, _):
-        resp = await http.post("/orchestrate", json={"intent": "digest.daily", "inputs": {}}, headers={"Idempotency-Key": f"{unique}-auth"})
+        resp = await http.post(
+            "/orchestrate", json={"intent": "digest.daily", "inputs": {}}, headers={"Idempotency-Key": f"{unique}-auth"}
+        )
 
     assert resp.status_code == 502, resp.text
     assert resp.json()["error"]["type"] == "UpstreamAuthError", resp.json()
@@ -118,7 +165,22 @@ async def test_the_activity_reads_a_missing_credential_as_configuration(real_n8n
     settings = Settings(**orchestrator_settings(real_n8n, prefix=NO_CREDENTIAL_PREFIX))
     assert webhook_url(settings, "gmail.search").endswith(f"/{NO_CREDENTIAL_PREFIX}/gmail-search")
     with pytest.raises(ApplicationError) as err:
-        await ActivityEnvironment().run(FlowActivities(settings).call, FlowCall(intent="gmail.search", inputs={"query": "x"}, job_id="j"))
+        await ActivityEnvironment().run(
+            FlowActivities(settings).call, FlowCall(intent="gmail.search", inputs={"query": "x"}, job_id="j")
+        )
 
     assert (err.value.type, err.value.non_retryable) == ("UpstreamAuthError", True)
     assert "header-auth credential" in str(err.value)
+
+
+def test_every_code_node_of_every_export_is_valid_javascript(tmp_path):
+    """Real n8n runs a Code node only when a flow reaches it; node's own parser checks every one now."""
+    node = install() / "node22" / "node_modules" / "node" / "bin" / "node"
+    for export in sorted(EXPORTS.glob("*.json")):
+        for item in json.loads(export.read_text())["nodes"]:
+            if item["type"] != "n8n-nodes-base.code":
+                continue
+            script = tmp_path / f"{export.stem}-{item['id']}.js"
+            script.write_text(f"async function codeNode($input, $) {{\n{item['parameters']['jsCode']}\n}}\n")
+            done = subprocess.run([str(node), "--check", str(script)], capture_output=True, text=True, timeout=30)
+            assert done.returncode == 0, f"{export.name} / {item['name']}: {done.stderr}"

@@ -67,7 +67,9 @@ def test_a_caller_schema_leaves_out_what_a_caller_cannot_use(committed, live):
             kept = method in doc["paths"].get(path, {})
             assert kept == (allowed is None or role in allowed), (role, method, path)
     assert "/jobs/{job_id}/approve" not in committed["paths"] and "/jobs/{job_id}/reject" not in committed["paths"]
-    assert {"/orchestrate", "/jobs/{job_id}", "/jobs/{job_id}/cancel", "/api/gpt-workflows/create"} <= set(committed["paths"])
+    assert {"/orchestrate", "/jobs/{job_id}", "/jobs/{job_id}/cancel", "/api/gpt-workflows/create"} <= set(
+        committed["paths"]
+    )
     assert not any(p.startswith("/keys") for p in everything["paths"]), "key management is operator-only"
     approver = actions_schema(live, "https://x.example.com", role="approver")
     assert "/jobs/{job_id}/approve" in approver["paths"] and "/orchestrate" not in approver["paths"]
@@ -93,9 +95,14 @@ def test_every_operation_has_a_unique_camel_case_operation_id(committed, live):
     assert all(CAMEL.match(i) for i in ids), ids
     assert len(ids) == len(set(ids))
     live_ops = {
-        (p, m) for p, m, op in operations(live.openapi()) if "caller" in op.get("x-required-roles", ["caller"]) and not op.get("x-operator-only")
+        (p, m)
+        for p, m, op in operations(live.openapi())
+        if "caller" in op.get("x-required-roles", ["caller"]) and not op.get("x-operator-only")
     }
-    assert {(p, m) for p, m, _ in operations(committed)} == live_ops, "every public route a caller may use is in the schema"
+    assert {(p, m) for p, m, _ in operations(committed)} == live_ops, (
+        "every public route a caller may use is in the schema"
+    )
+    assert ("/schedules/{schedule_id}/backfill", "post") not in live_ops, "backfill is an operator's repair"
 
 
 def test_every_summary_and_description_fits_in_300_characters(committed):
@@ -105,7 +112,9 @@ def test_every_summary_and_description_fits_in_300_characters(committed):
 
 def test_bearer_auth_applies_to_everything_but_health(committed):
     schemes = committed["components"]["securitySchemes"]
-    assert list(schemes.values()) == [{"type": "http", "scheme": "bearer", "description": schemes["bearerAuth"]["description"]}]
+    assert list(schemes.values()) == [
+        {"type": "http", "scheme": "bearer", "description": schemes["bearerAuth"]["description"]}
+    ]
     assert committed["security"] == [{"bearerAuth": []}]
     open_ops = {path for path, _, op in operations(committed) if op.get("security") == []}
     assert open_ops == {"/health"}

@@ -11,7 +11,9 @@ ONE_STEP = {"name": "Says hello", "steps": [chat("hello", "Wanderweave", "hello"
 
 async def current_details(client, workflow_id: str) -> str:
     """What the Web UI shows as Current Details (the SDK's built-in metadata query)."""
-    meta = await client.get_workflow_handle(workflow_id).query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    meta = await client.get_workflow_handle(workflow_id).query(
+        "__temporal_workflow_metadata", result_type=WorkflowMetadata
+    )
     return meta.current_details
 
 
@@ -42,7 +44,9 @@ async def test_current_details_are_final_at_close(api, client):
     await wait_for(api, cancelled, lambda s: s["state"] == "cancelled")
     assert await current_details(client, cancelled) == "cancelled"
 
-    fleet = await api.post("/api/gpt-fleets/Creative/orchestrate", json={"objective": "final details"}, params={"wait": 30})
+    fleet = await api.post(
+        "/api/gpt-fleets/Creative/orchestrate", json={"objective": "final details"}, params={"wait": 30}
+    )
     assert fleet.status_code == 200, fleet.text
     assert (await current_details(client, fleet.json()["workflow_id"])).startswith("succeeded in ")
 
@@ -56,7 +60,9 @@ async def test_a_decision_answers_200_with_what_was_recorded_and_details_say_who
     rejected = await api.post(f"/jobs/{job_id}/reject", json={"approver": "editor", "reason": "not yet"})
     assert rejected.status_code == 200, rejected.text
     # Who decided is the key's name (the bootstrap key's here); the body's `approver` is kept as a note.
-    assert rejected.json()["approval"]["decision"] == "rejected" and rejected.json()["approval"]["approver"] == "api-key"
+    assert (
+        rejected.json()["approval"]["decision"] == "rejected" and rejected.json()["approval"]["approver"] == "api-key"
+    )
     assert rejected.json()["approval"]["note"] == "editor"
     job = await api.get(f"/jobs/{job_id}")
     assert job.json()["status"] == "rejected"
@@ -65,7 +71,9 @@ async def test_a_decision_answers_200_with_what_was_recorded_and_details_say_who
     waiting = await api.post("/orchestrate", json=ask | {"inputs": {**ask["inputs"], "message": "Ship it? (yes)"}})
     approved = await api.post(f"/jobs/{waiting.json()['job_id']}/approve", json={"approver": "lead"})
     assert approved.status_code == 200, approved.text
-    assert approved.json()["approval"]["decision"] == "approved" and approved.json()["approval"]["approver"] == "api-key"
+    assert (
+        approved.json()["approval"]["decision"] == "approved" and approved.json()["approval"]["approver"] == "api-key"
+    )
 
 
 async def test_an_idempotency_key_reused_with_another_definition_is_409_on_every_create_route(api, unique):
@@ -77,7 +85,11 @@ async def test_an_idempotency_key_reused_with_another_definition_is_409_on_every
     assert other.status_code == 409 and other.json()["error"]["type"] == "IdempotencyKeyReused", other.text
 
     key = {"Idempotency-Key": f"fleet-{unique}"}
-    first = await api.post("/api/gpt-fleets/Creative/orchestrate", json={"objective": "one"}, headers=key, params={"wait": 30})
-    other = await api.post("/api/gpt-fleets/Creative/orchestrate", json={"objective": "two"}, headers=key, params={"wait": 30})
+    first = await api.post(
+        "/api/gpt-fleets/Creative/orchestrate", json={"objective": "one"}, headers=key, params={"wait": 30}
+    )
+    other = await api.post(
+        "/api/gpt-fleets/Creative/orchestrate", json={"objective": "two"}, headers=key, params={"wait": 30}
+    )
     assert first.status_code == 200, first.text
     assert other.status_code == 409 and other.json()["error"]["type"] == "IdempotencyKeyReused", other.text

@@ -61,7 +61,9 @@ async def test_every_operation_documents_the_statuses_it_shares_with_the_others(
             assert {"413", "422"} <= codes, label
         for code, response in op["responses"].items():
             if int(code) >= 400 and label != "GET /health":
-                assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}, (label, code)
+                assert response["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/ErrorResponse"
+                }, (label, code)
     assert "HTTPValidationError" not in doc["components"]["schemas"]
 
 
@@ -131,7 +133,9 @@ async def test_no_error_echoes_what_was_sent_path_parameters_included(api):
     refused = [
         await api.post("/orchestrate", json={"intent": MARKER, "inputs": {}}),
         await api.post(f"/api/gpt-fleets/{MARKER}/orchestrate", json={"objective": "x"}),
-        await api.post("/orchestrate", json={"intent": "ssh.exec.peek", "inputs": {"host": MARKER, "command": "uptime"}}),
+        await api.post(
+            "/orchestrate", json={"intent": "ssh.exec.peek", "inputs": {"host": MARKER, "command": "uptime"}}
+        ),
     ]
     for resp in refused:
         assert resp.status_code == 400, resp.text
@@ -147,5 +151,7 @@ async def test_a_fleet_given_a_timeout_under_a_millisecond_is_refused_or_ends_in
         assert resp.json()["error"]["field"] == "timeout_s"
         return
     assert resp.status_code in (200, 409), resp.text  # each agent timed out (or the fleet failed): it ended
-    job = await poll_job(api, resp.json().get("workflow_id") or resp.json()["job_id"], until=("success", "error"), timeout=30)
+    job = await poll_job(
+        api, resp.json().get("workflow_id") or resp.json()["job_id"], until=("success", "error"), timeout=30
+    )
     assert job["status"] in ("success", "error")

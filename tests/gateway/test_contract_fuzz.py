@@ -46,6 +46,17 @@ async def _settle(client, task_queue: str, timeout: float) -> list[str]:
         await asyncio.sleep(0.5)
 
 
+async def _delete_schedules(client, task_queue: str) -> list[str]:
+    """Schedules the run created (their runs go to its task queue) would keep starting jobs: delete them."""
+    deleted = []
+    async for entry in await client.list_schedules():
+        handle = client.get_schedule_handle(entry.id)
+        if (await handle.describe()).schedule.action.task_queue == task_queue:
+            await handle.delete()
+            deleted.append(entry.id)
+    return deleted
+
+
 def _approval_pending(wf) -> bool:
     return wf.typed_search_attributes.get(sa.APPROVAL) == "pending"
 
@@ -61,9 +72,16 @@ async def test_the_live_gateway_answers_only_what_its_openapi_documents(client, 
         fleets = [f["category"] for f in (await http.get("/api/gpt-fleets")).json()["fleets"]]
         variant = with_known_names(per_intent_openapi(doc, intents), agents, fleets)
         report = await asyncio.to_thread(
-            fuzz, variant, str(http.base_url).rstrip("/"), "test-api-key", total=CASES, seed_value=SEED, time_cap_s=TIME_CAP_S
+            fuzz,
+            variant,
+            str(http.base_url).rstrip("/"),
+            "test-api-key",
+            total=CASES,
+            seed_value=SEED,
+            time_cap_s=TIME_CAP_S,
         )
         print(report.summary())
+        print("schedules created and deleted:", await _delete_schedules(client, local.task_queue))
         stragglers = await _settle(client, local.task_queue, SETTLE_S)
     assert report.cases >= min(CASES, 200), report.summary()
     assert not report.failures, report.summary()

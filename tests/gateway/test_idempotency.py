@@ -5,7 +5,7 @@ import asyncio
 from temporalio import activity
 
 from activities.memory import MemoryActivities
-from intents.memory import MemoryWriteInput, MemoryWriteOutput
+from intents.memory import MemoryWriteCall, MemoryWriteOutput
 from tests.support.stack import isolated_stack
 
 
@@ -14,7 +14,7 @@ def counting_memory(settings, calls: list[str]):
     real = MemoryActivities(settings)
 
     @activity.defn(name="memory.write")
-    async def write(inp: MemoryWriteInput) -> MemoryWriteOutput:
+    async def write(inp: MemoryWriteCall) -> MemoryWriteOutput:
         calls.append(inp.text)
         await asyncio.sleep(0.3)  # long enough for repeats to arrive while the first is running
         return await real.write(inp)

@@ -21,7 +21,12 @@ async def test_a_job_slower_than_the_sync_timeout_answers_202_and_finishes_later
 
         assert resp.status_code == 202
         accepted = resp.json()
-        assert accepted == {"status": "accepted", "job_id": accepted["job_id"], "intent": "memory.write", "mode": "agent"}
+        assert accepted == {
+            "status": "accepted",
+            "job_id": accepted["job_id"],
+            "intent": "memory.write",
+            "mode": "agent",
+        }
         assert resp.headers["Location"] == f"/jobs/{accepted['job_id']}"
         job = await poll_job(http, accepted["job_id"])
         assert job["status"] == "success"
@@ -47,7 +52,9 @@ async def test_the_job_id_is_the_same_for_the_same_request(api, unique):
     body = {"intent": "memory.write", "inputs": {"text": f"same job {unique}"}}
     first = await api.post("/orchestrate", json=body)
     # Same inputs spelled differently (defaults explicit, keys reordered) are the same request.
-    second = await api.post("/orchestrate", json={"inputs": {"tags": [], "text": f"same job {unique}"}, "intent": "memory.write"})
+    second = await api.post(
+        "/orchestrate", json={"inputs": {"tags": [], "text": f"same job {unique}"}, "intent": "memory.write"}
+    )
 
     assert first.json()["job_id"] == second.json()["job_id"]
     assert second.headers.get("Idempotent-Replayed") == "true"
@@ -59,7 +66,9 @@ async def test_a_repeated_read_sees_what_changed_since(api, unique):
     finished reads again (same job id, new run) instead of serving a stale answer."""
     search = {"intent": "memory.search", "inputs": {"query": f"zebra {unique}", "tags": [unique]}}
     before = await api.post("/orchestrate", json=search)
-    await api.post("/orchestrate", json={"intent": "memory.write", "inputs": {"text": f"zebra {unique}", "tags": [unique]}})
+    await api.post(
+        "/orchestrate", json={"intent": "memory.write", "inputs": {"text": f"zebra {unique}", "tags": [unique]}}
+    )
     after = await api.post("/orchestrate", json=search)
 
     assert before.json()["job_id"] == after.json()["job_id"]

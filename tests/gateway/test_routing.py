@@ -20,7 +20,15 @@ class Nothing(BaseModel):
 
 
 def spec(name: str, mode: Mode) -> IntentSpec:
-    return IntentSpec(name=name, mode=mode, description="test", input_model=Nothing, activity="x", read_only=True, timeout=timedelta(seconds=1))
+    return IntentSpec(
+        name=name,
+        mode=mode,
+        description="test",
+        input_model=Nothing,
+        activity="x",
+        read_only=True,
+        timeout=timedelta(seconds=1),
+    )
 
 
 def test_the_shipped_table_routes_every_shipped_intent_to_the_engine_that_handles_it():
@@ -30,7 +38,9 @@ def test_the_shipped_table_routes_every_shipped_intent_to_the_engine_that_handle
     for intent in (spec for family in intents.SHIPPED_FAMILIES for spec in family.INTENTS):
         route = DEFAULT_TABLE.route_for(intent.name)
         assert route is not None, f"{intent.name} has no route: add its family to intents/routing.py"
-        assert route.mode == intent.mode, f"{intent.name}: route {route.pattern} says {route.mode}, spec says {intent.mode}"
+        assert route.mode == intent.mode, (
+            f"{intent.name}: route {route.pattern} says {route.mode}, spec says {intent.mode}"
+        )
 
 
 def test_a_spec_that_contradicts_its_route_cannot_be_registered():
@@ -59,7 +69,9 @@ async def test_the_routing_table_and_each_intents_route_are_listed(client, setti
     assert routes["memory.write"] == ("agent", "memory.*") and routes["gmail.triage"] == ("flow", "gmail.*")
 
 
-@pytest.mark.parametrize("intent, inputs, mode", [("memory.write", {"text": "x"}, "flow"), ("gmail.search", {"query": "x"}, "agent")])
+@pytest.mark.parametrize(
+    "intent, inputs, mode", [("memory.write", {"text": "x"}, "flow"), ("gmail.search", {"query": "x"}, "agent")]
+)
 async def test_an_explicit_mode_that_contradicts_the_intent_is_a_400_that_says_why(api, intent, inputs, mode):
     resp = await api.post("/orchestrate", json={"intent": intent, "inputs": inputs, "mode": mode})
 
@@ -73,7 +85,9 @@ async def test_an_explicit_mode_that_contradicts_the_intent_is_a_400_that_says_w
 
 async def test_auto_and_the_matching_explicit_mode_resolve_the_same_and_record_it(api, unique):
     for mode in ("auto", "agent"):
-        resp = await api.post("/orchestrate", json={"intent": "memory.write", "inputs": {"text": f"routed {unique}"}, "mode": mode})
+        resp = await api.post(
+            "/orchestrate", json={"intent": "memory.write", "inputs": {"text": f"routed {unique}"}, "mode": mode}
+        )
         assert resp.status_code == 200 and resp.json()["mode"] == "agent"
     job = (await api.get(f"/jobs/{resp.json()['job_id']}")).json()
     assert job["mode"] == "agent"

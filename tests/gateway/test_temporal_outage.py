@@ -13,7 +13,10 @@ from tests.conftest import make_settings
 from tests.support.gateway import LiveServer, api_client
 from worker.devserver import DevServer
 
-DEFINITION = {"name": "Outage", "steps": [{"stepId": "a", "gpt": "Wanderweave", "action": "message", "params": {"message": "hi"}}]}
+DEFINITION = {
+    "name": "Outage",
+    "steps": [{"stepId": "a", "gpt": "Wanderweave", "action": "message", "params": {"message": "hi"}}],
+}
 
 
 class JsonLines(logging.Handler):
@@ -51,7 +54,9 @@ async def test_temporal_stopped_mid_test_every_route_answers_503_quickly(tmp_pat
         settings = make_settings(server, tmp_path, task_queue="no-worker-here", sync_timeout_s=0)
         async with LiveServer(create_app(settings)) as gateway, api_client(gateway.url) as http:
             # While Temporal is up: a job and a GPT workflow exist (no worker runs them).
-            job = await http.post("/orchestrate", json={"intent": "memory.write", "inputs": {"text": "before"}, "async": True})
+            job = await http.post(
+                "/orchestrate", json={"intent": "memory.write", "inputs": {"text": "before"}, "async": True}
+            )
             assert job.status_code == 202, job.text
             created = await http.post("/api/gpt-workflows/create", json=DEFINITION)
             assert created.status_code == 201, created.text
@@ -98,7 +103,9 @@ async def test_a_temporal_that_hangs_is_cut_off_at_the_rpc_deadline(tmp_path):
     try:
         settings = make_settings(server, tmp_path, task_queue="no-worker-here", temporal_rpc_timeout_s=2)
         async with LiveServer(create_app(settings)) as gateway, api_client(gateway.url) as http:
-            job = await http.post("/orchestrate", json={"intent": "memory.write", "inputs": {"text": "frozen"}, "async": True})
+            job = await http.post(
+                "/orchestrate", json={"intent": "memory.write", "inputs": {"text": "frozen"}, "async": True}
+            )
             assert job.status_code == 202, job.text
             os.killpg(server.process.pid, signal.SIGSTOP)
             try:

@@ -46,7 +46,9 @@ async def test_dependents_wait_for_the_gate_and_run_once_approved(api):
 
 async def test_a_rejected_gate_fails_the_workflow_and_nothing_after_it_runs(api):
     workflow_id, steps = await start_and_reach_the_gate(api)
-    rejected = await api.post(f"/jobs/{steps['gate']['job_id']}/reject", json={"approver": "editor", "reason": "not yet"})
+    rejected = await api.post(
+        f"/jobs/{steps['gate']['job_id']}/reject", json={"approver": "editor", "reason": "not yet"}
+    )
     assert rejected.status_code == 200, rejected.text
     done = await wait_for(api, workflow_id, lambda s: s["state"] != "running")
     steps = steps_of(done)

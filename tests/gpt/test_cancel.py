@@ -13,7 +13,10 @@ from worker.devserver import temporal_binary
 SLOW = {"llm_offline_latency_ms": 60_000}  # every chat would take a minute
 DEFINITION = {
     "name": "Long haul",
-    "steps": [chat("first", "Wanderweave", "a long story"), chat("second", "Shield Core", "{{steps.first.output}}", waitFor=["first"])],
+    "steps": [
+        chat("first", "Wanderweave", "a long story"),
+        chat("second", "Shield Core", "{{steps.first.output}}", waitFor=["first"]),
+    ],
 }
 
 

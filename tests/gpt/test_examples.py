@@ -46,7 +46,9 @@ async def test_security_audit_runs_scan_and_audit_before_the_report_and_remember
     assert steps["scan"]["ended_at"] <= report_start and steps["audit"]["ended_at"] <= report_start
     assert steps["remember"]["output"]["id"].startswith("mem-")
 
-    found = await api.post("/orchestrate", json={"intent": "memory.search", "inputs": {"query": "security report", "tags": ["audit"]}})
+    found = await api.post(
+        "/orchestrate", json={"intent": "memory.search", "inputs": {"query": "security report", "tags": ["audit"]}}
+    )
     assert found.json()["result"]["hits"][0]["id"] == steps["remember"]["output"]["id"]
 
 
@@ -70,7 +72,9 @@ async def test_the_creative_fleet_answers_the_marketing_objective_with_a_synthes
 
 async def test_an_operator_finds_every_run_an_agent_took_part_in(api, client):
     status = await create_and_execute(api, example("travel-blog.json"))
-    fleet = await api.post("/api/gpt-fleets/Creative/orchestrate", json={"objective": "Agent search attribute"}, params={"wait": 30})
+    fleet = await api.post(
+        "/api/gpt-fleets/Creative/orchestrate", json={"objective": "Agent search attribute"}, params={"wait": 30}
+    )
 
     query = f"Agent='Wanderweave' AND WorkflowId IN ('{status['workflow_id']}', '{fleet.json()['workflow_id']}')"
     found = {wf.id async for wf in client.list_workflows(query)}

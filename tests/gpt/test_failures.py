@@ -55,7 +55,13 @@ async def test_a_false_condition_skips_the_step_and_its_dependents(api):
             "parallel": True,
             "steps": [
                 chat("scan", "Aegis Sentinel", "scan"),
-                chat("alarm", "Shield Core", "raise the alarm", waitFor=["scan"], condition="steps.scan.status == 'failed'"),
+                chat(
+                    "alarm",
+                    "Shield Core",
+                    "raise the alarm",
+                    waitFor=["scan"],
+                    condition="steps.scan.status == 'failed'",
+                ),
                 chat("escalate", "Shield Core", "escalate", waitFor=["alarm"]),
                 chat("always", "Shield Core", "log it", waitFor=["alarm"], runIfSkipped=True),
             ],
@@ -90,8 +96,16 @@ async def test_one_slow_and_one_broken_agent_do_not_sink_the_fleet(client, setti
 
 
 async def test_gpt_workflows_and_fleets_are_intents_too(api):
-    wf = await api.post("/orchestrate", json={"intent": "gpt.workflow", "inputs": {"name": "Via orchestrate", "steps": [chat("only", "Wanderweave", "hi")]}})
-    fleet = await api.post("/orchestrate", json={"intent": "fleet.orchestrate", "inputs": {"category": "security", "objective": "audit"}})
+    wf = await api.post(
+        "/orchestrate",
+        json={
+            "intent": "gpt.workflow",
+            "inputs": {"name": "Via orchestrate", "steps": [chat("only", "Wanderweave", "hi")]},
+        },
+    )
+    fleet = await api.post(
+        "/orchestrate", json={"intent": "fleet.orchestrate", "inputs": {"category": "security", "objective": "audit"}}
+    )
 
     assert wf.status_code == 200, wf.text
     assert wf.json()["result"]["state"] == "succeeded"

@@ -14,7 +14,12 @@ def diamond(parallel: bool) -> dict:
             chat("a", "Wanderweave"),
             chat("b", "Design Studio Pro"),
             chat("c", "Shield Core"),
-            chat("d", "ShowBuilder GPT", "merge {{steps.a.output}} {{steps.b.output}} {{steps.c.output}}", waitFor=["a", "b", "c"]),
+            chat(
+                "d",
+                "ShowBuilder GPT",
+                "merge {{steps.a.output}} {{steps.b.output}} {{steps.c.output}}",
+                waitFor=["a", "b", "c"],
+            ),
         ],
     }
 
@@ -33,7 +38,9 @@ async def test_independent_branches_overlap_and_the_join_waits_for_all(client, s
     steps = steps_of(dag)
     # a, b and c ran at the same time: each started before the others ended.
     for x, y in [("a", "b"), ("a", "c"), ("b", "c")]:
-        assert ts(steps[x]["started_at"]) < ts(steps[y]["ended_at"]) and ts(steps[y]["started_at"]) < ts(steps[x]["ended_at"])
+        assert ts(steps[x]["started_at"]) < ts(steps[y]["ended_at"]) and ts(steps[y]["started_at"]) < ts(
+            steps[x]["ended_at"]
+        )
     assert ts(steps["d"]["started_at"]) >= max(ts(steps[s]["ended_at"]) for s in "abc")
     # Longest branch is 2 chats; the sum is 4.
     assert wall(dag) < 2 * LATENCY_S + 0.8

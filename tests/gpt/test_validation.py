@@ -67,7 +67,9 @@ async def test_the_same_checks_guard_the_gpt_workflow_intent(api):
 
 
 async def test_a_malformed_definition_is_422_naming_the_field(api):
-    resp = await api.post("/api/gpt-workflows/create", json={"name": "x", "steps": [{"gpt": "Wanderweave", "action": "message"}]})
+    resp = await api.post(
+        "/api/gpt-workflows/create", json={"name": "x", "steps": [{"gpt": "Wanderweave", "action": "message"}]}
+    )
     assert resp.status_code == 422
     assert resp.json()["error"]["field"].startswith("steps.0")
 

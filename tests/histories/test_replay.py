@@ -26,14 +26,28 @@ SCENARIOS = {
     "fleet": "FleetWorkflow",
     "approval_approved": "IntentWorkflow",
     "approval_rejected": "IntentWorkflow",
+    "gpt_remember": "GptWorkflow",
+    "gpt_approval_step": "GptWorkflow",
+    "gpt_approval_step_child": "IntentWorkflow",
+    "token_ledger": "TokenLedgerWorkflow",
     "approval_request_approved": "IntentWorkflow",  # a human gate, then a local-activity handler
     # frozen/
     "intent_memory_write_normal_activity": "IntentWorkflow",  # before the fast path: a normal activity
 }
 
 
+def workflow_id_of(path: Path, history: dict) -> str:
+    """The recorded run's own id where its commands depend on it (a child's id is `<parent id>.<step>`)."""
+    for event in history["events"]:
+        child = event.get("startChildWorkflowExecutionInitiatedEventAttributes")
+        if child and "." in child["workflowId"]:
+            return child["workflowId"].rsplit(".", 1)[0]
+    return path.stem
+
+
 def load(path: Path) -> WorkflowHistory:
-    return WorkflowHistory.from_json(path.stem, path.read_text())
+    text = path.read_text()
+    return WorkflowHistory.from_json(workflow_id_of(path, json.loads(text)), text)
 
 
 def test_every_scenario_has_a_golden_history():
@@ -53,7 +67,10 @@ async def test_todays_code_replays_the_golden_history(path):
 
 
 def test_the_memory_write_golden_is_one_workflow_task_with_a_local_activity():
-    events = [e["eventType"].removeprefix("EVENT_TYPE_") for e in json.loads((HERE / "intent_memory_write.json").read_text())["events"]]
+    events = [
+        e["eventType"].removeprefix("EVENT_TYPE_")
+        for e in json.loads((HERE / "intent_memory_write.json").read_text())["events"]
+    ]
     assert events.count("WORKFLOW_TASK_COMPLETED") == 1 and "ACTIVITY_TASK_SCHEDULED" not in events
     markers = [e["markerRecordedEventAttributes"]["markerName"] for e in json.loads((HERE / "intent_memory_write.json").read_text())["events"]
                if "markerRecordedEventAttributes" in e]  # fmt: skip

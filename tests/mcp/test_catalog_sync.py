@@ -29,7 +29,9 @@ def test_the_registry_follows_the_catalog():
 
     first = apply_catalog(catalog(crm=["find", "update"], files=["read"]))
     assert first.added == ["mcp.crm.find", "mcp.crm.update", "mcp.files.read"] and first.removed == []
-    assert registry.get("mcp.crm.find").timeout.total_seconds() == 5 + 30, "the worker's per-call limit plus connect time"
+    assert registry.get("mcp.crm.find").timeout.total_seconds() == 5 + 30, (
+        "the worker's per-call limit plus connect time"
+    )
 
     # crm dropped a tool; files is down for a moment: its tools stay (calls will say it is down).
     second = apply_catalog(catalog(crm=["find"], files="unreachable"))

@@ -36,7 +36,11 @@ async def test_a_missing_executable_is_not_retried(env):
     mcp = activities(ghost={"command": ["/nonexistent/mcp-server"]})
     with pytest.raises(ApplicationError) as info:
         await env.run(mcp.call_tool, McpToolCall(server="ghost", tool="add"))
-    assert info.value.type == "UpstreamUnavailable" and info.value.non_retryable and "cannot be started" in info.value.message
+    assert (
+        info.value.type == "UpstreamUnavailable"
+        and info.value.non_retryable
+        and "cannot be started" in info.value.message
+    )
 
 
 async def test_a_slow_read_only_tool_times_out_and_is_retryable(env, mcp_http_url):

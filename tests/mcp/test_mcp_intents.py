@@ -20,7 +20,14 @@ from intents.spec import Mode
 async def test_the_live_catalog_becomes_intents(env, mcp):
     catalog = await env.run(mcp.list_tools, McpListRequest(server="web"))
     specs = {spec.name: spec for spec in catalog_to_specs(catalog)}
-    assert set(specs) == {"mcp.web.add", "mcp.web.echo", "mcp.web.fail", "mcp.web.slow", "mcp.web.slow_lookup"}
+    assert set(specs) == {
+        "mcp.web.add",
+        "mcp.web.echo",
+        "mcp.web.fail",
+        "mcp.web.slow",
+        "mcp.web.slow_lookup",
+        "mcp.web.pid",
+    }
     add = specs["mcp.web.add"]
     assert (add.mode, add.activity, add.read_only) == (Mode.MCP, "mcp.call_tool", True)
     assert specs["mcp.web.fail"].read_only is False  # no readOnlyHint: treated as consequential
@@ -36,7 +43,10 @@ async def test_the_live_catalog_becomes_intents(env, mcp):
 def test_input_errors_name_the_field():
     schema = {
         "type": "object",
-        "properties": {"path": {"type": "string"}, "options": {"type": "object", "properties": {"depth": {"type": "integer", "minimum": 1}}}},
+        "properties": {
+            "path": {"type": "string"},
+            "options": {"type": "object", "properties": {"depth": {"type": "integer", "minimum": 1}}},
+        },
         "required": ["path", "mode"],
     }
     spec = spec_for_tool("files", McpToolInfo(name="read.tree", input_schema=schema))
@@ -52,11 +62,17 @@ def test_input_errors_name_the_field():
 def test_unusable_tools_and_failed_servers_are_left_out():
     catalog = McpCatalog(
         servers=[
-            McpServerTools(server="ok", transport="http", tools=[
-                McpToolInfo(name="good"),
-                McpToolInfo(name="has space"),
-                McpToolInfo(name="broken", input_schema={"type": "object", "properties": {"x": {"type": "no-such-type"}}}),
-            ]),
+            McpServerTools(
+                server="ok",
+                transport="http",
+                tools=[
+                    McpToolInfo(name="good"),
+                    McpToolInfo(name="has space"),
+                    McpToolInfo(
+                        name="broken", input_schema={"type": "object", "properties": {"x": {"type": "no-such-type"}}}
+                    ),
+                ],
+            ),
             McpServerTools(server="down", transport="stdio", error="unreachable"),
         ]
     )

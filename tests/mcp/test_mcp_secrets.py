@@ -35,5 +35,10 @@ async def test_a_tool_error_quoting_a_configured_secret_does_not_repeat_it(clien
     history = await history_text(client, job_id)
     assert "upstream rejected token [redacted]" in history
     assert "Completing activity as failed" in logs.getvalue(), "the logs hold the worker's line about the failure"
-    for where, text in {"HTTP answer": resp.text, "GET /jobs": json.dumps(job), "history": history, "logs": logs.getvalue()}.items():
+    for where, text in {
+        "HTTP answer": resp.text,
+        "GET /jobs": json.dumps(job),
+        "history": history,
+        "logs": logs.getvalue(),
+    }.items():
         assert leaks(TOKEN, text) == [], where

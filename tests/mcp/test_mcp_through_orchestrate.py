@@ -8,7 +8,7 @@ from intents import registry
 from tests.support.stack import isolated_stack
 from worker.mcp_intents import load_mcp_intents
 
-TOOLS = {"add", "echo", "fail", "slow", "slow_lookup"}
+TOOLS = {"add", "echo", "fail", "slow", "slow_lookup", "pid"}
 
 
 def forget_mcp_intents() -> None:
@@ -26,7 +26,9 @@ async def mcp_api(client, settings, mcp_settings):
 
 
 async def run(http, intent: str, inputs: dict, unique: str):
-    return await http.post("/orchestrate", json={"intent": intent, "inputs": inputs}, headers={"Idempotency-Key": f"{unique}-{intent}"})
+    return await http.post(
+        "/orchestrate", json={"intent": intent, "inputs": inputs}, headers={"Idempotency-Key": f"{unique}-{intent}"}
+    )
 
 
 async def test_refreshing_intents_lists_every_servers_tools_with_their_schemas(mcp_api):
@@ -39,7 +41,10 @@ async def test_refreshing_intents_lists_every_servers_tools_with_their_schemas(m
     add = listed["mcp.web.add"]
     assert (add["mode"], add["route"], add["read_only"]) == ("mcp", "mcp.*", True)
     assert add["input_schema"]["required"] == ["a", "b"] and add["input_schema"]["properties"]["a"]["type"] == "integer"
-    assert {s["server"]: (s["transport"], s["tools"]) for s in body["mcp"]["servers"]} == {"local": ("stdio", 5), "web": ("http", 5)}
+    assert {s["server"]: (s["transport"], s["tools"]) for s in body["mcp"]["servers"]} == {
+        "local": ("stdio", 6),
+        "web": ("http", 6),
+    }
     assert body["mcp"]["refreshed_at"]
 
 

@@ -21,7 +21,7 @@ async def test_both_transports_list_the_same_tools_with_schemas(env, mcp):
     for entry in by_server.values():
         assert entry.error is None
         tools = {t.name: t for t in entry.tools}
-        assert set(tools) == {"add", "echo", "fail", "slow", "slow_lookup"}
+        assert set(tools) == {"add", "echo", "fail", "slow", "slow_lookup", "pid"}
         assert tools["add"].input_schema["required"] == ["a", "b"]
         assert tools["add"].read_only_hint is True and tools["fail"].read_only_hint is None
 
@@ -34,7 +34,9 @@ async def test_a_stdio_tool_answers_and_a_failing_one_is_a_tool_error(env, mcp):
 
 
 async def test_an_http_tool_answers(env, mcp):
-    result = await env.run(mcp.call_tool, McpToolCall(server="web", tool="echo", arguments={"text": "hi", "shout": True}))
+    result = await env.run(
+        mcp.call_tool, McpToolCall(server="web", tool="echo", arguments={"text": "hi", "shout": True})
+    )
     assert result["text"] == "HI" and result["content"] == [{"type": "text", "text": "HI"}]
 
 

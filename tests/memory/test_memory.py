@@ -31,7 +31,13 @@ async def test_write_a_memory_search_for_it_and_get_it_back_first(client, settin
         hits = await search(http, "What language do I prefer?")
 
     assert hits[0]["id"] == python
-    assert hits[0] == {"id": python, "text": "I prefer Python", "tags": ["preferences"], "speaker_id": "user-1", "score": hits[0]["score"]}
+    assert hits[0] == {
+        "id": python,
+        "text": "I prefer Python",
+        "tags": ["preferences"],
+        "speaker_id": "user-1",
+        "score": hits[0]["score"],
+    }
     assert hits[0]["score"] > hits[1]["score"]
 
 

@@ -15,7 +15,7 @@ from tests.support.stack import isolated_stack, poll_job
 
 TESTED = {
     "list-by-intent", "list-by-mode", "describe", "cancel", "terminate", "reset-failed-gpt-workflow",
-    "export-history", "replay-file", "replay-recent",
+    "export-history", "replay-file", "replay-recent", "schedule-list", "schedule-describe", "schedule-runs",
 }  # fmt: skip
 
 
@@ -37,7 +37,9 @@ async def write_memory(api, text: str) -> str:
 
 
 async def start_slow_job(http, marker: Path) -> str:
-    resp = await http.post("/orchestrate", json={"intent": "test.slow", "inputs": {"seconds": 30, "marker": str(marker)}, "async": True})
+    resp = await http.post(
+        "/orchestrate", json={"intent": "test.slow", "inputs": {"seconds": 30, "marker": str(marker)}, "async": True}
+    )
     assert resp.status_code == 202, resp.text
     await wait_for_line(marker, "start")
     return resp.json()["job_id"]
@@ -135,3 +137,18 @@ async def test_recent_runs_replay_straight_from_the_server(api, shell, unique):
     lines = replayed.stdout.splitlines()
     assert lines and all(line.startswith("ok ") for line in lines)
     assert "replayed ok" in replayed.stderr
+
+
+async def test_a_schedule_and_its_runs_are_seen_by_the_temporal_cli(api, client, shell, unique):
+    schedule_id = f"ops-{unique}"
+    made = await api.post("/schedules", json={"schedule_id": schedule_id, "intent": "memory.write",
+                                              "inputs": {"text": f"ops {unique}"}, "every": "2s"})  # fmt: skip
+    assert made.status_code == 201, made.text
+    try:
+        assert schedule_id in await eventually(shell, "schedule-list", schedule_id)
+        described = await shell.recipe("schedule-describe", SCHEDULE_ID=schedule_id)
+        assert described.returncode == 0 and schedule_id in described.stdout, described.stderr
+        runs = await eventually(shell, "schedule-runs", f"sched-{schedule_id}-", SCHEDULE_ID=schedule_id)
+        assert "IntentWorkflow" in runs
+    finally:
+        await client.get_schedule_handle(schedule_id).delete()

@@ -50,6 +50,8 @@ NOT_PASSED_TO_CONTAINERS = {
     "data_dir": "the image sets DATA_DIR=/data, its only writable directory",
     "temporal_ui_port": "dev launcher only; the stack's Web UI is the temporal-ui service",
     "ssh_dev_accept_unknown_hosts": "insecure dev switch (no host-key check); must never reach production",
+    "digest_schedule_cron": "dev launcher only (make dev's opt-in digest schedule); in the stack, POST /schedules makes it",
+    "digest_schedule_timezone": "dev launcher only, with DIGEST_SCHEDULE_CRON",
 }
 
 # Pre-allocated custom search attribute columns per namespace in Temporal's Postgres visibility schema
@@ -96,7 +98,9 @@ def test_services_start_only_after_what_they_need_is_ready(compose):
             condition = rule["condition"]
             assert condition in DEPENDENCY_CONDITIONS, f"{name} -> {target}: unknown condition {condition}"
             if condition == "service_healthy":
-                assert "healthcheck" in all_services[target], f"{name} waits for {target} to be healthy, it has no check"
+                assert "healthcheck" in all_services[target], (
+                    f"{name} waits for {target} to be healthy, it has no check"
+                )
             if condition == "service_completed_successfully":
                 assert all_services[target].get("restart", "no") not in LONG_RUNNING, f"{target} must be a one-shot job"
 
@@ -255,9 +259,21 @@ def test_docker_compose_accepts_the_file_where_a_compose_cli_exists():
         assert probe is None or "compose" in (probe.stderr + probe.stdout).lower()
         return
     result = subprocess.run(
-        [docker, "compose", "--env-file", str(STACK / ".env.example"), "-f", str(STACK / "docker-compose.yml"),
-         "--profile", "zones", "config", "--quiet"],
-        capture_output=True, text=True, timeout=60,
+        [
+            docker,
+            "compose",
+            "--env-file",
+            str(STACK / ".env.example"),
+            "-f",
+            str(STACK / "docker-compose.yml"),
+            "--profile",
+            "zones",
+            "config",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
 
@@ -269,6 +285,8 @@ def test_the_stack_runs_the_server_and_ui_versions_the_tests_run(compose):
     server, ui = re.search(r"Server (\S+), UI ([^)\s]+)", out).groups()
     images = {name: service["image"] for name, service in services(compose).items() if "image" in service}
     pinned = {image.split(":")[0]: image_tag(image) for image in images.values()}
-    assert pinned["temporalio/server"] == server, f"compose pins server {pinned['temporalio/server']}, tests run {server}"
+    assert pinned["temporalio/server"] == server, (
+        f"compose pins server {pinned['temporalio/server']}, tests run {server}"
+    )
     assert pinned["temporalio/admin-tools"] == server
     assert pinned["temporalio/ui"] == ui, f"compose pins UI {pinned['temporalio/ui']}, tests run {ui}"

@@ -41,9 +41,23 @@ def test_namespace_job_prepares_a_new_namespace_and_is_safe_to_rerun(
     assert again.returncode == 0, again.stderr
 
     listed = subprocess.run(
-        [str(VENV_BIN / "temporal"), "operator", "search-attribute", "list", "--namespace", namespace,
-         "--address", temporal_server.address, "--output", "json"],
-        capture_output=True, text=True, timeout=30, check=True, env={"HOME": str(tmp_path)},
+        [
+            str(VENV_BIN / "temporal"),
+            "operator",
+            "search-attribute",
+            "list",
+            "--namespace",
+            namespace,
+            "--address",
+            temporal_server.address,
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+        env={"HOME": str(tmp_path)},
     )
     custom = json.loads(listed.stdout)["customAttributes"]
     assert {key.name: custom.get(key.name) for key in SEARCH_ATTRIBUTES} == {

@@ -45,7 +45,10 @@ async def test_metrics_count_requests_by_route_latency_and_jobs_started(client, 
 
 
 async def test_metrics_token_guards_the_endpoint_and_is_not_the_api_key(client, settings):
-    async with isolated_stack(client, settings, with_worker=False, metrics_token=SecretStr("scrape-secret")) as (http, _):
+    async with isolated_stack(client, settings, with_worker=False, metrics_token=SecretStr("scrape-secret")) as (
+        http,
+        _,
+    ):
         assert (await http.get("/metrics")).status_code == 401  # the API key does not open it
         async with api_client(str(http.base_url), "scrape-secret") as scraper:
             resp = await scraper.get("/metrics")

@@ -49,17 +49,23 @@ async def test_the_gateway_access_line_names_the_job_and_intent(client, settings
 
 
 def test_secrets_are_masked_in_json_and_text_lines():
-    clean = redaction(Settings(n8n_webhook_secret=SecretStr("n8n-shared-secret")))  # what worker/logging_setup.py installs
+    clean = redaction(
+        Settings(n8n_webhook_secret=SecretStr("n8n-shared-secret"))
+    )  # what worker/logging_setup.py installs
     with captured("gpt_orchestrator.test", JsonFormatter(clean)) as as_json, log_context(job_id="orch-1"):
         bind(intent="memory.write")
         logging.getLogger("gpt_orchestrator.test").info(
-            "calling upstream", extra={"llm_api_key": "sk-live-123", "config": {"password": "hunter2"}, "key": SecretStr("s3")}
+            "calling upstream",
+            extra={"llm_api_key": "sk-live-123", "config": {"password": "hunter2"}, "key": SecretStr("s3")},
         )
     line = json.loads(as_json.getvalue())
     assert (line["job_id"], line["intent"]) == ("orch-1", "memory.write")
     assert line["llm_api_key"] == "***" and line["config"] == {"password": "***"} and line["key"] == "**********"
 
-    with captured("gpt_orchestrator.test", TextFormatter(clean)) as as_text, log_context(job_id="orch-2", intent="ssh.exec"):
+    with (
+        captured("gpt_orchestrator.test", TextFormatter(clean)) as as_text,
+        log_context(job_id="orch-2", intent="ssh.exec"),
+    ):
         logging.getLogger("gpt_orchestrator.test").info("hello")
     assert as_text.getvalue().rstrip().endswith("hello [job_id=orch-2 intent=ssh.exec]")
 

@@ -24,7 +24,9 @@ async def observed_job(observed_worker, tmp_path_factory) -> AsyncIterator[str]:
     """One test.slow job through a gateway whose tracing comes from settings alone (no client handed in)."""
     marker = tmp_path_factory.mktemp("job") / "marker.log"
     async with LiveServer(create_app(observed_worker.settings)) as server, api_client(server.url) as http:
-        resp = await http.post("/orchestrate", json={"intent": "test.slow", "inputs": {"seconds": 0.3, "marker": str(marker)}})
+        resp = await http.post(
+            "/orchestrate", json={"intent": "test.slow", "inputs": {"seconds": 0.3, "marker": str(marker)}}
+        )
     assert resp.status_code == 200, resp.text
     yield resp.json()["job_id"]
     # Hand this process's gateway spans over while the collector still listens.
@@ -41,7 +43,11 @@ async def test_the_worker_serves_temporal_sdk_metrics_to_prometheus(observed_wor
     families = {family.name: family for family in text_string_to_metric_families(text)}
     assert all(name.startswith("temporal_") for name in families), sorted(families)
     # (the parser names a counter family without its `_total`)
-    for series in ("temporal_activity_execution_latency_seconds", "temporal_workflow_completed", "temporal_worker_task_slots_available"):
+    for series in (
+        "temporal_activity_execution_latency_seconds",
+        "temporal_workflow_completed",
+        "temporal_worker_task_slots_available",
+    ):
         assert series in families, f"{series} missing from {sorted(families)}"
     queues = {s.labels.get("task_queue") for s in families["temporal_workflow_completed"].samples}
     assert observed_worker.settings.task_queue in queues

@@ -20,7 +20,9 @@ def calls(server, model: str) -> int:
     return sum(1 for r in server.requests if r.model == model)
 
 
-async def test_reset_re_runs_the_failed_step_and_keeps_the_good_ones(client, settings, temporal_server, flaky_agents, llm_server, tmp_path):
+async def test_reset_re_runs_the_failed_step_and_keeps_the_good_ones(
+    client, settings, temporal_server, flaky_agents, llm_server, tmp_path
+):
     llm_server.on_model("broken", Reply(401, error_message="key expired"))
     async with isolated_stack(client, settings, agents_file=flaky_agents) as (http, _):
         failed = await run(http, DEFINITION, wait=20)

@@ -27,7 +27,9 @@ def test_the_dev_default_is_a_plain_local_connection():
 
 
 def test_an_api_key_turns_on_tls_as_temporal_cloud_expects():
-    config = connect_config(Settings(temporal_address="ns.acct.tmprl.cloud:7233", temporal_namespace="ns.acct", temporal_api_key="k" * 32))
+    config = connect_config(
+        Settings(temporal_address="ns.acct.tmprl.cloud:7233", temporal_namespace="ns.acct", temporal_api_key="k" * 32)
+    )
     assert config["target_host"] == "ns.acct.tmprl.cloud:7233" and config["namespace"] == "ns.acct"
     assert config["api_key"] == "k" * 32 and config["tls"]
 
@@ -52,7 +54,9 @@ def test_a_cli_profile_fills_in_what_the_environment_does_not_set(tmp_path: Path
     assert (from_profile["target_host"], from_profile["namespace"], from_profile["api_key"]) == (
         "prod.example:7233", "orders", "profile-key-123",
     )  # fmt: skip
-    overridden = connect_config(Settings(temporal_profile="prod", temporal_config_file=config_file, temporal_namespace="audit"))
+    overridden = connect_config(
+        Settings(temporal_profile="prod", temporal_config_file=config_file, temporal_namespace="audit")
+    )
     assert overridden["namespace"] == "audit" and overridden["target_host"] == "prod.example:7233"
 
 

@@ -47,6 +47,7 @@ async def test_a_request_span_links_to_the_workflow_and_its_activity(settings, u
         assert spans[child].parent.span_id == spans[parent].context.span_id, f"{child} is not a child of {parent}"
         assert spans[child].context.trace_id == http_span.context.trace_id
 
+
 async def test_tracing_is_off_unless_an_otlp_endpoint_is_configured(settings):
     assert tracing.tracer_provider(settings, "gpt-orchestrator-gateway") is None
     assert tracing.temporal_interceptors(None) == []

@@ -22,7 +22,9 @@ def shots_dir(tmp_path: Path) -> Path:
 
 async def page(client, temporal_server, workflow_id: str) -> str:
     run_id = (await client.get_workflow_handle(workflow_id).describe()).run_id
-    return f"http://127.0.0.1:{temporal_server.ui_port}/namespaces/default/workflows/{workflow_id}/{run_id}/user-metadata"
+    return (
+        f"http://127.0.0.1:{temporal_server.ui_port}/namespaces/default/workflows/{workflow_id}/{run_id}/user-metadata"
+    )
 
 
 async def test_the_web_ui_shows_what_each_run_is_doing(client, settings, temporal_server, tmp_path):
@@ -30,7 +32,9 @@ async def test_the_web_ui_shows_what_each_run_is_doing(client, settings, tempora
     async with isolated_stack(client, settings) as (http, _):
         audit = await run(http, json.loads((EXAMPLES / "security-audit.json").read_text()))
         fleet = await http.post(
-            "/api/gpt-fleets/Creative/orchestrate", json={"objective": "Create marketing campaign for new feature"}, params={"wait": 30}
+            "/api/gpt-fleets/Creative/orchestrate",
+            json={"objective": "Create marketing campaign for new feature"},
+            params={"wait": 30},
         )
     assert audit["state"] == "succeeded" and fleet.status_code == 200
 
@@ -46,7 +50,13 @@ async def test_the_web_ui_shows_what_each_run_is_doing(client, settings, tempora
 
 
 async def test_a_running_workflow_shows_live_progress(client, settings, temporal_server):
-    slow = {"name": "Live progress", "steps": [chat("first", "Wanderweave", "a long story"), chat("second", "Shield Core", "more", waitFor=["first"])]}
+    slow = {
+        "name": "Live progress",
+        "steps": [
+            chat("first", "Wanderweave", "a long story"),
+            chat("second", "Shield Core", "more", waitFor=["first"]),
+        ],
+    }
     async with isolated_stack(client, settings, llm_offline_latency_ms=60_000) as (http, _):
         workflow_id = await create(http, slow)
         await http.post(f"/api/gpt-workflows/{workflow_id}/execute", params={"wait": 0})

@@ -70,7 +70,9 @@ def test_nested_json_values_are_scrubbed_keys_and_all():
 def test_short_secrets_are_left_alone_so_common_words_survive():
     # A five-letter "secret" like `admin` would rewrite every admin in every answer and hide nothing.
     assert scrub("the admin said dev is fine", {"admin", "dev"}) == "the admin said dev is fine"
-    assert secret_values(Settings(api_key=SecretStr("admin"), callback_secret=SecretStr("longer-secret"))) == {"longer-secret"}
+    assert secret_values(Settings(api_key=SecretStr("admin"), callback_secret=SecretStr("longer-secret"))) == {
+        "longer-secret"
+    }
 
 
 def test_text_without_secrets_is_returned_unchanged_and_no_secrets_means_no_work():
@@ -86,7 +88,7 @@ def test_a_secret_inside_another_is_replaced_whole():
 def test_a_megabyte_of_peer_output_is_scrubbed_in_linear_time():
     secrets = frozenset(f"secret-value-number-{i}-{'x' * i}" for i in range(12))
     clean = scrubber(secrets)  # built once per set of secrets, as the activities do at start-up
-    text = ("The quick brown fox jumps over the lazy dog 0123456789 {\"a\": [1, 2]}\n" * 16_000)[:1_000_000]
+    text = ('The quick brown fox jumps over the lazy dog 0123456789 {"a": [1, 2]}\n' * 16_000)[:1_000_000]
     started = time.perf_counter()
     assert clean(text) is text
     assert time.perf_counter() - started < 0.05
@@ -131,5 +133,7 @@ def test_values_under_secret_looking_keys_are_masked_and_ordinary_ones_kept():
     assert hidden == ["password", "db_pass", "client_secret", "access_token", "apiKey", "X-Api-Key", "Authorization",
                       "private_key", "Cookie", "credentials", "basic_auth"]  # fmt: skip
     assert masked["nested"] == [{"token": "***", "text": "keep"}]
-    assert not any(is_secret_key(k) for k in ("max_tokens", "author", "passenger", "bypass_cache", "auth_header", "text"))
+    assert not any(
+        is_secret_key(k) for k in ("max_tokens", "author", "passenger", "bypass_cache", "auth_header", "text")
+    )
     assert redact_keys({"key": SecretStr("zzz")}) == {"key": "**********"}

@@ -23,12 +23,20 @@ def raised(err: BaseException) -> BaseException:
 
 def test_an_application_error_keeps_its_type_and_retry_policy():
     original = ApplicationError(
-        f"peer said {SECRET}", {"body": SECRET}, type="UpstreamUnavailable", non_retryable=False, next_retry_delay=timedelta(seconds=3)
+        f"peer said {SECRET}",
+        {"body": SECRET},
+        type="UpstreamUnavailable",
+        non_retryable=False,
+        next_retry_delay=timedelta(seconds=3),
     )
     clean = raised(original)
     assert isinstance(clean, ApplicationError) and clean is not original
     assert (clean.message, clean.details) == ("peer said [redacted]", ({"body": "[redacted]"},))
-    assert (clean.type, clean.non_retryable, clean.next_retry_delay) == ("UpstreamUnavailable", False, timedelta(seconds=3))
+    assert (clean.type, clean.non_retryable, clean.next_retry_delay) == (
+        "UpstreamUnavailable",
+        False,
+        timedelta(seconds=3),
+    )
 
 
 def test_a_secret_in_a_cause_or_context_is_scrubbed_too():

@@ -32,12 +32,16 @@ async def test_a_key_the_server_does_not_authorize_is_not_retried(ssh, env):
 
 
 def single_host_activities(settings, **fields) -> SshActivities:
-    host = SshHost(**{"name": "h", "address": "127.0.0.1", "user": getpass.getuser(), "key_file": "/nonexistent"} | fields)
+    host = SshHost(
+        **{"name": "h", "address": "127.0.0.1", "user": getpass.getuser(), "key_file": "/nonexistent"} | fields
+    )
     return SshActivities(settings, Inventory([host]))
 
 
 async def test_a_refused_connection_is_retryable(ssh_settings, sshd, env):
-    ssh = single_host_activities(ssh_settings, port=free_port(), key_file=sshd.client_key, known_hosts_file=sshd.known_hosts)
+    ssh = single_host_activities(
+        ssh_settings, port=free_port(), key_file=sshd.client_key, known_hosts_file=sshd.known_hosts
+    )
     err = await peek_error(ssh, env, "h")
     assert err.type == ErrorType.UPSTREAM_UNAVAILABLE and not err.non_retryable
 

@@ -87,7 +87,9 @@ async def test_an_approved_dangerous_command_runs(ssh, env, doomed_dir):
     assert not doomed_dir.exists()
 
 
-async def test_inline_confirmation_counts_only_when_the_operator_allows_it(ssh, ssh_settings, inventory, env, doomed_dir):
+async def test_inline_confirmation_counts_only_when_the_operator_allows_it(
+    ssh, ssh_settings, inventory, env, doomed_dir
+):
     inputs = SshExecInput(host="web-1", command=f"rm -rf {doomed_dir}", confirm_dangerous=True)
     inline = decision(DecisionKind.INLINE)
     with pytest.raises(ApplicationError, match="decision: inline_confirmed"):

@@ -12,7 +12,11 @@ from policies.refusal import Refusal
 from policies.ssh_peek import PEEK_COMMANDS, check_peek
 from tests.ssh.peek_corpus import ALL_ESCAPES, BENIGN, ESCAPES
 
-CASES = [pytest.param(command, reason, id=f"{family}: {command!r}"[:80]) for family, cases in ESCAPES.items() for command, reason in cases]
+CASES = [
+    pytest.param(command, reason, id=f"{family}: {command!r}"[:80])
+    for family, cases in ESCAPES.items()
+    for command, reason in cases
+]
 
 
 @pytest.mark.parametrize(("command", "reason"), CASES)
@@ -42,7 +46,19 @@ def test_the_ip_reported_attack_resolves_as_iproute2_reads_it():
 def test_each_allowed_ip_global_option_resolves_to_the_option_it_is_meant_to_be(option):
     # ip.c tries its options in order with a prefix match: `-b` is -batch, `-br` is -brief.
     assert resolve_global(option) == IP_GLOBAL_OPTIONS[option]
-    assert IP_GLOBAL_OPTIONS[option] in {"-4", "-6", "-stats", "-details", "-brief", "-oneline", "-json", "-pretty", "-human", "-Numeric", "-iec"}
+    assert IP_GLOBAL_OPTIONS[option] in {
+        "-4",
+        "-6",
+        "-stats",
+        "-details",
+        "-brief",
+        "-oneline",
+        "-json",
+        "-pretty",
+        "-human",
+        "-Numeric",
+        "-iec",
+    }
 
 
 def test_every_abbreviation_ip_accepts_as_listing_is_accepted_and_nothing_else():

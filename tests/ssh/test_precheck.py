@@ -25,7 +25,9 @@ def precheck(settings: Settings, intent: str, **inputs) -> None:
 
 def test_a_good_peek_and_a_good_exec_pass(gateway_inventory):
     precheck(gateway_inventory, "ssh.exec.peek", host="web-1", command="df -h")
-    precheck(gateway_inventory, "ssh.exec", host="web-1", command="rm -rf /tmp/x")  # dangerous is not invalid: it waits for approval
+    precheck(
+        gateway_inventory, "ssh.exec", host="web-1", command="rm -rf /tmp/x"
+    )  # dangerous is not invalid: it waits for approval
 
 
 def test_a_peek_with_shell_syntax_is_a_400_naming_the_reason(gateway_inventory):

@@ -41,7 +41,9 @@ async def test_routine_writes_the_operator_listed_run_without_approval_on_that_h
 
 async def test_inline_confirmation_needs_both_the_flag_and_the_setting(ssh_settings, inventory, env):
     permissive = SshActivities(ssh_settings.model_copy(update={"ssh_allow_inline_confirm": True}), inventory)
-    confirmed = await env.run(permissive.preflight, SshExecInput(host="web-1", command="reboot", confirm_dangerous=True))
+    confirmed = await env.run(
+        permissive.preflight, SshExecInput(host="web-1", command="reboot", confirm_dangerous=True)
+    )
     assert confirmed.inline_confirmed
     unconfirmed = await env.run(permissive.preflight, SshExecInput(host="web-1", command="reboot"))
     assert not unconfirmed.inline_confirmed and unconfirmed.risks

@@ -41,7 +41,9 @@ class CallbackReceiver:
         self._statuses.extend(statuses)
 
     async def _receive(self, request: Request) -> Response:
-        self.received.append(Received(request.url.path, {k.lower(): v for k, v in request.headers.items()}, await request.body()))
+        self.received.append(
+            Received(request.url.path, {k.lower(): v for k, v in request.headers.items()}, await request.body())
+        )
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         status = self._statuses.pop(0) if self._statuses else 204

@@ -114,7 +114,25 @@ def job_script(service: dict[str, Any], env: dict[str, str]) -> str:
     return interpolate(script, env)
 
 
-_CONTROL = {";", "&&", "||", "|", "&", "(", ")", "until", "while", "if", "then", "do", "done", "else", "elif", "fi", "!"}
+_CONTROL = {
+    ";",
+    "&&",
+    "||",
+    "|",
+    "&",
+    "(",
+    ")",
+    "until",
+    "while",
+    "if",
+    "then",
+    "do",
+    "done",
+    "else",
+    "elif",
+    "fi",
+    "!",
+}
 
 
 def simple_commands(script: str) -> list[list[str]]:

@@ -37,7 +37,12 @@ def not_an_undocumented_server_error(ctx, response, case):
     return not_a_server_error(ctx, response, case)
 
 
-CHECKS = [not_an_undocumented_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
+CHECKS = [
+    not_an_undocumented_server_error,
+    status_code_conformance,
+    response_schema_conformance,
+    content_type_conformance,
+]
 ORCHESTRATE = "/orchestrate"
 
 
@@ -117,10 +122,17 @@ class FuzzReport:
     failures: dict[tuple[str, str], str] = field(default_factory=dict)
     job_ids: set[str] = field(default_factory=set)
     workflow_ids: set[str] = field(default_factory=set)
+    schedule_ids: set[str] = field(default_factory=set)
 
     def summary(self) -> str:
-        lines = [f"{self.cases} cases in {self.seconds:.0f} s ({len(self.job_ids)} job ids, {len(self.workflow_ids)} workflow ids reused)"]
-        lines += [f"  {op}: {n} cases, statuses {dict(sorted(self.statuses.get(op, {}).items()))}" for op, n in self.per_operation.items()]
+        lines = [
+            f"{self.cases} cases in {self.seconds:.0f} s ({len(self.job_ids)} job ids, {len(self.workflow_ids)} workflow ids, "
+            f"{len(self.schedule_ids)} schedule ids reused)"
+        ]
+        lines += [
+            f"  {op}: {n} cases, statuses {dict(sorted(self.statuses.get(op, {}).items()))}"
+            for op, n in self.per_operation.items()
+        ]
         lines += [f"FAIL {op} [{kind}]: {text}" for (op, kind), text in self.failures.items()]
         return "\n".join(lines)
 
@@ -136,13 +148,24 @@ def budget_for(labels: list[str], total: int, *, orchestrate_share: float = 0.5)
 
 # Operations that start jobs run first; the ids they answer with are then offered to the operations
 # that read, approve, reject, execute or cancel (next to random ids), so those meet real jobs in every state.
-STARTERS = ("POST /orchestrate", "POST /api/gpt-workflows/create", "POST /api/gpt-fleets/{category}/orchestrate")
+STARTERS = (
+    "POST /orchestrate",
+    "POST /api/gpt-workflows/create",
+    "POST /api/gpt-fleets/{category}/orchestrate",
+    "POST /schedules",
+)
 ID_KEYS = {"job_id": ("job_id", "workflow_id"), "workflow_id": ("workflow_id",)}
 
 
-def with_ids(doc: dict[str, Any], job_ids: set[str], workflow_ids: set[str]) -> dict[str, Any]:
+def with_ids(
+    doc: dict[str, Any], job_ids: set[str], workflow_ids: set[str], schedule_ids: set[str] = frozenset()
+) -> dict[str, Any]:
     doc = copy.deepcopy(doc)
-    known = {"job_id": sorted(job_ids | workflow_ids), "workflow_id": sorted(workflow_ids)}
+    known = {
+        "job_id": sorted(job_ids | workflow_ids),
+        "workflow_id": sorted(workflow_ids),
+        "schedule_id": sorted(schedule_ids),
+    }
     for item in doc["paths"].values():
         for op in item.values():
             for param in op.get("parameters", []) if isinstance(op, dict) else []:
@@ -152,13 +175,31 @@ def with_ids(doc: dict[str, Any], job_ids: set[str], workflow_ids: set[str]) -> 
     return doc
 
 
-def fuzz(doc: dict[str, Any], base_url: str, token: str, *, total: int, seed_value: int, time_cap_s: float) -> FuzzReport:
+def without_event_streams(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document without its Server-Sent Event streams: they answer for as long as a job runs (a created GPT
+    workflow waits for ever), which a client reading whole bodies cannot fuzz. tests/live reads them with a
+    real SSE client instead."""
+    doc = copy.deepcopy(doc)
+    for path, item in list(doc["paths"].items()):
+        for method, op in list(item.items()):
+            content = (op.get("responses", {}).get("200") or {}).get("content", {}) if isinstance(op, dict) else {}
+            if "text/event-stream" in content:
+                del item[method]
+        if not item:
+            del doc["paths"][path]
+    return doc
+
+
+def fuzz(
+    doc: dict[str, Any], base_url: str, token: str, *, total: int, seed_value: int, time_cap_s: float
+) -> FuzzReport:
     """Synchronous (run it in a thread: the gateway and worker live on the test's event loop).
 
     `total` cases: each operation its budget (hypothesis may stop an operation early once it has seen all
     it can generate), then POST /orchestrate tops the count up to `total`, with the next seeds, while the
     time cap allows."""
     _parse_lambda_sources_early()
+    doc = without_event_streams(doc)
     labels = [result.ok().label for result in schemathesis.openapi.from_dict(doc).get_all_operations()]
     budget = budget_for(labels, total)
     report = FuzzReport(per_operation=dict.fromkeys(labels, 0))
@@ -178,15 +219,29 @@ def fuzz(doc: dict[str, Any], base_url: str, token: str, *, total: int, seed_val
             share = examples[operation.label] / max(left, 1)
             left = max(left - examples[operation.label], 0)
             op_deadline = min(deadline, time.monotonic() + (deadline - time.monotonic()) * share)
-            _run_operation(operation, examples[operation.label], seed_value + seed_offset, op_deadline, report, base_url, session, headers)
+            _run_operation(
+                operation,
+                examples[operation.label],
+                seed_value + seed_offset,
+                op_deadline,
+                report,
+                base_url,
+                session,
+                headers,
+            )
 
     run(doc, [label for label in labels if label in STARTERS], budget)
     readers = [label for label in labels if label not in STARTERS]
-    by_id = [label for label in readers if "{job_id}" in label or "{workflow_id}" in label]
+    by_id = [label for label in readers if "{job_id}" in label or "{workflow_id}" in label or "{schedule_id}" in label]
     # Operations on an id: half their budget on random ids (404), half on the ids the starters answered with.
     half = {label: (n // 2 if label in by_id else n) for label, n in budget.items()}
-    run(doc, readers, half)
-    run(with_ids(doc, report.job_ids, report.workflow_ids), by_id, {label: budget[label] - half[label] for label in by_id}, seed_offset=1)
+    run(doc, [label for label in readers if not label.startswith("DELETE ")], half)
+    run(doc, [label for label in readers if label.startswith("DELETE ")], half)
+    # Deletes last, so the other operations on an id meet the schedules (and jobs) still there.
+    known = with_ids(doc, report.job_ids, report.workflow_ids, report.schedule_ids)
+    rest = {label: budget[label] - half[label] for label in by_id}
+    run(known, [label for label in by_id if not label.startswith("DELETE ")], rest, seed_offset=1)
+    run(known, [label for label in by_id if label.startswith("DELETE ")], rest, seed_offset=1)
     orchestrate = f"POST {ORCHESTRATE}"
     for offset in range(1, 4):
         missing = total - report.cases
@@ -198,7 +253,9 @@ def fuzz(doc: dict[str, Any], base_url: str, token: str, *, total: int, seed_val
     return report
 
 
-def _run_operation(operation, examples: int, seed_value: int, op_deadline: float, report: FuzzReport, base_url, session, headers):
+def _run_operation(
+    operation, examples: int, seed_value: int, op_deadline: float, report: FuzzReport, base_url, session, headers
+):
     label = operation.label
 
     @seed(seed_value)
@@ -232,15 +289,22 @@ def _parse_lambda_sources_early() -> None:
     """hypothesis names a strategy's lambdas by parsing their module's source (cached per module). Done deep in
     a draw, CPython 3.11's ast.parse can fail with "AST constructor recursion depth mismatch", which aborts
     generation; parsing the generator modules here, at a shallow stack, fills the cache first."""
+    import importlib
     import types
 
     from hypothesis.internal.reflection import get_pretty_function_description
 
+    # Imported lazily, the first time a free-form object (`dict[str, Any]`, e.g. a schedule's inputs) is drawn.
+    importlib.import_module("schemathesis.generation.jsonschema.strategy")
     for name, module in list(sys.modules.items()):
         if not name.startswith(("schemathesis.generation", "schemathesis.specs.openapi", "hypothesis.strategies")):
             continue
-        values = [v for value in vars(module).values() for v in (value.values() if isinstance(value, dict) else [value])]
-        lambdas = [v for v in values if isinstance(v, types.LambdaType) and v.__name__ == "<lambda>" and v.__module__ == name]
+        values = [
+            v for value in vars(module).values() for v in (value.values() if isinstance(value, dict) else [value])
+        ]
+        lambdas = [
+            v for v in values if isinstance(v, types.LambdaType) and v.__name__ == "<lambda>" and v.__module__ == name
+        ]
         if lambdas:
             get_pretty_function_description(lambdas[0])
 
@@ -257,6 +321,8 @@ def _collect_ids(response, report: FuzzReport) -> None:
             report.job_ids.add(body["job_id"])
         if isinstance(body.get("workflow_id"), str):
             report.workflow_ids.add(body["workflow_id"])
+        if isinstance(body.get("schedule_id"), str):
+            report.schedule_ids.add(body["schedule_id"])
 
 
 def _describe(exc: Exception, response) -> str:

@@ -3,7 +3,7 @@
     python -m tests.support.mcp_server --stdio        # what a stdio McpServerConfig spawns
     with serve_http() as server: server.url + "/mcp"   # a real HTTP endpoint on a free loopback port
 
-Tools: add(a, b), echo(text, shout=False), fail(reason) which always raises, and slow(seconds).
+Tools: add(a, b), echo(text, shout=False), fail(reason) which always raises, slow(seconds), slow_lookup(seconds), pid().
 A careless server: when its environment has TOOL_API_TOKEN, `fail` quotes that credential in its error.
 """
 
@@ -52,6 +52,11 @@ def build_server() -> FastMCP:
         """Sleep, then answer; read-only, so a timed-out call may safely be tried again."""
         await asyncio.sleep(seconds)
         return "found"
+
+    @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+    def pid() -> int:
+        """The server's process id (tests: is the stdio process reused?)."""
+        return os.getpid()
 
     return server
 

@@ -1,6 +1,7 @@
 """Real n8n for the flow tests: installed once into a cache outside the clone (scripts/n8n-install.sh),
 then run per session on a free loopback port with its own user folder, the shipped workflows imported
-and activated, and dummy credentials. Gmail and Slack cannot be reached with those credentials (and
+and activated, and dummy credentials. Gmail, Slack, Google Calendar, Notion, Todoist, GitHub and OpenAI
+cannot be reached with those credentials (and
 outbound traffic goes to a dead proxy), so every call to them fails: the tests prove that a failure
 always comes back as the canonical error envelope.
 
@@ -43,9 +44,14 @@ def free_port() -> int:
 
 
 def dummy_credentials(secret: str) -> list[dict]:
-    """Credentials under the ids the exports refer to; Gmail and Slack ones are well-formed but useless."""
+    """Credentials under the ids the exports refer to; the services' ones are well-formed but useless."""
     return [
-        {"id": "orchestratorHeaderAuth", "name": "Orchestrator webhook secret", "type": "httpHeaderAuth", "data": {"name": HEADER, "value": secret}},
+        {
+            "id": "orchestratorHeaderAuth",
+            "name": "Orchestrator webhook secret",
+            "type": "httpHeaderAuth",
+            "data": {"name": HEADER, "value": secret},
+        },
         {
             "id": "orchestratorGmail",
             "name": "Gmail account",
@@ -53,10 +59,54 @@ def dummy_credentials(secret: str) -> list[dict]:
             "data": {
                 "clientId": "dummy.apps.googleusercontent.com",
                 "clientSecret": "dummy",
-                "oauthTokenData": {"access_token": "dummy", "refresh_token": "dummy", "token_type": "Bearer", "expires_in": 3599},
+                "oauthTokenData": {
+                    "access_token": "dummy",
+                    "refresh_token": "dummy",
+                    "token_type": "Bearer",
+                    "expires_in": 3599,
+                },
             },
         },
-        {"id": "orchestratorSlack", "name": "Slack bot token", "type": "slackApi", "data": {"accessToken": "xoxb-dummy"}},
+        {
+            "id": "orchestratorSlack",
+            "name": "Slack bot token",
+            "type": "slackApi",
+            "data": {"accessToken": "xoxb-dummy"},
+        },
+        {
+            "id": "orchestratorGoogleCalendar",
+            "name": "Google Calendar account",
+            "type": "googleCalendarOAuth2Api",
+            "data": {
+                "clientId": "dummy.apps.googleusercontent.com",
+                "clientSecret": "dummy",
+                "oauthTokenData": {
+                    "access_token": "dummy",
+                    "refresh_token": "dummy",
+                    "token_type": "Bearer",
+                    "expires_in": 3599,
+                },
+            },
+        },
+        {
+            "id": "orchestratorNotion",
+            "name": "Notion integration",
+            "type": "notionApi",
+            "data": {"apiKey": "secret_dummy"},
+        },
+        {"id": "orchestratorTodoist", "name": "Todoist API token", "type": "todoistApi", "data": {"apiKey": "dummy"}},
+        {
+            "id": "orchestratorGitHub",
+            "name": "GitHub token",
+            "type": "githubApi",
+            "data": {"server": "https://api.github.com", "user": "dummy", "accessToken": "ghp_dummy"},
+        },
+        {
+            "id": "orchestratorOpenAi",
+            "name": "OpenAI API key",
+            "type": "openAiApi",
+            "data": {"apiKey": "sk-dummy", "url": "https://api.openai.com/v1"},
+        },
     ]
 
 
@@ -134,10 +184,17 @@ class RealN8n:
         node = self.home / "node22" / "node_modules" / "node" / "bin" / "node"
         n8n = self.home / "node_modules" / "n8n" / "bin" / "n8n"
         done = subprocess.run(
-            [str(node), str(n8n), *args], env=self.env(), cwd=self.folder, capture_output=True, text=True, timeout=timeout
+            [str(node), str(n8n), *args],
+            env=self.env(),
+            cwd=self.folder,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"n8n {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+            raise RuntimeError(
+                f"n8n {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            )
         return done.stdout
 
     def flows(self) -> list[dict]:

@@ -50,3 +50,32 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             crash(proc)
+
+
+def start_gateway(settings: Settings, port: int, **extra_env: str) -> subprocess.Popen:
+    """`gpt-orchestrator gateway` as its own process (own Temporal connection), on a loopback port."""
+    env = worker_env(settings, API_KEY=settings.api_key.get_secret_value() if settings.api_key else "", **extra_env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "worker.cli", "gateway", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+async def wait_until_serving(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    import asyncio
+
+    import httpx
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with httpx.AsyncClient() as http:
+        while True:
+            assert proc.poll() is None, f"gateway exited with {proc.returncode}"
+            try:
+                if (await http.get(f"{url}/health")).status_code in (200, 503):
+                    return
+            except httpx.HTTPError:
+                pass
+            assert asyncio.get_running_loop().time() < deadline, "gateway did not start"
+            await asyncio.sleep(0.1)

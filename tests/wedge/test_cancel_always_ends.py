@@ -65,7 +65,10 @@ async def test_cancelling_a_run_whose_workflow_task_keeps_failing_terminates_it_
 async def test_a_definition_started_around_the_gateway_with_deep_params_fails_typed(client, settings, worker):
     definition = defn(step("w", "memory.write", {"text": "t", "x": nested(100)}))
     handle = await client.start_workflow(
-        "GptWorkflow", {"definition": definition, "execute": True}, id=f"bypass-{uuid.uuid4().hex}", task_queue=settings.task_queue
+        "GptWorkflow",
+        {"definition": definition, "execute": True},
+        id=f"bypass-{uuid.uuid4().hex}",
+        task_queue=settings.task_queue,
     )
     with pytest.raises(WorkflowFailureError) as failure:
         await asyncio.wait_for(handle.result(), timeout=20)

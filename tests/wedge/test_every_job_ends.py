@@ -52,7 +52,9 @@ async def _through_create(api, name, definition, expected):
     executed = await api.post(f"/api/gpt-workflows/{workflow_id}/execute", params={"wait": 0})
     assert executed.status_code in (200, 202), (name, executed.text[:500])  # never 409 on an open run
     state, error_type = rest
-    ended = await _until(lambda: _json(api.get(f"/api/gpt-workflows/{workflow_id}")), lambda s: s["state"] in TERMINAL_GPT)
+    ended = await _until(
+        lambda: _json(api.get(f"/api/gpt-workflows/{workflow_id}")), lambda s: s["state"] in TERMINAL_GPT
+    )
     assert ended["state"] == state, (name, ended)
     if error_type:
         assert _failed_step_type(ended) == error_type, (name, ended["steps"])
@@ -90,5 +92,7 @@ async def test_a_fleet_timeout_too_small_to_run_is_refused(api, name, body, expe
     _, status, field = expected
     resp = await api.post("/api/gpt-fleets/Creative/orchestrate", json=body)
     assert resp.status_code == status and resp.json()["error"]["field"] == field, resp.text
-    resp = await api.post("/orchestrate", json={"intent": "fleet.orchestrate", "inputs": {"category": "Creative", **body}})
+    resp = await api.post(
+        "/orchestrate", json={"intent": "fleet.orchestrate", "inputs": {"category": "Creative", **body}}
+    )
     assert resp.status_code == status and resp.json()["error"]["field"] == f"inputs.{field}", resp.text

@@ -48,7 +48,9 @@ def test_a_repeated_template_stops_rendering_at_the_cap_without_building_the_who
 async def test_braces_and_amplification_over_http_are_refused_fast_and_health_stays_up(api):
     started = asyncio.get_running_loop().time()
     braces = await api.post("/api/gpt-workflows/create", json=defn(chat("c", "{{" * 49_000)))
-    amplified = await api.post("/api/gpt-workflows/create", json=defn(chat("a", "hi"), chat("b", "{{steps.a.output}}" * 5_000)))
+    amplified = await api.post(
+        "/api/gpt-workflows/create", json=defn(chat("a", "hi"), chat("b", "{{steps.a.output}}" * 5_000))
+    )
     health = await api.get("/health")
     assert asyncio.get_running_loop().time() - started < 1
     assert braces.status_code == 422 and braces.json()["error"]["field"] == "steps.0.params"

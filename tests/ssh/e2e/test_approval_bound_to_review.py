@@ -20,7 +20,9 @@ def doomed(tag: str) -> str:
 
 async def ask(http, command: str, *, key: str | None = None):
     headers = {"Idempotency-Key": key} if key else {}
-    return await http.post("/orchestrate", json={"intent": "ssh.exec", "inputs": {"host": RECORDER, "command": command}}, headers=headers)
+    return await http.post(
+        "/orchestrate", json={"intent": "ssh.exec", "inputs": {"host": RECORDER, "command": command}}, headers=headers
+    )
 
 
 def ran(sshd: RealSshd, tag: str) -> list[str]:
@@ -56,10 +58,18 @@ async def test_the_approver_sees_exactly_what_will_run_and_who_asked(ssh_stack, 
     assert job["status"] == "awaiting_approval"
     review = job["approval_request"]
     assert review == waiting["approval_request"], "the 202 and GET /jobs show the same review"
-    assert (review["intent"], review["command"], review["host"], review["user"]) == ("ssh.exec", command, RECORDER, sshd.user)
+    assert (review["intent"], review["command"], review["host"], review["user"]) == (
+        "ssh.exec",
+        command,
+        RECORDER,
+        sshd.user,
+    )
     assert review["risks"] == job["risk"] and review["risks"]
     assert review["requested_by"] == "api-key"
-    requested_at, expires_at = datetime.fromisoformat(review["requested_at"]), datetime.fromisoformat(review["expires_at"])
+    requested_at, expires_at = (
+        datetime.fromisoformat(review["requested_at"]),
+        datetime.fromisoformat(review["expires_at"]),
+    )
     assert abs(datetime.now(timezone.utc) - requested_at) < timedelta(minutes=1)
     assert expires_at - requested_at == timedelta(seconds=900)
     inputs = {"host": RECORDER, "command": command, "confirm_dangerous": False}
@@ -71,7 +81,9 @@ async def test_an_approval_for_other_inputs_is_refused_and_the_reviewed_one_runs
     async with ssh_stack() as (http, _):
         waiting = (await ask(http, doomed(tag))).json()
         job_id, reviewed = waiting["job_id"], waiting["approval_request"]["fingerprint"]
-        other = fingerprint("ssh.exec", {"host": RECORDER, "command": doomed("something-else"), "confirm_dangerous": False})
+        other = fingerprint(
+            "ssh.exec", {"host": RECORDER, "command": doomed("something-else"), "confirm_dangerous": False}
+        )
 
         wrong = await http.post(f"/jobs/{job_id}/approve", json={"approver": "alice", "fingerprint": other})
         assert wrong.status_code == 409, wrong.text

@@ -12,7 +12,9 @@ from workflows import search_attributes as sa
 
 
 async def ask(http, command: str, **inputs) -> dict:
-    resp = await http.post("/orchestrate", json={"intent": "ssh.exec", "inputs": {"host": "web-1", "command": command, **inputs}})
+    resp = await http.post(
+        "/orchestrate", json={"intent": "ssh.exec", "inputs": {"host": "web-1", "command": command, **inputs}}
+    )
     assert resp.status_code == 202, resp.text
     body = resp.json()
     assert body["status"] == "awaiting_approval", body
@@ -37,7 +39,10 @@ async def test_a_dangerous_command_waits_for_a_human_who_approves_it(ssh_stack, 
         assert approved.status_code == 200, approved.text
         assert approved.json()["result"]["exit_status"] == 0
         # The approver is the deciding key's name (the bootstrap key here); what the body says is a note.
-        assert approved.json()["approval"]["decision"] == "approved" and approved.json()["approval"]["approver"] == "api-key"
+        assert (
+            approved.json()["approval"]["decision"] == "approved"
+            and approved.json()["approval"]["approver"] == "api-key"
+        )
         assert approved.json()["approval"]["note"] == "alice"
         assert marker.exists() and not doomed_dir.exists(), "the approved command ran"
 
@@ -56,7 +61,10 @@ async def test_a_dangerous_command_waits_for_a_human_who_approves_it(ssh_stack, 
     desc = await client.get_workflow_handle(job_id).describe()
     assert desc.typed_search_attributes.get(sa.APPROVAL) == "approved"
     assert desc.typed_search_attributes.get(sa.APPROVER) == "api-key"
-    assert desc.typed_search_attributes.get(sa.REQUESTED_BY) == "api-key" and desc.typed_search_attributes.get(sa.TENANT) == "default"
+    assert (
+        desc.typed_search_attributes.get(sa.REQUESTED_BY) == "api-key"
+        and desc.typed_search_attributes.get(sa.TENANT) == "default"
+    )
 
     # History: the update (who, why) and the decision handed to the command (who, what, when).
     [update] = await history_events(client, job_id, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
@@ -78,7 +86,9 @@ async def test_a_dangerous_command_waits_for_a_human_who_approves_it(ssh_stack, 
 async def test_a_rejected_command_never_runs(ssh_stack, marker, doomed_dir):
     async with ssh_stack() as (http, _):
         job_id = (await ask(http, dangerous(marker, doomed_dir)))["job_id"]
-        rejected = await http.post(f"/jobs/{job_id}/reject", json={"approver": "bob", "reason": "not during business hours"})
+        rejected = await http.post(
+            f"/jobs/{job_id}/reject", json={"approver": "bob", "reason": "not during business hours"}
+        )
         assert rejected.status_code == 200, rejected.text
         body = rejected.json()
         assert body["status"] == "rejected" and body["job_id"] == job_id
@@ -113,7 +123,9 @@ async def test_confirm_dangerous_is_ignored_unless_the_operator_allows_it(ssh_st
     assert not marker.exists() and doomed_dir.exists()
 
 
-async def test_with_inline_confirm_allowed_confirm_dangerous_runs_at_once_and_is_recorded(ssh_stack, marker, doomed_dir):
+async def test_with_inline_confirm_allowed_confirm_dangerous_runs_at_once_and_is_recorded(
+    ssh_stack, marker, doomed_dir
+):
     inputs = {"host": "web-1", "command": dangerous(marker, doomed_dir), "confirm_dangerous": True}
     async with ssh_stack(ssh_allow_inline_confirm=True) as (http, _):
         resp = await http.post("/orchestrate", json={"intent": "ssh.exec", "inputs": inputs})
@@ -126,7 +138,9 @@ async def test_with_inline_confirm_allowed_confirm_dangerous_runs_at_once_and_is
 
 async def test_a_write_inside_the_hosts_writable_area_runs_at_once(ssh_stack, marker):
     async with ssh_stack() as (http, _):
-        resp = await http.post("/orchestrate", json={"intent": "ssh.exec", "inputs": {"host": "web-1", "command": f"touch {marker}"}})
+        resp = await http.post(
+            "/orchestrate", json={"intent": "ssh.exec", "inputs": {"host": "web-1", "command": f"touch {marker}"}}
+        )
     assert resp.status_code == 200, resp.text
     assert marker.exists()
 

@@ -29,7 +29,11 @@ async def test_a_gated_step_is_approved_on_its_own_job_id(ssh_stack, sshd):
         step = steps_of(status)["cleanup"]
         assert steps_of(status)["report"]["state"] == "pending"
         assert step["job_id"] == f"{workflow_id}.cleanup"
-        assert (step["approval"]["command"], step["approval"]["host"], step["approval"]["user"]) == (command, "recorder", sshd.user)
+        assert (step["approval"]["command"], step["approval"]["host"], step["approval"]["user"]) == (
+            command,
+            "recorder",
+            sshd.user,
+        )
         assert step["approval"]["requested_by"] == "api-key"
 
         job = (await http.get(f"/jobs/{workflow_id}")).json()
@@ -44,7 +48,8 @@ async def test_a_gated_step_is_approved_on_its_own_job_id(ssh_stack, sshd):
         assert command not in sshd.recorded_commands(), "nothing ran before the decision"
 
         approved = await http.post(
-            f"/jobs/{step['job_id']}/approve", json={"approver": "alice", "fingerprint": step["approval"]["fingerprint"]}
+            f"/jobs/{step['job_id']}/approve",
+            json={"approver": "alice", "fingerprint": step["approval"]["fingerprint"]},
         )
         assert approved.status_code == 200, approved.text
         done = await wait_for(http, workflow_id, lambda s: s["state"] != "running")

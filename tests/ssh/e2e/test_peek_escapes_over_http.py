@@ -23,14 +23,18 @@ from workflows.models import IntentRequest
 
 @pytest.fixture
 def hosts_file(sshd: RealSshd, tmp_path: Path) -> Path:
-    return sshd.write_inventory(tmp_path / "ssh_hosts.yaml", {"web-1": sshd.host_entry(), "recorder": sshd.recorder_entry()})
+    return sshd.write_inventory(
+        tmp_path / "ssh_hosts.yaml", {"web-1": sshd.host_entry(), "recorder": sshd.recorder_entry()}
+    )
 
 
 async def test_every_escape_is_a_4xx_from_the_gateway_and_never_reaches_the_host(ssh_stack, sshd):
     before = sshd.recorded_commands()
     async with ssh_stack(with_worker=False) as (http, _):  # no worker: whatever happens, happens in the gateway
         for command, _reason in ALL_ESCAPES:
-            resp = await http.post("/orchestrate", json={"intent": "ssh.exec.peek", "inputs": {"host": "recorder", "command": command}})
+            resp = await http.post(
+                "/orchestrate", json={"intent": "ssh.exec.peek", "inputs": {"host": "recorder", "command": command}}
+            )
             assert 400 <= resp.status_code < 500, (command, resp.status_code, resp.text)
     assert sshd.recorded_commands() == before, "a refused command reached the recorder host"
 
@@ -38,7 +42,9 @@ async def test_every_escape_is_a_4xx_from_the_gateway_and_never_reaches_the_host
 async def test_the_recorder_does_log_what_arrives(ssh_stack, sshd):
     """Control for the test above: an allowed peek at the recorder host is logged there (and not run)."""
     async with ssh_stack() as (http, _):
-        resp = await http.post("/orchestrate", json={"intent": "ssh.exec.peek", "inputs": {"host": "recorder", "command": "ip -br a"}})
+        resp = await http.post(
+            "/orchestrate", json={"intent": "ssh.exec.peek", "inputs": {"host": "recorder", "command": "ip -br a"}}
+        )
     assert resp.status_code == 200, resp.text
     assert sshd.recorded_commands()[-1] == "ip -br a"
 
@@ -54,7 +60,9 @@ async def test_a_workflow_started_without_the_gateway_is_refused_by_the_worker(s
     before = sshd.recorded_commands()
     async with ssh_stack() as (_http, local):
         for command, reason in sample:
-            request = IntentRequest(intent="ssh.exec.peek", inputs={"host": "recorder", "command": command}, mode=Mode.WORKER)
+            request = IntentRequest(
+                intent="ssh.exec.peek", inputs={"host": "recorder", "command": command}, mode=Mode.WORKER
+            )
             with pytest.raises(WorkflowFailureError) as caught:
                 await client.execute_workflow(
                     IntentWorkflow.run, request, id=f"bypass-{uuid.uuid4().hex[:10]}", task_queue=local.task_queue
@@ -68,7 +76,9 @@ async def test_a_workflow_started_without_the_gateway_is_refused_by_the_worker(s
 async def test_the_everyday_set_runs_at_once(ssh_stack):
     async with ssh_stack() as (http, _):
         for command in BENIGN:
-            resp = await http.post("/orchestrate", json={"intent": "ssh.exec.peek", "inputs": {"host": "web-1", "command": command}})
+            resp = await http.post(
+                "/orchestrate", json={"intent": "ssh.exec.peek", "inputs": {"host": "web-1", "command": command}}
+            )
             assert resp.status_code == 200, (command, resp.text)
             body = resp.json()
             assert body["status"] == "success", (command, body)

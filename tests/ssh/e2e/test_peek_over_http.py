@@ -7,7 +7,9 @@ from tests.ssh.e2e.conftest import activity_runs
 
 async def test_disk_space_of_a_host_comes_back_at_once(ssh_stack):
     async with ssh_stack() as (http, _):
-        resp = await http.post("/orchestrate", json={"intent": "ssh.exec.peek", "inputs": {"host": "web-1", "command": "df -h"}})
+        resp = await http.post(
+            "/orchestrate", json={"intent": "ssh.exec.peek", "inputs": {"host": "web-1", "command": "df -h"}}
+        )
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["status"] == "success" and body["intent"] == "ssh.exec.peek" and body["mode"] == "agent"
@@ -18,7 +20,9 @@ async def test_disk_space_of_a_host_comes_back_at_once(ssh_stack):
 
 async def test_a_long_output_is_cut_with_a_marker(ssh_stack):
     async with ssh_stack(ssh_max_output_chars=500) as (http, _):
-        resp = await http.post("/orchestrate", json={"intent": "ssh.exec", "inputs": {"host": "web-1", "command": "seq 1 50000"}})
+        resp = await http.post(
+            "/orchestrate", json={"intent": "ssh.exec", "inputs": {"host": "web-1", "command": "seq 1 50000"}}
+        )
     assert resp.status_code == 200, resp.text
     result = resp.json()["result"]
     assert result["truncated"] is True and result["exit_status"] == 0
@@ -30,7 +34,9 @@ async def test_a_long_output_is_cut_with_a_marker(ssh_stack):
 
 async def test_a_host_presenting_the_wrong_key_is_refused_once_and_for_all(ssh_stack, client):
     async with ssh_stack() as (http, _):
-        resp = await http.post("/orchestrate", json={"intent": "ssh.exec.peek", "inputs": {"host": "impostor", "command": "uptime"}})
+        resp = await http.post(
+            "/orchestrate", json={"intent": "ssh.exec.peek", "inputs": {"host": "impostor", "command": "uptime"}}
+        )
     assert resp.status_code == 502, resp.text
     body = resp.json()
     assert body["job_status"] == "error"
@@ -43,6 +49,8 @@ async def test_a_host_presenting_the_wrong_key_is_refused_once_and_for_all(ssh_s
 
 async def test_a_command_that_outruns_its_host_limit_is_a_504(ssh_stack):
     async with ssh_stack() as (http, _):
-        resp = await http.post("/orchestrate", json={"intent": "ssh.exec", "inputs": {"host": "quick", "command": "sleep 30"}})
+        resp = await http.post(
+            "/orchestrate", json={"intent": "ssh.exec", "inputs": {"host": "quick", "command": "sleep 30"}}
+        )
     assert resp.status_code == 504, resp.text
     assert resp.json()["error"]["type"] == "SshCommandTimeout"

@@ -49,7 +49,9 @@ async def test_the_trap_counts_real_connections(ssh_stack, trap):
     """Control for the test above: an allowed peek at the trap host does dial it."""
     before = trap.accepted
     async with ssh_stack() as (http, _):
-        resp = await http.post("/orchestrate", json={"intent": "ssh.exec.peek", "inputs": {"host": "trap", "command": "uptime"}})
+        resp = await http.post(
+            "/orchestrate", json={"intent": "ssh.exec.peek", "inputs": {"host": "trap", "command": "uptime"}}
+        )
     assert resp.status_code == 503, resp.text  # the trap hangs up: unreachable, retried, then surfaced
     assert trap.accepted > before
 

@@ -12,7 +12,8 @@ from tests.support.stack import poll_job
 async def test_a_zoned_hosts_command_waits_for_and_runs_on_its_zone_worker(ssh_stack, client, hosts_file, zone):
     async with ssh_stack() as (http, local):
         resp = await http.post(
-            "/orchestrate", json={"intent": "ssh.exec.peek", "inputs": {"host": "web-1-zoned", "command": "uptime"}, "async": True}
+            "/orchestrate",
+            json={"intent": "ssh.exec.peek", "inputs": {"host": "web-1-zoned", "command": "uptime"}, "async": True},
         )
         assert resp.status_code == 202, resp.text
         job_id = resp.json()["job_id"]
