@@ -36,8 +36,9 @@ async def test_a_quiet_stream_keeps_alive_and_ends_at_its_maximum_life(client, s
 async def test_streams_are_capped_per_gateway_and_bad_requests_are_json_errors(client, settings):
     async with isolated_stack(client, settings, stream_max_concurrent=1) as (http, _):
         workflow_id = await create(http, WAITING)
-        first = asyncio.create_task(read_events(http, f"/jobs/{workflow_id}/events", until="never", timeout=3))
-        await asyncio.sleep(1)
+        # The first stream holds the only slot; on a loaded machine it may take a while to open.
+        first = asyncio.create_task(read_events(http, f"/jobs/{workflow_id}/events", until="never", timeout=8))
+        await asyncio.sleep(4)
         second = await http.get(f"/jobs/{workflow_id}/events")
         assert second.status_code == 503 and second.json()["error"]["type"] == "TooManyStreams"
         assert second.headers["retry-after"]
