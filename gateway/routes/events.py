@@ -37,15 +37,23 @@ class EventStream(StreamingResponse):
 
     media_type = "text/event-stream"
 
-    def __init__(self, content: AsyncIterator[bytes], *, on_close: Callable[[], None], headers: dict[str, str]):
-        super().__init__(content, headers=headers)
+    def __init__(
+        self,
+        content: AsyncIterator[bytes],
+        status_code: int = 200,  # FastAPI reads the default off the signature for the OpenAPI document
+        *,
+        on_close: Callable[[], None] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(content, status_code=status_code, headers=headers)
         self._on_close = on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
-            self._on_close()
+            if self._on_close is not None:
+                self._on_close()
 
     async def stream_response(self, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
