@@ -17,12 +17,21 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import httpx
 from temporalio.client import Client
+from temporalio.common import (
+    Priority,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.raw_workflows import RawOneActivity
+from workflows import search_attributes as sa
 
 
 async def drive(send: Callable[[int], Awaitable[bool]], jobs: int, clients: int) -> dict:
@@ -57,14 +66,31 @@ async def http_load(url: str, key: str, jobs: int, clients: int) -> dict:
         await asyncio.gather(*(s.aclose() for s in sessions))
 
 
-async def raw_load(address: str, queue: str, activity: str, jobs: int, clients: int) -> dict:
+async def raw_load(address: str, queue: str, activity: str, jobs: int, clients: int, **options) -> dict:
     client = await Client.connect(address, data_converter=pydantic_data_converter)
 
     async def send(i: int) -> bool:
-        await client.start_workflow(RawOneActivity.run, activity, id=f"tp-raw-{uuid.uuid4().hex}", task_queue=queue)
+        await client.start_workflow(
+            RawOneActivity.run, activity, id=f"tp-raw-{uuid.uuid4().hex}", task_queue=queue, **options
+        )
         return True
 
     return await drive(send, jobs, clients)
+
+
+def gateway_like_options() -> dict:
+    """What the gateway sends with a start besides the workflow (probe: the server's cost of them)."""
+    pairs = [(sa.INTENT, "memory.write"), (sa.MODE, "agent"), (sa.TENANT, "default"), (sa.REQUESTED_BY, "api-key")]
+    return dict(
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        execution_timeout=timedelta(days=7),
+        search_attributes=TypedSearchAttributes([SearchAttributePair(k, v) for k, v in pairs]),
+        static_summary='memory.write: "throughput"',
+        static_details='**memory.write** (agent mode)\n\n```json\n{"text": "t"}\n```',
+        memo={"fingerprint": "f" * 64},
+        priority=Priority(fairness_key="default"),
+    )
 
 
 if __name__ == "__main__":
@@ -74,6 +100,7 @@ if __name__ == "__main__":
         result = asyncio.run(http_load(url, key, int(jobs), int(clients)))
     else:
         address, queue, activity, jobs, clients = args
-        result = asyncio.run(raw_load(address, queue, activity, int(jobs), int(clients)))
+        options = gateway_like_options() if kind == "rawfull" else {}
+        result = asyncio.run(raw_load(address, queue, activity, int(jobs), int(clients), **options))
     print(json.dumps(result), flush=True)
     os._exit(0)  # temporalio 1.35's client can crash the interpreter at finalization; the answer is out

@@ -50,7 +50,9 @@ def create_app(
     tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
     """`client` lets a process that also hosts a worker share its connection; `eager_start` then
-    lets Temporal hand the first workflow task straight to that worker (one round trip less).
+    lets Temporal hand the first workflow task of a job whose caller waits straight to that worker (one
+    dispatch less; with a fast-path handler the whole job is that one task). The worker must poll the
+    same task queue on the same client.
     `tracer_provider` overrides the one OTEL_EXPORTER_OTLP_ENDPOINT configures (tests, the dev launcher)."""
     settings = settings or get_settings()
     registry.load_extra_modules(settings.extra_intent_modules)
