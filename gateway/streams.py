@@ -376,6 +376,18 @@ class JobWatch:
             self._notify()
 
 
+class Reservation:
+    """One stream's place under STREAM_MAX_CONCURRENT; given back once, however the stream ends."""
+
+    def __init__(self, watches: Watches) -> None:
+        self._watches: Watches | None = watches
+
+    def release(self) -> None:
+        if self._watches is not None:
+            self._watches.open_streams -= 1
+            self._watches = None
+
+
 class Watches:
     """Every JobWatch of this gateway process, and the cap on open streams."""
 
@@ -386,18 +398,16 @@ class Watches:
         self._stopping: set[asyncio.Task] = set()
         self.open_streams = 0
 
-    def check_capacity(self) -> None:
+    def reserve(self) -> Reservation:
+        """A place for one more stream, taken at admission (before its snapshot is read), so streams that are
+        still starting count too; 503 TooManyStreams when there is none."""
         if self.open_streams >= self._max_streams:
             raise ApiError(
                 ErrorType.TOO_MANY_STREAMS,
                 f"this gateway serves {self._max_streams} streams already (STREAM_MAX_CONCURRENT); retry shortly or elsewhere",
             )
-
-    def opened(self) -> None:
         self.open_streams += 1
-
-    def closed(self) -> None:
-        self.open_streams -= 1
+        return Reservation(self)
 
     async def subscribe(self, job: WatchedJob) -> JobWatch:
         client = await self._client_factory()

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from starlette.types import Send
+from starlette.types import Receive, Scope, Send
 
 from gateway import lifecycle
 from gateway.auth import Principal, Reads
@@ -32,9 +32,28 @@ READY_WAIT_S = 5.0
 
 
 class EventStream(StreamingResponse):
-    """text/event-stream; a client that stops reading for SEND_TIMEOUT_S is let go (its connection closed)."""
+    """text/event-stream; a client that stops reading for SEND_TIMEOUT_S is let go (its connection closed).
+    `on_close` runs once the response is over, whether it streamed, failed, or never started."""
 
     media_type = "text/event-stream"
+
+    def __init__(
+        self,
+        content: AsyncIterator[bytes],
+        status_code: int = 200,  # FastAPI reads the default off the signature for the OpenAPI document
+        *,
+        on_close: Callable[[], None] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(content, status_code=status_code, headers=headers)
+        self._on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if self._on_close is not None:
+                self._on_close()
 
     async def stream_response(self, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
@@ -105,32 +124,35 @@ def _cursor(header: str | None, query: str | None) -> Cursor | None:
 async def events_response(request: Request, job: WatchedJob, header: str | None, query: str | None) -> Response:
     resume = _cursor(header, query)
     watches: Watches = request.app.state.watches
-    watches.check_capacity()
-    # The snapshot is read before the answer starts, so an outage is a JSON 503, not a broken stream.
-    watch = await watches.subscribe(job)
+    place = watches.reserve()  # counted from now on: a stream still reading its snapshot is a stream
     try:
-        if resume is not None and resume.seq > 0 and job.closed:
-            # Over already: once its log is read, an id past its last event means the client has `done`.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(watch.finished.wait(), READY_WAIT_S)
-            if watch.closed and resume.seq > watch.final_seq:
-                return Response(status_code=204)
-        snap = await snapshot(watch)
-    finally:
-        watches.unsubscribe(watch)  # it lingers: the stream below picks the same watch up
+        # The snapshot is read before the answer starts, so an outage is a JSON 503, not a broken stream.
+        watch = await watches.subscribe(job)
+        try:
+            if resume is not None and resume.seq > 0 and job.closed:
+                # Over already: once its log is read, an id past its last event means the client has `done`.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(watch.finished.wait(), READY_WAIT_S)
+                if watch.closed and resume.seq > watch.final_seq:
+                    place.release()
+                    return Response(status_code=204)
+            snap = await snapshot(watch)
+        finally:
+            watches.unsubscribe(watch)  # it lingers: the stream below picks the same watch up
+    except BaseException:
+        place.release()
+        raise
     max_s = request.app.state.settings.stream_max_s
 
     async def body() -> AsyncIterator[bytes]:
         watched = await watches.subscribe(job)
-        watches.opened()
         try:
             async for chunk in stream(watched, snap, resume, max_s=max_s):
                 yield chunk
         finally:
-            watches.closed()
             watches.unsubscribe(watched)
 
-    return EventStream(body(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return EventStream(body(), on_close=place.release, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @router.get(

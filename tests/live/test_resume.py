@@ -88,8 +88,8 @@ async def test_two_gateways_serve_the_same_stream_and_a_client_can_switch_betwee
         async with api_client(url_a) as a, api_client(url_b) as b:
             workflow_id = await started(a, STEPS)
             from_a, from_b = await asyncio.gather(
-                read_events(a, f"/api/gpt-workflows/{workflow_id}/events"),
-                read_events(b, f"/api/gpt-workflows/{workflow_id}/events"),
+                read_events(a, f"/api/gpt-workflows/{workflow_id}/events", last_event_id="0"),
+                read_events(b, f"/api/gpt-workflows/{workflow_id}/events", last_event_id="0"),
             )
             assert [(e.id, e.event, e.data) for e in durable(from_a)] == [
                 (e.id, e.event, e.data) for e in durable(from_b)

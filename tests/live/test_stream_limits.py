@@ -5,6 +5,7 @@ at once, and a bad Last-Event-ID, an unknown job or a missing key is a plain JSO
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import httpx
@@ -36,16 +37,20 @@ async def test_a_quiet_stream_keeps_alive_and_ends_at_its_maximum_life(client, s
 async def test_streams_are_capped_per_gateway_and_bad_requests_are_json_errors(client, settings):
     async with isolated_stack(client, settings, stream_max_concurrent=1) as (http, _):
         workflow_id = await create(http, WAITING)
-        # The first stream holds the only slot; on a loaded machine it may take a while to open.
-        first = asyncio.create_task(read_events(http, f"/jobs/{workflow_id}/events", until="never", timeout=8))
-        await asyncio.sleep(4)
-        second = await http.get(f"/jobs/{workflow_id}/events")
+        opened = asyncio.Event()
+        first = asyncio.create_task(
+            read_events(
+                http, f"/jobs/{workflow_id}/events", until="never", stop_after=lambda evs: opened.set(), timeout=20
+            )
+        )
+        async with asyncio.timeout(15):
+            await opened.wait()  # the first stream is open (it has its snapshot) and stays open
+        second = await http.get(f"/jobs/{workflow_id}/events", timeout=5)
         assert second.status_code == 503 and second.json()["error"]["type"] == "TooManyStreams"
         assert second.headers["retry-after"]
-        try:
+        first.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
             await first
-        except TimeoutError:
-            pass
 
         for value in ("xyz", "1.2.3", "-4", "9" * 40):  # never a substring of a hex job id
             bad = await http.get(f"/jobs/{workflow_id}/events", headers={"Last-Event-ID": value})

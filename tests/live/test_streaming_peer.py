@@ -54,8 +54,10 @@ async def test_chat_text_streams_from_the_peer_to_the_watcher_and_usage_adds_up(
         workflow_id = await create(http, {"name": "Streamed", "steps": [
             chat("draft", "Writer", "draft it"), chat("edit", "Editor", "edit: {{steps.draft.output}}", waitFor=["draft"]),
         ]})  # fmt: skip
-        watching = asyncio.create_task(read_events(http, f"/api/gpt-workflows/{workflow_id}/events"))
-        await asyncio.sleep(0.3)
+        opened = asyncio.Event()
+        path = f"/api/gpt-workflows/{workflow_id}/events"
+        watching = asyncio.create_task(read_events(http, path, stop_after=lambda evs: opened.set()))
+        await opened.wait()  # watching (its snapshot has arrived) before it runs
         assert (await http.post(f"/api/gpt-workflows/{workflow_id}/execute", params={"wait": 0})).status_code == 202
         events = await watching
         # The Web UI's Current Details (read while its worker is up to answer): the outcome and its cost.
