@@ -8,10 +8,8 @@ from __future__ import annotations
 import contextlib
 import json
 
-import pytest
-
 from infra.logs import JsonFormatter
-from intents import memory, registry
+from intents import registry
 from tests.auth.conftest import Keyed, keyed_gateway
 from tests.gpt.helpers import create, steps_of, wait_for
 from tests.ops.test_logs import captured
@@ -165,9 +163,6 @@ async def test_a_tenant_scoped_intent_gets_the_keys_tenant_whatever_the_request_
             assert steps_of(done)["echo"]["output"] == {"text": unique, "tenant": "acme"}
 
 
-@pytest.mark.skipif(
-    not hasattr(memory, "MemorySearchCall"), reason="memory records gain their tenant in the memory branch"
-)
 async def test_a_memory_search_never_returns_another_tenants_memories(keyed, unique):
     assert all(registry.get(n).tenant_scoped for n in registry.names() if n.startswith("memory."))
     async with keyed.as_("acme-gpt") as acme, keyed.as_("globex-gpt") as globex:
