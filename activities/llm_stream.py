@@ -13,16 +13,15 @@ events. Heartbeats are also what keeps the activity alive and cancellable while 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from temporalio import activity
 
+from activities.heartbeat import with_heartbeats
 from intents.agents import PARTIAL_TAIL_CHARS, PartialOutput
 from intents.errors import ErrorType, app_error
 from policies.redact import Scrubber
@@ -90,20 +89,7 @@ class PartialReporter:
 async def beating(awaitable: Awaitable[T], reporter: PartialReporter) -> T:
     """Await `awaitable`, heartbeating the reporter's text at least every KEEPALIVE_S (cancellation arrives
     through heartbeats); cancelling it, and waiting for it, when the activity is cancelled."""
-    if not activity.in_activity():
-        return await awaitable
-    task = asyncio.ensure_future(awaitable)
-    try:
-        while not task.done():
-            await asyncio.wait([task], timeout=KEEPALIVE_S)
-            if not task.done():
-                reporter.beat(force=True)
-    except asyncio.CancelledError:
-        task.cancel()
-        with suppress(BaseException):
-            await task
-        raise
-    return task.result()
+    return await with_heartbeats(awaitable, every_s=KEEPALIVE_S, beat=lambda: reporter.beat(force=True))
 
 
 @dataclass
