@@ -100,6 +100,7 @@ class WatchedJob:
     job_id: str  # what the client asked about; `done` carries its job document
     source_id: str  # the workflow whose progress log is read (the job, or its `.run` child)
     kind: JobKindName
+    closed: bool = field(default=False, compare=False)  # already over when the stream was asked for
 
 
 @dataclass
@@ -146,7 +147,7 @@ class JobWatch:
         self.final_seq = 0
         self.done_doc: dict[str, Any] | None = None
         self.subscribers = 0
-        self.ready = asyncio.Event()  # the first read of the log is done (or failed)
+        self.finished = asyncio.Event()  # closed: every event read and the final document built
         self._version = 0
         self._changed = asyncio.Event()
         self._dirty = asyncio.Event()
@@ -259,9 +260,7 @@ class JobWatch:
             if self._source_closed.is_set() and (not failures or failures_after_close >= GIVE_UP_AFTER_CLOSE):
                 # Closed and read (or unreadable: no worker replays it): the stream ends with the job document.
                 await self._finish()
-                self.ready.set()
                 return
-            self.ready.set()
 
     async def _follow_history(self) -> None:
         """Long-poll the source's history; every completed workflow task marks the log dirty."""
@@ -329,6 +328,7 @@ class JobWatch:
         self.final_seq = self.last_seq
         self.closed = True
         self.partials.clear()
+        self.finished.set()
         self._notify()
 
     async def _wait_job_closed(self) -> None:

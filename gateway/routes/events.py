@@ -80,14 +80,15 @@ async def watched_job(request: Request, who: Principal, job_id: str) -> WatchedJ
     Another tenant's job is the 404 of no job."""
     client = await request.app.state.temporal.client()
     _, desc = await lifecycle.describe(client, job_id, who)
+    closed = desc.close_time is not None
     if desc.workflow_type in KIND_BY_TYPE:
-        return WatchedJob(job_id, job_id, KIND_BY_TYPE[desc.workflow_type])
+        return WatchedJob(job_id, job_id, KIND_BY_TYPE[desc.workflow_type], closed)
     if desc.workflow_type != "IntentWorkflow":
         raise ApiError(ErrorType.NOT_FOUND, lifecycle.NOT_FOUND, field="job_id")  # a ledger or callback run is no job
     intent = desc.typed_search_attributes.get(sa.INTENT)
     if intent in CHILD_KIND:
-        return WatchedJob(job_id, f"{job_id}.run", CHILD_KIND[intent])
-    return WatchedJob(job_id, job_id, JobKindName.INTENT)
+        return WatchedJob(job_id, f"{job_id}.run", CHILD_KIND[intent], closed)
+    return WatchedJob(job_id, job_id, JobKindName.INTENT, closed)
 
 
 def _cursor(header: str | None, query: str | None) -> Cursor | None:
@@ -108,9 +109,10 @@ async def events_response(request: Request, job: WatchedJob, header: str | None,
     # The snapshot is read before the answer starts, so an outage is a JSON 503, not a broken stream.
     watch = await watches.subscribe(job)
     try:
-        if resume is not None and resume.seq > 0:
+        if resume is not None and resume.seq > 0 and job.closed:
+            # Over already: once its log is read, an id past its last event means the client has `done`.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(watch.ready.wait(), READY_WAIT_S)
+                await asyncio.wait_for(watch.finished.wait(), READY_WAIT_S)
             if watch.closed and resume.seq > watch.final_seq:
                 return Response(status_code=204)
         snap = await snapshot(watch)

@@ -20,8 +20,10 @@ async def run(http, definition: dict, wait: float = 60) -> dict:
 async def wait_for(http, workflow_id: str, predicate, timeout: float = 30) -> dict:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        status = (await http.get(f"/api/gpt-workflows/{workflow_id}")).json()
-        if predicate(status):
+        resp = await http.get(f"/api/gpt-workflows/{workflow_id}")
+        status = resp.json()
+        # A 503 (the worker did not answer the status query in time, e.g. on a loaded machine) is asked again.
+        if resp.status_code != 503 and predicate(status):
             return status
         assert asyncio.get_running_loop().time() < deadline, status
         await asyncio.sleep(0.1)

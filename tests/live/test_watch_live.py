@@ -33,7 +33,8 @@ async def test_a_client_reads_a_three_step_workflow_live(slow_stack):
     await executing
 
     snapshot, done = events[0], events[-1]
-    assert snapshot.event == "snapshot" and snapshot.data["progress"]["state"] == "created"
+    # The watch starts before execute is sent; on a loaded machine the snapshot may already see it running.
+    assert snapshot.event == "snapshot" and snapshot.data["progress"]["state"] in ("created", "running")
     assert steps(events) == [
         ("plan", "started"), ("plan", "succeeded"),
         ("check", "started"), ("check", "succeeded"),

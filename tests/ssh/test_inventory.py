@@ -54,7 +54,7 @@ def test_an_unknown_host_is_refused_with_the_known_names(tmp_path):
     with pytest.raises(NotConfigured) as caught:
         load_inventory(Settings(ssh_hosts_file=path)).get("10.0.0.9")
     assert rejected_lookup(caught.value).error_type == ErrorType.UNKNOWN_HOST
-    assert caught.value.field == "inputs.host"
+    assert caught.value.field == "host"
     assert "web-1" in str(caught.value)
     assert rejected_lookup(caught.value).details == {"known_hosts": ["web-1"]}
 

@@ -23,7 +23,7 @@ CASES = [
 def test_an_escape_attempt_is_refused_naming_why(command, reason):
     with pytest.raises(Refusal) as caught:
         check_peek(command)
-    assert caught.value.field == "inputs.command"
+    assert caught.value.field == "command"
     assert reason in str(caught.value)
 
 

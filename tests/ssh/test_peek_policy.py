@@ -56,8 +56,8 @@ def test_an_operator_checks_a_server_with_everyday_read_only_commands(command):
 def test_injection_attempts_are_refused_with_the_reason(command, reason):
     with pytest.raises(Refusal) as caught:
         check_peek(command)
-    assert caught.value.field == "inputs.command"
-    assert caught.value.field == "inputs.command"
+    assert caught.value.field == "command"
+    assert caught.value.field == "command"
     assert reason in str(caught.value)
 
 
