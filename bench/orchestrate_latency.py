@@ -86,10 +86,14 @@ async def noop_memory_write(inp: dict) -> dict:
 
 async def run() -> None:
     async with bench_platform() as (settings, client):
-        way_back = settings.model_copy(update={"task_queue": "bench-way-back", "local_activity_intents": []})
+        # Each worker that writes memories has its own collection (and so its own lexical index file):
+        # two stores writing one SQLite index would wait on each other's locks, which no user setup does.
+        way_back = settings.model_copy(
+            update={"task_queue": "bench-way-back", "local_activity_intents": [], "chroma_collection": "way-back"}
+        )
         no_storage = settings.model_copy(update={"task_queue": "bench-no-storage"})
         # The raw worker also hosts memory.write itself (the same Chroma write), for a same-work floor.
-        raw_activities = [raw_noop, MemoryActivities(settings).write]
+        raw_activities = [raw_noop, MemoryActivities(settings.model_copy(update={"chroma_collection": "raw"})).write]
         raw_worker = Worker(
             client, task_queue=RAW_QUEUE, workflows=[RawOneActivity, RawOneLocalActivity], activities=raw_activities
         )
