@@ -13,6 +13,11 @@ Where things live (one *space* per tenant):
 Consistency: a write goes to the index first, then Chroma, under ids derived from the job (memory.write)
 or from the content (memory.write_batch), so a retry upserts the same ids. A delete goes to Chroma
 first, then the index. Whatever a crash leaves between the two heals on the next read or retry.
+
+`memory.write` on embedded Chroma is written behind (activities/memory_outbox.py): it is answered once
+the index and its outbox row are committed (fsynced), and a drainer thread puts it into Chroma; every
+read first waits for the writes answered before it. Bulk writes (`memory.write_batch`) and writes to a
+Chroma server (`CHROMA_URL`) go through to Chroma before they are answered.
 """
 
 from __future__ import annotations
@@ -20,9 +25,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import hashlib
+import json
 import logging
 import re
+import threading
 import time
+from array import array
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,10 +41,12 @@ from urllib.parse import urlparse
 from temporalio import activity
 
 from activities.embeddings import Embedder, make_embedder
-from activities.memory_index import IndexRecord, LexicalIndex
+from activities.memory_index import IndexRecord, LexicalIndex, Pending
+from activities.memory_outbox import DRAIN_BATCH, Drainer, Lane
 from activities.text import stem, words
 from config import Settings
 from intents.canonical import canonical_json
+from intents.errors import ErrorType, app_error
 from intents.memory import (
     DEFAULT_TENANT,
     MemoryDeleteCall,
@@ -62,6 +73,9 @@ SYNC_OVERLAP_S = 5.0
 # words aside): one shared word ("team", "day") says little about a memory, and letting it vote pushed
 # paraphrase matches out of the top 3 (bench/memory_recall.py: 0.80 -> 0.96 recall@3 with minilm).
 MIN_KEYWORD_COVERAGE = 0.5
+# One drain at a time per index file in this process (two stores may share a collection): a reader
+# that waited for its own lane must not find a write another drainer took but has not upserted yet.
+_DRAIN_LOCKS: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
 
 def open_chroma(settings: Settings):
@@ -174,6 +188,11 @@ class Space:
     collection: Any
     index: LexicalIndex
     last_sync: float = 0.0
+    lane: Lane | None = None  # its write-behind journal (embedded Chroma only)
+
+    @property
+    def drain_lock(self) -> threading.Lock:
+        return _DRAIN_LOCKS[str(self.index.path)]
 
 
 class MemoryStore:
@@ -185,6 +204,11 @@ class MemoryStore:
         self._lock = asyncio.Lock()
         # A search asks Chroma (vectors) and SQLite (BM25) at the same time: both release the GIL.
         self._lexical_pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="memory-bm25")
+        self.write_behind = settings.memory_write_behind and not settings.chroma_url
+        self._drainer = Drainer(settings.memory_drain_delay_s)
+        # An embedder that cannot fail on its input (it runs here) is left to the drainer; one that can
+        # (a remote endpoint) embeds before the write is answered, so its errors reach the caller.
+        self._local_vectors = getattr(embedder, "vectors", None)
 
     def collection_name(self, tenant: str = DEFAULT_TENANT) -> str:
         return collection_name(self._settings.chroma_collection, self.embedder.name, tenant)
@@ -211,6 +235,10 @@ class MemoryStore:
             tenant=tenant, collection=col, index=LexicalIndex(self._settings.memory_index_path / f"{name}.sqlite3")
         )
         self._build(space)
+        # Journaled writes found on open (a crash, or this store on a Chroma server now) drain either way.
+        pending = space.index.outbox_count()
+        if self.write_behind or pending:
+            space.lane = self._drainer.lane(str(space.index.path), lambda: self._drain(space), pending=pending)
         return space
 
     def _build(self, space: Space) -> None:
@@ -322,29 +350,24 @@ class MemoryStore:
 
     # --- the operations ------------------------------------------------------------------------
 
-    async def upsert(self, tenant: str, memories: Sequence[Memory]) -> int:
+    async def upsert(self, tenant: str, memories: Sequence[Memory], *, behind: bool = False) -> int:
         """Write the memories (index first, then Chroma). One already stored as it is (a retry, a
         re-import) is not written again: nothing to embed, and Chroma's HNSW index is not churned (in
         chromadb 1.5 re-upserting existing ids can leave parts of its graph unreachable). Returns how
-        many were written."""
+        many were written.
+
+        `behind` (a single memory.write, with write-behind on): answered once the index and the outbox
+        are committed; the drainer puts the memories into Chroma."""
         unique = list({m.id: m for m in memories}.values())
         space = await self.space(tenant)
+        if behind and space.lane is not None and self.write_behind:
+            return await self._journal(space, unique)
+        await self._settled(space)  # a journaled older version of an id must not land after this one
         stored, indexed = await asyncio.to_thread(self._stored, space, [m.id for m in unique])
         fresh = [m for m in unique if stored.get(m.id) != (m.text, list(m.tags), m.speaker_id)]
         unindexed = [m for m in unique if m not in fresh and indexed.get(m.id) != (m.text, list(m.tags), m.speaker_id)]
         vectors = await self.embedder.embed([m.text for m in fresh]) if fresh else []
         stamp = time.time()
-        created = datetime.now(timezone.utc).isoformat()
-
-        def metadata(m: Memory) -> dict[str, Any]:
-            meta: dict[str, Any] = {TAG_PREFIX + t: True for t in m.tags}
-            meta |= {
-                "tags": ",".join(m.tags), "job_id": m.job_id, "created_at": created, "tenant": tenant,
-                "updated_ts": stamp, "writer": space.index.writer_id,
-            }  # fmt: skip
-            if m.speaker_id:
-                meta["speaker_id"] = m.speaker_id
-            return meta
 
         def write() -> None:
             # What Chroma holds but this index lacks (a rebuilt or lagging index) is indexed as it is.
@@ -354,11 +377,104 @@ class MemoryStore:
                     ids=[m.id for m in fresh],
                     documents=[m.text for m in fresh],
                     embeddings=vectors,
-                    metadatas=[metadata(m) for m in fresh],
+                    metadatas=[self._metadata(space, m, stamp) for m in fresh],
                 )
 
         await asyncio.to_thread(write)
         return len(fresh)
+
+    def _metadata(self, space: Space, m: Memory, stamp: float) -> dict[str, Any]:
+        meta: dict[str, Any] = {TAG_PREFIX + t: True for t in m.tags}
+        meta |= {
+            "tags": ",".join(m.tags), "job_id": m.job_id, "created_at": datetime.fromtimestamp(stamp, timezone.utc).isoformat(),
+            "tenant": space.tenant, "updated_ts": stamp, "writer": space.index.writer_id,
+        }  # fmt: skip
+        if m.speaker_id:
+            meta["speaker_id"] = m.speaker_id
+        return meta
+
+    async def _journal(self, space: Space, memories: list[Memory]) -> int:
+        """Write-behind: commit to the index and its outbox (one fsynced transaction); the drainer does
+        the rest. What the index already holds as it is (a retry) is not journaled again."""
+        assert space.lane is not None
+        lane = space.lane
+        if not self._drainer.has_room(lane):
+            if (problem := await asyncio.to_thread(self._drainer.wait_for_room, lane)) is not None:
+                raise app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"memory: {problem}", retryable=True)
+        if self._local_vectors is not None:  # the drainer embeds: one trip to a thread, one transaction
+            written = await asyncio.to_thread(lambda: self._commit(space, self._fresh(space, memories), None))
+        else:
+            fresh = await asyncio.to_thread(self._fresh, space, memories)
+            vectors = await self.embedder.embed([m.text for m in fresh]) if fresh else []
+            written = await asyncio.to_thread(self._commit, space, fresh, vectors)
+        if written:
+            self._drainer.journaled(lane, written)
+        return written
+
+    @staticmethod
+    def _fresh(space: Space, memories: list[Memory]) -> list[Memory]:
+        """The memories the index does not hold as they are."""
+        indexed = space.index.lookup([m.id for m in memories])
+        return [
+            m
+            for m in memories
+            if (rec := indexed.get(m.id)) is None
+            or (rec.text, list(rec.tags), rec.speaker_id) != (m.text, list(m.tags), m.speaker_id)
+        ]
+
+    def _commit(self, space: Space, fresh: list[Memory], vectors: list[list[float]] | None) -> int:
+        stamp = time.time()
+        blobs = [array("f", v).tobytes() for v in vectors] if vectors is not None else [None] * len(fresh)
+        outbox = {
+            m.id: (json.dumps(self._metadata(space, m, stamp)), blob) for m, blob in zip(fresh, blobs, strict=True)
+        }
+        space.index.upsert([IndexRecord(m.id, m.text, m.tags, stamp, m.speaker_id) for m in fresh], outbox=outbox)
+        return len(fresh)
+
+    def _drain(self, space: Space) -> int:
+        """The drainer's work for one collection: every journaled write into Chroma, a batch at a time."""
+        moved = 0
+        with space.drain_lock:
+            while batch := space.index.outbox_take(DRAIN_BATCH):
+                self._store_journaled(space, batch)
+                space.index.outbox_settle([(p.record.id, p.record.updated_ts) for p in batch])
+                moved += len(batch)
+        return moved
+
+    def _store_journaled(self, space: Space, batch: list[Pending]) -> None:
+        ids = [p.record.id for p in batch]
+        got = space.collection.get(ids=ids, include=["documents", "metadatas"])
+        stored = {
+            i: (d, _tags_of(m or {}), (m or {}).get("speaker_id"))
+            for i, d, m in zip(got["ids"], got.get("documents") or [], got.get("metadatas") or [], strict=False)
+        }
+        # A drain cut short by a crash is re-run: what reached Chroma already is left as it is.
+        fresh = [
+            p for p in batch if stored.get(p.record.id) != (p.record.text, list(p.record.tags), p.record.speaker_id)
+        ]
+        if not fresh:
+            return
+        missing = [p.record.text for p in fresh if p.vector is None]
+        computed = iter(self._local_vectors(missing) if missing and self._local_vectors else [])
+        vectors = [array("f", p.vector).tolist() if p.vector is not None else next(computed) for p in fresh]
+        space.collection.upsert(
+            ids=[p.record.id for p in fresh],
+            documents=[p.record.text for p in fresh],
+            embeddings=vectors,
+            metadatas=[json.loads(p.meta) for p in fresh],
+        )
+
+    async def _settled(self, space: Space) -> None:
+        """Read your writes: wait until the writes journaled so far are in Chroma."""
+        if space.lane is None:
+            return
+        problem = await asyncio.to_thread(self._drainer.wait_settled, space.lane)
+        if problem is not None:
+            raise app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"memory: {problem}", retryable=True)
+
+    async def settled(self, tenant: str = DEFAULT_TENANT) -> None:
+        """Until the tenant's journaled writes are all in Chroma (for readers of Chroma itself)."""
+        await self._settled(await self.space(tenant))
 
     @staticmethod
     def _stored(space: Space, ids: list[str]) -> tuple[dict[str, tuple], dict[str, tuple]]:
@@ -374,6 +490,7 @@ class MemoryStore:
     async def search(self, tenant: str, query: str, k: int, tags: Sequence[str] | None = None) -> list[MemoryHit]:
         [qvec] = await self.embedder.embed([query])
         space = await self.space(tenant)
+        await self._settled(space)
         return await asyncio.to_thread(self._search, space, qvec, words(query), k, tags)
 
     def _search(self, space: Space, qvec: list[float], query_words: list[str], k: int, tags) -> list[MemoryHit]:
@@ -398,14 +515,16 @@ class MemoryStore:
             in_vector = set(vector_rank)
             ask = [d for d in best if d not in local or d not in in_vector]
             fetched = self._fetch(space, ask)
+            # A keyword hit still in the outbox (written after this search began) is on its way to Chroma.
+            on_the_way = space.index.pending([d for d in ask if d not in fetched and d in local])
             hits = {d: self._hit(d, *fetched[d], score=fused[d]) for d in fetched}
-            hits |= {d: self._local_hit(local[d], score=fused[d]) for d in best if d not in ask}
-            gone = [d for d in ask if d not in fetched]
+            hits |= {d: self._local_hit(local[d], score=fused[d]) for d in best if d not in ask or d in on_the_way}
+            gone = [d for d in ask if d not in fetched and d not in on_the_way]
             if not gone:
                 break
             # Keyword entries Chroma no longer holds (deleted by another worker, or a write that never
             # reached Chroma): drop them here and from the index.
-            space.index.delete(gone)
+            space.index.delete(gone, keep_pending=True)
             lexical_rank = {d: r for d, r in lexical_rank.items() if d not in gone}
             vector_rank = {d: r for d, r in vector_rank.items() if d not in gone}
         return [hits[d] for d in best if d in hits]
@@ -435,19 +554,23 @@ class MemoryStore:
 
     async def get(self, tenant: str, ids: Sequence[str]) -> list[MemoryHit]:
         space = await self.space(tenant)
+        await self._settled(space)
         found = await asyncio.to_thread(self._fetch, space, ids)
         return [self._hit(d, *found[d], score=0.0) for d in ids if d in found]
 
     async def delete(self, tenant: str, ids: Sequence[str]) -> list[str]:
         """Delete from Chroma, then from the index; returns the ids that existed."""
         space = await self.space(tenant)
+        await self._settled(space)
 
         def remove() -> list[str]:
-            existing = list(self._fetch(space, ids))
-            if existing:
-                space.collection.delete(ids=existing)
-            space.index.delete(ids)
-            return existing
+            with space.drain_lock:  # not while a drain may be putting one of these into Chroma
+                existing = list(self._fetch(space, ids))
+                if existing:
+                    space.collection.delete(ids=existing)
+                journaled = space.index.pending(list(ids))
+                space.index.delete(ids)
+            return [*existing, *(i for i in ids if i in journaled and i not in existing)]
 
         return await asyncio.to_thread(remove)
 
@@ -466,7 +589,7 @@ class MemoryActivities:
         memory = Memory(
             id=mem_id, text=inp.text, tags=inp.tags, speaker_id=inp.speaker_id, job_id=info.workflow_id or ""
         )
-        await self.store.upsert(inp.tenant, [memory])
+        await self.store.upsert(inp.tenant, [memory], behind=True)
         return MemoryWriteOutput(id=mem_id)
 
     @activity.defn(name="memory.write_batch")
