@@ -64,7 +64,7 @@ class Lane:
 class Drainer:
     """A daemon thread that drains every lane with work, and the waits that readers and writers need."""
 
-    def __init__(self, delay_s: float = 0.2, name: str = "memory-outbox"):
+    def __init__(self, delay_s: float = 1.0, name: str = "memory-outbox"):
         self._delay_s = delay_s
         self._name = name
         self._cond = threading.Condition()

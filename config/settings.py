@@ -220,7 +220,7 @@ class Settings(BaseSettings):
         "before it. `false` = every write waits for Chroma. Ignored with CHROMA_URL (writes wait for the server).",
     )
     memory_drain_delay_s: float = Field(
-        default=0.2,
+        default=1.0,
         ge=0,
         le=3600,
         description="Write-behind: how long the drainer gathers journaled writes before one Chroma upsert takes them "
