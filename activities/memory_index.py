@@ -9,10 +9,6 @@ collection and is always derivable from it: Chroma is the source of truth, this 
   follows the postings of the query's words, not the size of the store. A word found in more than
   `COMMON_SHARE` of a large index is left out when rarer words remain: its idf is small, so it barely
   moves the ranking, and scoring its long posting list is what would make a query slow.
-- `outbox` is the write-behind journal (activities/memory_outbox.py): a memory acknowledged to its
-  caller but not yet in Chroma. It is written in the same transaction as the memory's index entry, with
-  `synchronous=FULL`, so once `upsert` returns the write survives a crash of the process or the machine.
-  `delete` removes an id's outbox row with it (unless `keep_pending`).
 - `meta` keeps this file's `writer` id (stamped on the memories it writes, so a sync from Chroma skips
   them), the sync watermark and the progress of a (resumable) build from Chroma.
 
@@ -25,7 +21,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -50,15 +46,6 @@ class IndexRecord:
     speaker_id: str | None = None
 
 
-class Pending(NamedTuple):
-    """A journaled write on its way to Chroma: the record, its Chroma metadata (JSON) and, when the
-    writer embedded it already, its vector (float32 bytes)."""
-
-    record: IndexRecord
-    meta: str
-    vector: bytes | None
-
-
 class Match(NamedTuple):
     id: str
     text: str
@@ -78,9 +65,7 @@ class LexicalIndex:
         self._df: dict[str, tuple[int, int]] = {}  # word -> (capped document count, index size then)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a commit is on disk before it returns. A journaled memory is acknowledged on the strength
-        # of this commit alone (see `outbox`), and it costs one fsync of the WAL (about 1 ms here).
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         with self._tx() as db:
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             db.execute(
@@ -93,9 +78,6 @@ class LexicalIndex:
             db.execute("CREATE INDEX IF NOT EXISTS doc_tags_by_doc ON doc_tags (doc)")
             db.execute(
                 "CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(body, tokenize='porter unicode61 remove_diacritics 2')"
-            )
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, updated_ts REAL NOT NULL, meta TEXT NOT NULL, vector BLOB)"
             )
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             db.execute("INSERT OR IGNORE INTO meta VALUES ('writer', ?)", (uuid.uuid4().hex,))
@@ -121,15 +103,8 @@ class LexicalIndex:
 
     # --- writes -------------------------------------------------------------------------------
 
-    def upsert(
-        self,
-        records: Sequence[IndexRecord],
-        *,
-        meta: dict[str, str | None] | None = None,
-        outbox: Mapping[str, tuple[str, bytes | None]] | None = None,
-    ) -> None:
-        """Replace each record under its id; `meta` (build progress) and `outbox` (id -> Chroma metadata
-        JSON and vector, for records journaled to go to Chroma later) are written in the same transaction."""
+    def upsert(self, records: Sequence[IndexRecord], *, meta: dict[str, str | None] | None = None) -> None:
+        """Replace each record under its id; `meta` is written in the same transaction (build progress)."""
         with self._tx() as db:
             for rec in records:
                 row = db.execute("SELECT rowid FROM docs WHERE id = ?", (rec.id,)).fetchone()
@@ -149,27 +124,13 @@ class LexicalIndex:
                 db.executemany(
                     "INSERT OR IGNORE INTO doc_tags (tag, doc) VALUES (?, ?)", [(t, rowid) for t in rec.tags]
                 )
-            stamps = {rec.id: rec.updated_ts for rec in records}
-            db.executemany(
-                "INSERT OR REPLACE INTO outbox (id, updated_ts, meta, vector) VALUES (?, ?, ?, ?)",
-                [
-                    (doc_id, stamps[doc_id], chroma_meta, vector)
-                    for doc_id, (chroma_meta, vector) in (outbox or {}).items()
-                ],
-            )
             for key, value in (meta or {}).items():
                 _set_meta(db, key, value)
 
-    def delete(self, ids: Iterable[str], *, keep_pending: bool = False) -> int:
-        """Remove the ids (and their journaled writes); with `keep_pending`, an id still in the outbox is
-        left alone: it is on its way to Chroma, not gone from it."""
+    def delete(self, ids: Iterable[str]) -> int:
         removed = 0
         with self._tx() as db:
             for doc_id in ids:
-                if db.execute("SELECT 1 FROM outbox WHERE id = ?", (doc_id,)).fetchone():
-                    if keep_pending:
-                        continue
-                    db.execute("DELETE FROM outbox WHERE id = ?", (doc_id,))
                 row = db.execute("SELECT rowid FROM docs WHERE id = ?", (doc_id,)).fetchone()
                 if row is None:
                     continue
@@ -184,50 +145,7 @@ class LexicalIndex:
             db.execute("DELETE FROM fts")
             db.execute("DELETE FROM doc_tags")
             db.execute("DELETE FROM docs")
-            db.execute("DELETE FROM outbox")
             db.execute("DELETE FROM meta WHERE key NOT IN ('schema', 'writer')")
-
-    # --- the outbox (write-behind journal) ------------------------------------------------------
-
-    def outbox_take(self, limit: int) -> list[Pending]:
-        """Up to `limit` journaled writes, oldest first."""
-        sql = (
-            "SELECT o.id, f.body, d.tags, o.updated_ts, d.speaker, o.meta, o.vector FROM outbox o "
-            "JOIN docs d ON d.id = o.id JOIN fts f ON f.rowid = d.rowid ORDER BY o.updated_ts, o.id LIMIT ?"
-        )
-        with self._lock:
-            rows = self._db.execute(sql, (limit,)).fetchall()
-        return [
-            Pending(
-                IndexRecord(
-                    id=r[0],
-                    text=r[1],
-                    tags=[t for t in r[2].split(TAG_SEPARATOR) if t],
-                    updated_ts=r[3],
-                    speaker_id=r[4],
-                ),
-                r[5],
-                r[6],
-            )
-            for r in rows
-        ]
-
-    def outbox_settle(self, written: Sequence[tuple[str, float]]) -> None:
-        """Chroma has these (id, stamp): their journal rows go, unless the id was written again since."""
-        with self._tx() as db:
-            db.executemany("DELETE FROM outbox WHERE id = ? AND updated_ts = ?", written)
-
-    def outbox_count(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT count(*) FROM outbox").fetchone()[0]
-
-    def pending(self, ids: Sequence[str]) -> set[str]:
-        """Which of the ids are journaled, not yet in Chroma."""
-        if not ids:
-            return set()
-        marks = ",".join("?" * len(ids))
-        with self._lock:
-            return {r[0] for r in self._db.execute(f"SELECT id FROM outbox WHERE id IN ({marks})", list(ids))}
 
     # --- reads --------------------------------------------------------------------------------
 

@@ -215,16 +215,17 @@ class Settings(BaseSettings):
     )
     memory_write_behind: bool = Field(
         default=True,
-        description="Embedded Chroma: a `memory.write` is answered once it is committed (fsynced) to the lexical index's "
-        "journal, and a background drainer embeds it and puts it into Chroma; every search waits for the writes answered "
-        "before it. `false` = every write waits for Chroma. Ignored with CHROMA_URL (writes wait for the server).",
+        description="Embedded Chroma and a local embedder: a `memory.write` is answered once it is committed (fsynced) "
+        "to its collection's journal (`DATA_DIR/memory-journal/`), and a background drainer embeds it and puts it into "
+        "Chroma; every search waits for the writes answered before it. `false` = every write waits for Chroma. Ignored "
+        "with CHROMA_URL or a remote embedder (writes wait).",
     )
     memory_drain_delay_s: float = Field(
         default=1.0,
         ge=0,
         le=3600,
         description="Write-behind: how long the drainer gathers journaled writes before one Chroma upsert takes them "
-        "all (it starts at once when 256 are waiting or a search is waiting). Longer = fewer, larger upserts.",
+        "all (it starts at once when 64 are waiting or a search is waiting). Longer = fewer, larger upserts.",
     )
     embedder: Literal["minilm", "wordllama", "hash", "onnx", "openai"] = Field(
         default="minilm",

@@ -23,7 +23,7 @@ from infra import tracing
 from worker.check_config import check_settings
 from worker.devserver import DevServer
 from worker.mcp_intents import load_mcp_intents
-from worker.run import build_worker
+from worker.run import build_worker, flush_memory_journals
 from worker.runtime import worker_client
 from worker.signals import serve_until_stopped
 
@@ -109,5 +109,6 @@ async def run_dev(settings: Settings) -> None:
                   f"temporal schedule describe -s {digest.schedule_id}\n", flush=True)  # fmt: skip
         async with worker:  # stops after the gateway: in-flight requests can still finish
             await serve_until_stopped(http)
+        await flush_memory_journals()
     finally:
         server.stop()
