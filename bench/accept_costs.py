@@ -12,7 +12,8 @@ gateway process. Variants (ACCEPT_VARIANTS, comma-separated; `raw+a,b` takes ext
 - `raw`: bare `client.start_workflow`; `rawfull`: with everything the gateway sends besides the
   workflow; `raw+memo` / `raw+search_attributes;memo`: with some of it (bench/load.py GATEWAY_EXTRAS);
 - `http-dev`: POST /orchestrate to a gateway in this process (as `make dev` runs it);
-- `http-separate`: to `gpt-orchestrator gateway` in its own process; `aiohttp-separate`: the same
+- `http-separate`: to `gpt-orchestrator gateway` in its own process (`http-separate-before`: the
+  gateway of the checkout at ACCEPT_BEFORE, for a before/after in one run); `aiohttp-separate`: the same
   with an aiohttp load generator (cheaper per request than httpx: what the client's CPU takes);
 - `http-floor` / `http-floor-full`: to the least an HTTP front of Temporal does (floor_app: parse,
   start bare / with the gateway's extras, answer 202) in its own process, under uvicorn.
@@ -127,6 +128,10 @@ async def stack(variant: str):
                         LiveServer(create_app(settings, client=client, eager_start=True))
                     )
                     yield ("http", gateway.url, key), pids
+                elif variant == "http-separate-before":  # the gateway of another checkout (ACCEPT_BEFORE=path)
+                    before = Path(os.environ["ACCEPT_BEFORE"])
+                    url, proc = await stack.enter_async_context(gateway_process_handle(settings, repo=before))
+                    yield ("http", url, key), pids | {"gateway process": proc.pid}
                 elif variant in ("http-separate", "aiohttp-separate"):
                     url, proc = await stack.enter_async_context(gateway_process(settings))
                     yield (variant.partition("-")[0], url, key), pids | {"gateway process": proc.pid}
@@ -194,5 +199,9 @@ if __name__ == "__main__":
         address, queue, extras, _, port = sys.argv[2:7]
         options = gateway_like_options() if extras == "full" else {}
         uvicorn.run(floor_app(address, queue, options), host="127.0.0.1", port=int(port), log_level="warning")
+    elif os.environ.get("ACCEPT_UVLOOP"):  # this process (http-dev's gateway, the workers) on uvloop
+        import uvloop
+
+        uvloop.run(run())
     else:
         asyncio.run(run())

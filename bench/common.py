@@ -120,13 +120,14 @@ async def gateway_process(settings: Settings):
 
 
 @contextlib.asynccontextmanager
-async def gateway_process_handle(settings: Settings, command: list[str] | None = None):
-    """gateway_process, yielding (URL, process); `command` replaces `-m worker.cli gateway` (bench/accept_costs.py)."""
+async def gateway_process_handle(settings: Settings, command: list[str] | None = None, repo: Path = REPO):
+    """gateway_process, yielding (URL, process); `command` replaces `-m worker.cli gateway`, `repo` runs
+    another checkout's code (bench/accept_costs.py)."""
     port = free_port()
-    env = worker_env(settings, API_KEY=settings.api_key.get_secret_value(), LOG_LEVEL="WARNING")
+    env = worker_env(settings, API_KEY=settings.api_key.get_secret_value(), LOG_LEVEL="WARNING", PYTHONPATH=str(repo))
     proc = subprocess.Popen(
         [sys.executable, *(command or ["-m", "worker.cli", "gateway"]), "--port", str(port)],
-        cwd=REPO,
+        cwd=repo,
         env=env,
         stdin=subprocess.DEVNULL,
     )
