@@ -27,7 +27,7 @@ import time
 from temporalio.worker import Worker
 
 from activities.memory import MemoryActivities
-from bench.common import bench_platform, gateway_process
+from bench.common import CpuSampler, bench_platform, gateway_process_handle
 from bench.raw_workflows import RawOneActivity, raw_noop
 from gateway.app import create_app
 from tests.support.gateway import LiveServer
@@ -84,7 +84,8 @@ async def completions(client, task_queue: str, started_wall: float) -> tuple[int
 
 
 async def run() -> None:
-    async with bench_platform() as (settings, client):
+    async with bench_platform() as platform:
+        settings, client = platform
         queues = {name: f"tp-{name}" for name in ("raw-noop", "raw-memory", "dev", "separate")}
         # Each variant writes its own Chroma collection, so none pays for the others' memories.
         own = {
@@ -103,7 +104,7 @@ async def run() -> None:
             build_worker(client, dev),
             build_worker(client, separate),
             LiveServer(create_app(dev, client=client, eager_start=True)) as dev_gateway,
-            gateway_process(separate) as separate_url,
+            gateway_process_handle(separate) as (separate_url, separate_gateway),
         ):
             key = settings.api_key.get_secret_value()
             n, c = str(JOBS), str(CLIENTS)
@@ -123,17 +124,26 @@ async def run() -> None:
             # load from the rest of the machine comes and goes; both then weigh on every variant alike.
             names = [name for name in variants if not ONLY or ONLY in name]
             rates: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
-            for order in (names, names[::-1]):
-                for name in order:
-                    queue, command = variants[name]
-                    result = await load(*command, n, c)
-                    completed, complete_s = await completions(client, queue, result["started_wall"])
-                    accepted = JOBS - result["refused"]
-                    rates[name].append((accepted / result["accept_s"], completed / complete_s))
-                    print(
-                        f"   ({name.strip()}: {accepted}/{JOBS} accepted in {result['accept_s']:.1f} s, "
-                        f"{completed} completed in {complete_s:.1f} s)", flush=True,
-                    )  # fmt: skip
+            # Where the accept phase's CPU went, per accepted job (the load generator counts its own).
+            pids = {"dev server": platform.server.process.pid, "bench": os.getpid(), "gateway": separate_gateway.pid}
+            with CpuSampler(pids) as cpu:
+                for order in (names, names[::-1]):
+                    for name in order:
+                        queue, command = variants[name]
+                        result = await load(*command, n, c)
+                        start = result["started_wall"]
+                        spent = {"load": result["cpu_s"]} | cpu.window(start, start + result["accept_s"])
+                        completed, complete_s = await completions(client, queue, start)
+                        accepted = JOBS - result["refused"]
+                        rates[name].append((accepted / result["accept_s"], completed / complete_s))
+                        per_job = ", ".join(
+                            f"{k} {v / accepted * 1000:.2f}" for k, v in spent.items() if v > 0.005 * accepted / 1000
+                        )
+                        print(
+                            f"   ({name.strip()}: {accepted}/{JOBS} accepted in {result['accept_s']:.1f} s, "
+                            f"{completed} completed in {complete_s:.1f} s; load {os.getloadavg()[0]:.1f}; "
+                            f"CPU ms per accepted job: {per_job})", flush=True,
+                        )  # fmt: skip
             rows = {
                 name: (statistics.fmean(a for a, _ in r), statistics.fmean(c for _, c in r))
                 for name, r in rates.items()

@@ -62,7 +62,7 @@ def resolve_spec(intent: str) -> IntentSpec:
 
 async def resolve_intent(state: Any, intent: str) -> IntentSpec:
     """The intent's spec; an unknown `mcp.*` name first re-reads the MCP catalog (the tool may be new)."""
-    if intent not in registry.names():
+    if not registry.known(intent):
         await state.mcp_catalog.refresh_for(intent)
     return resolve_spec(intent)
 
@@ -143,6 +143,7 @@ async def start_intent(
     client = await state.temporal.client()
     req = IntentRequest(intent=spec.name, inputs=plain, mode=resolved, callback_url=callback_url, requested_by=who.name)
     fingerprint = canonical.fingerprint(spec.name, plain)
+    summary = spec.summary_for(validated)
     handle, started = await lifecycle.start_or_attach(
         client,
         IntentWorkflow.run,
@@ -159,9 +160,9 @@ async def start_intent(
             ]
         ),
         priority=tenancy.priority(who),  # tenants share the task queue fairly
-        static_summary=spec.summary_for(validated),
+        static_summary=summary,
         static_details=lifecycle.details_markdown(spec.name, str(resolved), plain),
-        memo={"fingerprint": fingerprint, "summary": spec.summary_for(validated)},  # summary: GET /jobs lists it
+        memo={"fingerprint": fingerprint, "summary": summary},  # summary: GET /jobs lists it
         keyed_fingerprint=fingerprint if idempotency_key is not None else None,
         request_eager_start=eager_start and getattr(state, "eager_start", False),
     )

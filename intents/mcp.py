@@ -113,12 +113,18 @@ def tool_call_for(intent: str, inputs: Mapping[str, Any]) -> McpToolCall:
     return McpToolCall(server=server, tool=tool, arguments=dict(inputs))
 
 
-def schema_errors(schema: dict[str, Any], instance: Any) -> list[InitErrorDetails]:
-    """JSON-schema violations as pydantic error details whose `loc` names the field."""
-    validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+def schema_validator(schema: dict[str, Any]) -> Any:
+    """A validator for `schema` (its `$schema`'s draft, else 2020-12); it can be kept and reused."""
+    return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
+
+
+def schema_errors(schema: dict[str, Any], instance: Any, validator: Any = None) -> list[InitErrorDetails]:
+    """JSON-schema violations as pydantic error details whose `loc` names the field. `validator`: one
+    schema_validator(schema) made before (a tool's input model keeps its own)."""
+    validator = schema_validator(schema) if validator is None else validator
     details: list[InitErrorDetails] = []
     missing: set[tuple] = set()
-    for err in sorted(validator_cls(schema).iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
+    for err in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
         path = tuple(err.absolute_path)
         if err.validator == "required" and isinstance(err.instance, dict):
             # jsonschema reports each missing property separately but without its name; name them all once.
@@ -142,10 +148,11 @@ class McpToolInput(RootModel[dict[str, Any]]):
     """Base of the per-tool input models: any JSON object, checked against `tool_schema`."""
 
     tool_schema: ClassVar[dict[str, Any]] = {"type": "object"}
+    tool_validator: ClassVar[Any] = None  # schema_validator(tool_schema), made once per tool
 
     @model_validator(mode="after")
     def _matches_tool_schema(self) -> McpToolInput:
-        details = schema_errors(self.tool_schema, self.root)
+        details = schema_errors(self.tool_schema, self.root, self.tool_validator)
         if details:
             raise ValidationError.from_exception_data(type(self).__name__, details)
         return self
@@ -157,10 +164,11 @@ class McpToolInput(RootModel[dict[str, Any]]):
 
 
 def input_model_for(server: str, tool: McpToolInfo) -> type[McpToolInput]:
-    schema = tool.input_schema or {"type": "object"}
+    schema = copy.deepcopy(tool.input_schema or {"type": "object"})
     jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator).check_schema(schema)
     safe = re.sub(r"[^A-Za-z0-9]+", "_", f"{server}_{tool.name}")
-    return type(f"McpInput_{safe}", (McpToolInput,), {"tool_schema": copy.deepcopy(schema), "__module__": __name__})
+    attributes = {"tool_schema": schema, "tool_validator": schema_validator(schema), "__module__": __name__}
+    return type(f"McpInput_{safe}", (McpToolInput,), attributes)
 
 
 def _summary(server: str, tool: str):

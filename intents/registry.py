@@ -77,6 +77,11 @@ def names() -> list[str]:
     return sorted(_INTENTS)
 
 
+def known(name: str) -> bool:
+    """Whether `name` is registered (a lookup, where `names()` sorts them all)."""
+    return name in _INTENTS
+
+
 def validate_inputs(spec: IntentSpec, inputs: dict[str, Any]) -> BaseModel:
     """Raises pydantic.ValidationError; the gateway turns it into a 422 naming the field."""
     return spec.input_model.model_validate(inputs)

@@ -35,7 +35,7 @@ def _keys(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> None:
     from worker.run import build_worker, build_zone_worker, run_until_stopped
-    from worker.runtime import worker_client
+    from worker.runtime import settle_heap, worker_client
 
     async def main() -> None:
         settings = get_settings()
@@ -45,6 +45,7 @@ def _worker(args: argparse.Namespace) -> None:
             from worker.mcp_intents import load_mcp_intents
 
             await load_mcp_intents(settings)  # MCP tools become mcp.<server>.<tool> intents
+        settle_heap()
         await run_until_stopped(worker)
 
     asyncio.run(main())
@@ -55,14 +56,17 @@ def _gateway(args: argparse.Namespace) -> None:
 
     from gateway.app import create_app
     from gateway.streams import SHUTDOWN_GRACE_S
+    from worker.runtime import settle_heap
 
     settings = get_settings()
     host = args.host or settings.gateway_host
     port = args.port or settings.gateway_port
+    app = create_app(settings)
+    settle_heap()
     # log_config=None: uvicorn logs through our handler (JSON lines); the app writes its own access
     # line, with the route template and job_id, so uvicorn's is off.
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level=settings.log_level.lower(), log_config=None, access_log=False,
+        app, host=host, port=port, log_level=settings.log_level.lower(), log_config=None, access_log=False,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_S,  # open event streams end; their clients resume elsewhere
     )  # fmt: skip
 

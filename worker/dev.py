@@ -24,7 +24,7 @@ from worker.check_config import check_settings
 from worker.devserver import DevServer
 from worker.mcp_intents import load_mcp_intents
 from worker.run import build_worker, flush_memory_journals
-from worker.runtime import worker_client
+from worker.runtime import settle_heap, worker_client
 from worker.signals import serve_until_stopped
 
 
@@ -107,6 +107,7 @@ async def run_dev(settings: Settings) -> None:
         if digest is not None:
             print(f"  schedule     {digest.schedule_id}: digest.daily at '{digest.cron}' ({digest.timezone}); "
                   f"temporal schedule describe -s {digest.schedule_id}\n", flush=True)  # fmt: skip
+        settle_heap()
         async with worker:  # stops after the gateway: in-flight requests can still finish
             await serve_until_stopped(http)
         await flush_memory_journals()
