@@ -458,7 +458,7 @@ class MemoryStore:
         if not fresh:
             # A retry: its first attempt committed. If that write is still journaled, see that it drains.
             if space.journal.pending([m.id for m in memories]):
-                DRAINER.kick(lane)
+                DRAINER.kick(lane, space.journal.newest())
             return 0
         stamp = time.time()
         seq = space.journal.add(

@@ -227,9 +227,11 @@ class Drainer:
                 lane.first_at = time.monotonic()
             self._wake()
 
-    def kick(self, lane: Lane) -> None:
-        """Drain the lane now (a retried write found its earlier attempt still journaled)."""
+    def kick(self, lane: Lane, newest: int) -> None:
+        """Drain the lane now, up to the journal's `newest` seq (a retried write found its earlier
+        attempt still journaled)."""
         with self._cond:
+            lane.written = max(lane.written, newest)
             lane.urgent = True
             self._wake()
 
