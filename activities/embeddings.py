@@ -56,8 +56,11 @@ class HashEmbedder:
         sign = 1.0 if digest[4] & 1 else -1.0
         vec[bucket] += sign * weight
 
-    async def embed(self, texts: list[str]) -> list[list[float]]:
+    def vectors(self, texts: list[str]) -> list[list[float]]:
         return [self._vector(t) for t in texts]
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        return self.vectors(texts)
 
 
 def shipped_file(package: str, *parts: str, sha256: str) -> Path:

@@ -13,6 +13,12 @@ Where things live (one *space* per tenant):
 Consistency: a write goes to the index first, then Chroma, under ids derived from the job (memory.write)
 or from the content (memory.write_batch), so a retry upserts the same ids. A delete goes to Chroma
 first, then the index. Whatever a crash leaves between the two heals on the next read or retry.
+
+`memory.write` on embedded Chroma with a local embedder is written behind (activities/memory_outbox.py):
+it is answered once committed (fsynced) to the collection's journal and indexed, and the process's
+drainer thread puts it into Chroma; every read first waits for the writes answered before it. Bulk
+writes (`memory.write_batch`), remote embedders and a Chroma server (`CHROMA_URL`) go through to Chroma
+before they are answered.
 """
 
 from __future__ import annotations
@@ -20,22 +26,29 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import hashlib
+import json
 import logging
 import re
+import threading
 import time
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from temporalio import activity
 
+from activities import memory_outbox
 from activities.embeddings import Embedder, make_embedder
 from activities.memory_index import IndexRecord, LexicalIndex
+from activities.memory_outbox import DRAINER, Drained, Journal, Journaled, Lane
 from activities.text import stem, words
 from config import Settings
 from intents.canonical import canonical_json
+from intents.errors import ErrorType, app_error
 from intents.memory import (
     DEFAULT_TENANT,
     MemoryDeleteCall,
@@ -62,6 +75,9 @@ SYNC_OVERLAP_S = 5.0
 # words aside): one shared word ("team", "day") says little about a memory, and letting it vote pushed
 # paraphrase matches out of the top 3 (bench/memory_recall.py: 0.80 -> 0.96 recall@3 with minilm).
 MIN_KEYWORD_COVERAGE = 0.5
+# One drain (or delete) at a time per collection in this process: a delete must not race a batch that
+# is putting one of its ids into Chroma.
+_DRAIN_LOCKS: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
 
 def open_chroma(settings: Settings):
@@ -174,6 +190,13 @@ class Space:
     collection: Any
     index: LexicalIndex
     last_sync: float = 0.0
+    journal_path: Path | None = None
+    journal: Journal | None = None  # answered writes on their way to Chroma (write-behind)
+    lane: Lane | None = None  # the journal as the drainer sees it
+
+    @property
+    def drain_lock(self) -> threading.Lock:
+        return _DRAIN_LOCKS[str(self.journal_path)]
 
 
 class MemoryStore:
@@ -185,6 +208,10 @@ class MemoryStore:
         self._lock = asyncio.Lock()
         # A search asks Chroma (vectors) and SQLite (BM25) at the same time: both release the GIL.
         self._lexical_pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="memory-bm25")
+        # Only an embedder that runs here (it cannot fail on its input) is left to the drainer; one that
+        # can (a remote endpoint) embeds before the write is answered, so its errors reach the caller.
+        self._local_vectors = getattr(embedder, "vectors", None)
+        self.write_behind = settings.memory_write_behind and not settings.chroma_url and self._local_vectors is not None
 
     def collection_name(self, tenant: str = DEFAULT_TENANT) -> str:
         return collection_name(self._settings.chroma_collection, self.embedder.name, tenant)
@@ -211,7 +238,21 @@ class MemoryStore:
             tenant=tenant, collection=col, index=LexicalIndex(self._settings.memory_index_path / f"{name}.sqlite3")
         )
         self._build(space)
+        # A journal found on open (a crash, a stop before its drain) drains whatever this store's mode.
+        path = space.journal_path = self.journal_path(name)
+        if self.write_behind or path.exists():
+            space.journal = Journal(path)
+            space.lane = DRAINER.lane(
+                str(path),
+                lambda: self._drain_batch(space),
+                delay_s=self._settings.memory_drain_delay_s,
+                newest=space.journal.newest(),
+                count=space.journal.count(),
+            )
         return space
+
+    def journal_path(self, collection: str) -> Path:
+        return self._settings.data_dir / "memory-journal" / f"{collection}.sqlite3"
 
     def _build(self, space: Space) -> None:
         """Fill a new index from its collection, a page per transaction; an interrupted build resumes."""
@@ -248,6 +289,8 @@ class MemoryStore:
         offset = int(index.get_meta("adopt_offset") or 0)
         while True:
             page = await asyncio.to_thread(src.get, include=["documents", "metadatas"], limit=PAGE, offset=offset)
+            if len(page["ids"]) < PAGE:  # the last page: with what the source's journal still holds
+                page = await asyncio.to_thread(self._with_journal_of, source, page)
             if page["ids"]:
                 vectors = await self.embedder.embed(list(page["documents"]))
                 stamp = time.time()
@@ -271,6 +314,22 @@ class MemoryStore:
         )  # fmt: skip
         index.set_meta("adopt_done", "1")
 
+    def _with_journal_of(self, source: str, page: dict) -> dict:
+        """A page of the source collection plus the writes still in its journal (answered under the old
+        embedder, never drained): they are adopted too, newest version first. The source's journal is
+        left as it is: switching back drains it into the source."""
+        path = self.journal_path(source)
+        if not path.exists():
+            return page
+        rows = Journal(path).take(1_000_000)
+        known = set(page["ids"])
+        extra = [r for r in rows if r.id not in known]
+        return {
+            "ids": [*page["ids"], *(r.id for r in extra)],
+            "documents": [*page["documents"], *(r.text for r in extra)],
+            "metadatas": [*page["metadatas"], *(json.loads(r.meta) for r in extra)],
+        }
+
     def _adoption_source(self, space: Space) -> str | None:
         if space.collection.count() > 0:
             return None
@@ -283,6 +342,8 @@ class MemoryStore:
             if name == space.collection.name or not pattern.match(name) or (not suffix and "--" in name):
                 continue
             count = self._client.get_collection(name).count()
+            path = self.journal_path(name)
+            count += Journal(path).count() if path.exists() else 0
             if count:
                 candidates.append((count, name))
         return max(candidates)[1] if candidates else None
@@ -322,29 +383,24 @@ class MemoryStore:
 
     # --- the operations ------------------------------------------------------------------------
 
-    async def upsert(self, tenant: str, memories: Sequence[Memory]) -> int:
+    async def upsert(self, tenant: str, memories: Sequence[Memory], *, behind: bool = False) -> int:
         """Write the memories (index first, then Chroma). One already stored as it is (a retry, a
         re-import) is not written again: nothing to embed, and Chroma's HNSW index is not churned (in
         chromadb 1.5 re-upserting existing ids can leave parts of its graph unreachable). Returns how
-        many were written."""
+        many were written.
+
+        `behind` (a single memory.write, with write-behind on): answered once journaled and indexed;
+        the drainer puts the memories into Chroma."""
         unique = list({m.id: m for m in memories}.values())
         space = await self.space(tenant)
+        if behind and self.write_behind and space.lane is not None:
+            return await self._journal(space, space.lane, unique)
+        await self._settled(space)  # a journaled older version of an id must not land after this one
         stored, indexed = await asyncio.to_thread(self._stored, space, [m.id for m in unique])
         fresh = [m for m in unique if stored.get(m.id) != (m.text, list(m.tags), m.speaker_id)]
         unindexed = [m for m in unique if m not in fresh and indexed.get(m.id) != (m.text, list(m.tags), m.speaker_id)]
         vectors = await self.embedder.embed([m.text for m in fresh]) if fresh else []
         stamp = time.time()
-        created = datetime.now(timezone.utc).isoformat()
-
-        def metadata(m: Memory) -> dict[str, Any]:
-            meta: dict[str, Any] = {TAG_PREFIX + t: True for t in m.tags}
-            meta |= {
-                "tags": ",".join(m.tags), "job_id": m.job_id, "created_at": created, "tenant": tenant,
-                "updated_ts": stamp, "writer": space.index.writer_id,
-            }  # fmt: skip
-            if m.speaker_id:
-                meta["speaker_id"] = m.speaker_id
-            return meta
 
         def write() -> None:
             # What Chroma holds but this index lacks (a rebuilt or lagging index) is indexed as it is.
@@ -354,7 +410,7 @@ class MemoryStore:
                     ids=[m.id for m in fresh],
                     documents=[m.text for m in fresh],
                     embeddings=vectors,
-                    metadatas=[metadata(m) for m in fresh],
+                    metadatas=[self._metadata(space, m, stamp) for m in fresh],
                 )
 
         await asyncio.to_thread(write)
@@ -371,9 +427,126 @@ class MemoryStore:
         indexed = {i: (r.text, list(r.tags), r.speaker_id) for i, r in space.index.lookup(ids).items()}
         return stored, indexed
 
+    def _metadata(self, space: Space, m: Memory, stamp: float) -> dict[str, Any]:
+        meta: dict[str, Any] = {TAG_PREFIX + t: True for t in m.tags}
+        meta |= {
+            "tags": ",".join(m.tags), "job_id": m.job_id, "created_at": datetime.fromtimestamp(stamp, timezone.utc).isoformat(),
+            "tenant": space.tenant, "updated_ts": stamp, "writer": space.index.writer_id,
+        }  # fmt: skip
+        if m.speaker_id:
+            meta["speaker_id"] = m.speaker_id
+        return meta
+
+    async def _journal(self, space: Space, lane: Lane, memories: list[Memory]) -> int:
+        """Write-behind: commit to the journal (fsynced) and the index; the drainer does the rest. What
+        the index holds as it is already (a retry) is not journaled again."""
+        if not DRAINER.has_room(lane) and (problem := await DRAINER.room(lane)) is not None:
+            raise app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"memory: {problem}", retryable=True)
+        return await asyncio.to_thread(self._commit, space, lane, memories)
+
+    def _commit(self, space: Space, lane: Lane, memories: list[Memory]) -> int:
+        """In a thread, to its end even if the activity that asked is cancelled meanwhile: the drainer
+        hears of every commit."""
+        assert space.journal is not None
+        indexed = space.index.lookup([m.id for m in memories])
+        fresh = [
+            m
+            for m in memories
+            if (rec := indexed.get(m.id)) is None
+            or (rec.text, list(rec.tags), rec.speaker_id) != (m.text, list(m.tags), m.speaker_id)
+        ]
+        if not fresh:
+            # A retry: its first attempt committed. If that write is still journaled, see that it drains.
+            if space.journal.pending([m.id for m in memories]):
+                DRAINER.kick(lane)
+            return 0
+        stamp = time.time()
+        seq = space.journal.add(
+            [(m.id, m.text, m.tags, m.speaker_id, stamp, json.dumps(self._metadata(space, m, stamp))) for m in fresh]
+        )
+        # The index after the journal: a crash between the two leaves a journaled write the drain indexes.
+        space.index.upsert([IndexRecord(m.id, m.text, m.tags, stamp, m.speaker_id) for m in fresh])
+        DRAINER.journaled(lane, seq, len(fresh))
+        return len(fresh)
+
+    def _drain_batch(self, space: Space) -> Drained:
+        """The drainer's work for one collection: the oldest journaled writes into Chroma."""
+        assert space.journal is not None
+        with space.drain_lock:
+            batch = space.journal.take(memory_outbox.DRAIN_BATCH)
+            if batch:
+                self._store_journaled(space, batch)
+            oldest = space.journal.oldest()
+        return Drained(len(batch), None if oldest is None else oldest - 1)
+
+    def _store_journaled(self, space: Space, batch: list[Journaled]) -> None:
+        assert space.journal is not None
+        got = space.collection.get(ids=[r.id for r in batch], include=["documents", "metadatas"])
+        stored = {
+            i: (d, _tags_of(m or {}), (m or {}).get("speaker_id"))
+            for i, d, m in zip(got["ids"], got.get("documents") or [], got.get("metadatas") or [], strict=False)
+        }
+        # A drain cut short by a crash is re-run: what reached Chroma already is left as it is.
+        fresh = [r for r in batch if stored.get(r.id) != (r.text, r.tags, r.speaker_id)]
+        # A crash between journal and index, or an index rebuilt meanwhile: index what it lacks.
+        indexed = space.index.lookup([r.id for r in batch])
+        space.index.upsert(
+            [IndexRecord(r.id, r.text, r.tags, r.updated_ts, r.speaker_id) for r in batch if r.id not in indexed]
+        )
+        if fresh:
+            assert self._local_vectors is not None
+            vectors = self._local_vectors([r.text for r in fresh])
+            try:
+                self._chroma_upsert(space, fresh, vectors)
+            except Exception as exc:  # noqa: BLE001 - find out whether one memory or Chroma is at fault
+                self._one_by_one(space, fresh, vectors, exc)
+        space.journal.settle([r.seq for r in batch])
+
+    @staticmethod
+    def _chroma_upsert(space: Space, rows: list[Journaled], vectors: list[list[float]]) -> None:
+        space.collection.upsert(
+            ids=[r.id for r in rows],
+            documents=[r.text for r in rows],
+            embeddings=vectors,
+            metadatas=[json.loads(r.meta) for r in rows],
+        )
+
+    def _one_by_one(self, space: Space, rows: list[Journaled], vectors: list[list[float]], error: Exception) -> None:
+        """Chroma refused a batch: retry each memory alone. If some go in, the refused ones are at fault:
+        they are set aside (the journal's `dead` table, an error in the log, out of the lexical index).
+        If none goes in, Chroma is: the batch stays journaled and the drain fails, to be retried."""
+        assert space.journal is not None
+        refused: list[tuple[Journaled, str]] = []
+        for row, vector in zip(rows, vectors, strict=True):
+            try:
+                self._chroma_upsert(space, [row], [vector])
+            except Exception as exc:  # noqa: BLE001
+                refused.append((row, f"{type(exc).__name__}: {exc}"[:500]))
+        if len(refused) == len(rows):
+            raise error
+        for row, reason in refused:
+            log.error(
+                "memory %s (job %s) was refused by Chroma and set aside in %s (table dead): %s",
+                row.id, json.loads(row.meta).get("job_id", ""), space.journal.path, reason,
+            )  # fmt: skip
+            space.journal.bury(row, reason)
+            space.index.delete([row.id])
+
+    async def _settled(self, space: Space) -> None:
+        """Read your writes: wait until the writes journaled so far are in Chroma."""
+        if space.lane is None:
+            return
+        if (problem := await DRAINER.settled(space.lane)) is not None:
+            raise app_error(ErrorType.UPSTREAM_UNAVAILABLE, f"memory: {problem}", retryable=True)
+
+    async def settled(self, tenant: str = DEFAULT_TENANT) -> None:
+        """Until the tenant's journaled writes are all in Chroma (for readers of Chroma itself)."""
+        await self._settled(await self.space(tenant))
+
     async def search(self, tenant: str, query: str, k: int, tags: Sequence[str] | None = None) -> list[MemoryHit]:
         [qvec] = await self.embedder.embed([query])
         space = await self.space(tenant)
+        await self._settled(space)
         return await asyncio.to_thread(self._search, space, qvec, words(query), k, tags)
 
     def _search(self, space: Space, qvec: list[float], query_words: list[str], k: int, tags) -> list[MemoryHit]:
@@ -397,10 +570,17 @@ class MemoryStore:
             local = space.index.lookup(best)
             in_vector = set(vector_rank)
             ask = [d for d in best if d not in local or d not in in_vector]
+            # A keyword hit still journaled (written after this search began) is on its way to Chroma. Asked
+            # before Chroma is: one drained in between is then in one answer or the other, never neither.
+            on_the_way = space.journal.pending([d for d in ask if d in local]) if space.journal else set()
             fetched = self._fetch(space, ask)
             hits = {d: self._hit(d, *fetched[d], score=fused[d]) for d in fetched}
-            hits |= {d: self._local_hit(local[d], score=fused[d]) for d in best if d not in ask}
-            gone = [d for d in ask if d not in fetched]
+            hits |= {
+                d: self._local_hit(local[d], score=fused[d])
+                for d in best
+                if d not in ask or (d in on_the_way and d not in fetched)
+            }
+            gone = [d for d in ask if d not in fetched and d not in on_the_way]
             if not gone:
                 break
             # Keyword entries Chroma no longer holds (deleted by another worker, or a write that never
@@ -435,19 +615,23 @@ class MemoryStore:
 
     async def get(self, tenant: str, ids: Sequence[str]) -> list[MemoryHit]:
         space = await self.space(tenant)
+        await self._settled(space)
         found = await asyncio.to_thread(self._fetch, space, ids)
         return [self._hit(d, *found[d], score=0.0) for d in ids if d in found]
 
     async def delete(self, tenant: str, ids: Sequence[str]) -> list[str]:
         """Delete from Chroma, then from the index; returns the ids that existed."""
         space = await self.space(tenant)
+        await self._settled(space)
 
         def remove() -> list[str]:
-            existing = list(self._fetch(space, ids))
-            if existing:
-                space.collection.delete(ids=existing)
-            space.index.delete(ids)
-            return existing
+            with space.drain_lock:  # not while a drain may be putting one of these into Chroma
+                journaled = space.journal.remove(list(ids)) if space.journal else set()
+                existing = list(self._fetch(space, ids))
+                if existing:
+                    space.collection.delete(ids=existing)
+                space.index.delete(ids)
+            return [*existing, *(i for i in ids if i in journaled and i not in existing)]
 
         return await asyncio.to_thread(remove)
 
@@ -466,7 +650,7 @@ class MemoryActivities:
         memory = Memory(
             id=mem_id, text=inp.text, tags=inp.tags, speaker_id=inp.speaker_id, job_id=info.workflow_id or ""
         )
-        await self.store.upsert(inp.tenant, [memory])
+        await self.store.upsert(inp.tenant, [memory], behind=True)
         return MemoryWriteOutput(id=mem_id)
 
     @activity.defn(name="memory.write_batch")

@@ -213,6 +213,20 @@ class Settings(BaseSettings):
         description="With CHROMA_URL: how often (at most) a search takes into its worker's lexical index the memories "
         "other workers wrote (0 = before every search).",
     )
+    memory_write_behind: bool = Field(
+        default=True,
+        description="Embedded Chroma and a local embedder: a `memory.write` is answered once it is committed (fsynced) "
+        "to its collection's journal (`DATA_DIR/memory-journal/`), and a background drainer embeds it and puts it into "
+        "Chroma; every search waits for the writes answered before it. `false` = every write waits for Chroma. Ignored "
+        "with CHROMA_URL or a remote embedder (writes wait).",
+    )
+    memory_drain_delay_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=3600,
+        description="Write-behind: how long the drainer gathers journaled writes before one Chroma upsert takes them "
+        "all (it starts at once when 64 are waiting or a search is waiting). Longer = fewer, larger upserts.",
+    )
     embedder: Literal["minilm", "wordllama", "hash", "onnx", "openai"] = Field(
         default="minilm",
         description="`minilm`: offline semantic model (all-MiniLM-L6-v2 int8, shipped in a wheel, ~4 ms a text); "

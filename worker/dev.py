@@ -23,7 +23,7 @@ from infra import tracing
 from worker.check_config import check_settings
 from worker.devserver import DevServer
 from worker.mcp_intents import load_mcp_intents
-from worker.run import build_worker
+from worker.run import build_worker, flush_memory_journals
 from worker.runtime import settle_heap, worker_client
 from worker.signals import serve_until_stopped
 
@@ -110,5 +110,6 @@ async def run_dev(settings: Settings) -> None:
         settle_heap()
         async with worker:  # stops after the gateway: in-flight requests can still finish
             await serve_until_stopped(http)
+        await flush_memory_journals()
     finally:
         server.stop()

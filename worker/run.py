@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import logging
 from collections.abc import Callable, Sequence
@@ -12,6 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import PatchActivationInput, UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.memory_outbox import DRAINER
 from config import Settings
 from intents import registry
 from worker import registration
@@ -25,6 +27,7 @@ log = logging.getLogger("gpt_orchestrator.worker")
 # Heartbeats reach Temporal at most this far apart (the SDK's default is 80% of the heartbeat timeout,
 # up to 60 s): a chat's partial text must reach watchers about three times a second (activities/llm_stream.py).
 HEARTBEAT_THROTTLE = timedelta(seconds=0.3)
+FLUSH_ON_STOP_S = 10.0
 
 
 def workflow_runner(settings: Settings) -> WorkflowRunner:
@@ -102,3 +105,11 @@ async def run_until_stopped(worker: Worker) -> None:
         log.info("worker polling task queue %s", worker.task_queue)
         await wait_for_stop_signal()
         log.info("stop signal received; shutting the worker down")
+    await flush_memory_journals()
+
+
+async def flush_memory_journals() -> None:
+    """On a graceful stop: answered memory writes still journaled go into Chroma now (bounded); what is
+    left drains on the next start, so a stop never loses one either way."""
+    if left := await asyncio.to_thread(DRAINER.flush_all, FLUSH_ON_STOP_S):
+        log.warning("%d memory writes are still journaled; the next worker start stores them", left)

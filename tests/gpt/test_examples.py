@@ -49,7 +49,10 @@ async def test_security_audit_runs_scan_and_audit_before_the_report_and_remember
     found = await api.post(
         "/orchestrate", json={"intent": "memory.search", "inputs": {"query": "security report", "tags": ["audit"]}}
     )
-    assert found.json()["result"]["hits"][0]["id"] == steps["remember"]["output"]["id"]
+    hits = found.json()["result"]["hits"]
+    # Another test may run this example too (the same report, tagged the same): identical memories tie.
+    best = [h["id"] for h in hits if h["score"] == hits[0]["score"]]
+    assert steps["remember"]["output"]["id"] in best
 
 
 async def test_the_creative_fleet_answers_the_marketing_objective_with_a_synthesis(api):

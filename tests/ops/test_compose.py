@@ -52,6 +52,8 @@ NOT_PASSED_TO_CONTAINERS = {
     "ssh_dev_accept_unknown_hosts": "insecure dev switch (no host-key check); must never reach production",
     "digest_schedule_cron": "dev launcher only (make dev's opt-in digest schedule); in the stack, POST /schedules makes it",
     "digest_schedule_timezone": "dev launcher only, with DIGEST_SCHEDULE_CRON",
+    "memory_write_behind": "embedded Chroma only; the stack's workers use CHROMA_URL, where writes wait for the server",
+    "memory_drain_delay_s": "write-behind only (embedded Chroma); see memory_write_behind",
 }
 
 # Pre-allocated custom search attribute columns per namespace in Temporal's Postgres visibility schema
