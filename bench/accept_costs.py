@@ -3,20 +3,27 @@
     uv run --frozen python -m bench accept_costs            (not part of `make bench`: a diagnosis)
     ACCEPT_VARIANTS=raw,raw+memo,http-separate ACCEPT_ROUNDS=3 BENCH_JOBS=1000 ...
     ACCEPT_PYSPY=/path/to/py-spy   also profiles the gateway (its own process) under the load
+        (ACCEPT_PYSPY_ARGS: py-spy's options, `--nonblocking` by default)
+    ACCEPT_UVLOOP=1                this process (the `make dev` gateway, the workers) on uvloop
+    ACCEPT_GATEWAY_PY="/path/to/wrapper.py"   runs the gateway process through a wrapper script
 
 Each variant sends JOBS starts from CLIENTS concurrent clients (bench/load.py, a process of its own)
-against a fresh dev server, with no worker polling (so only the accept path runs; the throughput bench
-has its workers on), and reports the accept rate and the CPU each process spent per accepted job:
-the load generator, the dev server, this process (where the `make dev` gateway runs) and a separate
-gateway process. Variants (ACCEPT_VARIANTS, comma-separated; `raw+a,b` takes extras joined with `;`):
+against a fresh dev server (so none pays for the jobs another left in its database), with no worker
+polling unless it says `@worker` (so only the accept path runs), and reports the accept rate and the
+CPU each process spent per accepted job: the load generator, the dev server, this process (the
+`make dev` gateway, the workers) and the gateway process(es). Variants (ACCEPT_VARIANTS,
+comma-separated; `raw+a,b` takes extras joined with `;`):
 - `raw`: bare `client.start_workflow`; `rawfull`: with everything the gateway sends besides the
   workflow; `raw+memo` / `raw+search_attributes;memo`: with some of it (bench/load.py GATEWAY_EXTRAS);
 - `http-dev`: POST /orchestrate to a gateway in this process (as `make dev` runs it);
 - `http-separate`: to `gpt-orchestrator gateway` in its own process (`http-separate-before`: the
   gateway of the checkout at ACCEPT_BEFORE, for a before/after in one run); `aiohttp-separate`: the same
   with an aiohttp load generator (cheaper per request than httpx: what the client's CPU takes);
+- `http-separate-x2`: two gateway processes, the clients split between them;
 - `http-floor` / `http-floor-full`: to the least an HTTP front of Temporal does (floor_app: parse,
-  start bare / with the gateway's extras, answer 202) in its own process, under uvicorn.
+  start bare / with the gateway's extras, answer 202) in its own process, under uvicorn;
+- `...@worker`: a worker in this process runs the jobs meanwhile, as in the throughput bench (`raw`:
+  the no-op activity; `rawmem`: raw starts whose activity is memory.write; HTTP: our worker).
 Rounds alternate their order.
 """
 
@@ -181,7 +188,7 @@ async def run() -> None:
                 print(f"   ({variant}: {row['rate']:.0f}/s, load {os.getloadavg()[0]:.1f})", flush=True)
     base = statistics.fmean(r["rate"] for r in results[VARIANTS[0]])
     names = ["load generator", "dev server", "this process", "gateway process", "gateway 2"]
-    print(f"\n== accept path: {JOBS} starts from {CLIENTS} clients, no worker, mean of {ROUNDS} rounds "
+    print(f"\n== accept path: {JOBS} starts from {CLIENTS} clients, fresh server each, mean of {ROUNDS} rounds "
           f"(CPU ms per accepted job; utilization = CPU s / accept s)")  # fmt: skip
     print(f"   {'variant':<34}{'accepted/s':>11}{'ratio':>7}" + "".join(f"{n:>17}" for n in names))
     for variant, rows in results.items():
