@@ -106,7 +106,7 @@ def gateway_process(settings: Settings, floor: str | None = None):
 
 
 @contextlib.asynccontextmanager
-async def stack(variant: str):
+async def stack(variant: str, data_root: Path):
     """A fresh dev server (so no variant pays for the jobs the others left in its database) and, for
     the HTTP variants, the gateway; yields the load generator's command and the processes to watch.
     `@worker`: a worker in this process runs the jobs meanwhile, as in the throughput bench (raw: the
@@ -115,7 +115,9 @@ async def stack(variant: str):
     server = await DevServer(ui_port=None).start()
     assert server.process is not None
     try:
-        with tempfile.TemporaryDirectory() as tmp:
+        # A data dir that outlives the stack: a memory journal still draining behind (write-behind) finds
+        # its files until the whole run ends.
+        with contextlib.nullcontext(tempfile.mkdtemp(dir=data_root)) as tmp:
             async with contextlib.AsyncExitStack() as stack:
                 settings = Settings(
                     api_key="bench-key", temporal_address=server.address, data_dir=Path(tmp), task_queue="accept"
@@ -159,10 +161,15 @@ async def stack(variant: str):
 
 
 async def run() -> None:
+    with tempfile.TemporaryDirectory() as data_root:
+        await measure(Path(data_root))
+
+
+async def measure(data_root: Path) -> None:
     results: dict[str, list[dict[str, float]]] = {v: [] for v in VARIANTS}
     for r in range(ROUNDS):
         for variant in VARIANTS if r % 2 == 0 else VARIANTS[::-1]:
-            async with stack(variant) as (command, pids):
+            async with stack(variant, data_root) as (command, pids):
                 await load(*command, str(CLIENTS), str(CLIENTS))  # warm-up: connections, imports
                 spy = None
                 if PYSPY and "gateway process" in pids:
