@@ -36,6 +36,7 @@ Only with embedded Chroma and a local embedder (`MEMORY_WRITE_BEHIND`, on by def
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import sqlite3
 import threading
@@ -198,6 +199,7 @@ class Drainer:
         self._cond = threading.Condition()
         self._lanes: dict[str, Lane] = {}
         self._thread: threading.Thread | None = None
+        self._stopping = False
 
     def lane(
         self, key: str, drain_batch: Callable[[], Drained], *, delay_s: float, newest: int = 0, count: int = 0
@@ -284,8 +286,21 @@ class Drainer:
 
     # --- the thread (everything below runs in it, or under the condition) -----------------------
 
+    def stop(self, timeout: float) -> None:
+        """At interpreter exit: let a batch in progress finish (bounded) and start no other, so the
+        thread is not inside Chroma's or ONNX's native code while the process tears down (that ended a
+        process with "terminate called without an active exception"). What is left stays journaled."""
+        with self._cond:
+            self._stopping = True
+            thread = self._thread
+            self._cond.notify_all()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
     def _wake(self) -> None:
         """Under the condition: make sure the thread runs and sees the news."""
+        if self._stopping:
+            return
         if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()
@@ -309,7 +324,10 @@ class Drainer:
         while True:
             with self._cond:
                 due = self._due()
-                while not due:
+                while not due or self._stopping:
+                    if self._stopping:
+                        self._thread = None
+                        return
                     waiting = [at for lane in self._lanes.values() if (at := self._due_at(lane)) is not None]
                     if not waiting and time.monotonic() - idle_since > IDLE_EXIT_S:
                         self._thread = None
@@ -318,6 +336,8 @@ class Drainer:
                     self._cond.wait(timeout)
                     due = self._due()
             for lane in due:  # a batch per lane in turn: one big backlog does not hold up other tenants
+                if self._stopping:
+                    break
                 self._drain_one(lane)
             idle_since = time.monotonic()
 
@@ -364,3 +384,4 @@ def _set_done(future: asyncio.Future) -> None:
 
 
 DRAINER = Drainer()  # one per process: every store that opens a collection shares its lane
+atexit.register(DRAINER.stop, 5.0)
