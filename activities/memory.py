@@ -419,13 +419,18 @@ class MemoryStore:
     @staticmethod
     def _stored(space: Space, ids: list[str]) -> tuple[dict[str, tuple], dict[str, tuple]]:
         """(text, tags, speaker) of the ids as Chroma holds them, and as the index holds them."""
+        stored = MemoryStore._in_chroma(space, ids)
+        indexed = {i: (r.text, list(r.tags), r.speaker_id) for i, r in space.index.lookup(ids).items()}
+        return stored, indexed
+
+    @staticmethod
+    def _in_chroma(space: Space, ids: list[str]) -> dict[str, tuple]:
+        """(text, tags, speaker) of the ids as Chroma holds them."""
         got = space.collection.get(ids=ids, include=["documents", "metadatas"]) if ids else {"ids": []}
-        stored = {
+        return {
             i: (d, _tags_of(m or {}), (m or {}).get("speaker_id"))
             for i, d, m in zip(got["ids"], got.get("documents") or [], got.get("metadatas") or [], strict=False)
         }
-        indexed = {i: (r.text, list(r.tags), r.speaker_id) for i, r in space.index.lookup(ids).items()}
-        return stored, indexed
 
     def _metadata(self, space: Space, m: Memory, stamp: float) -> dict[str, Any]:
         meta: dict[str, Any] = {TAG_PREFIX + t: True for t in m.tags}
@@ -481,11 +486,7 @@ class MemoryStore:
 
     def _store_journaled(self, space: Space, batch: list[Journaled]) -> None:
         assert space.journal is not None
-        got = space.collection.get(ids=[r.id for r in batch], include=["documents", "metadatas"])
-        stored = {
-            i: (d, _tags_of(m or {}), (m or {}).get("speaker_id"))
-            for i, d, m in zip(got["ids"], got.get("documents") or [], got.get("metadatas") or [], strict=False)
-        }
+        stored = self._in_chroma(space, [r.id for r in batch])
         # A drain cut short by a crash is re-run: what reached Chroma already is left as it is.
         fresh = [r for r in batch if stored.get(r.id) != (r.text, r.tags, r.speaker_id)]
         # A crash between journal and index, or an index rebuilt meanwhile: index what it lacks.

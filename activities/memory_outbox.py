@@ -86,10 +86,6 @@ class Journal:
                 "error TEXT NOT NULL, at REAL NOT NULL)"
             )
 
-    @staticmethod
-    def exists(path: Path) -> bool:
-        return path.exists()
-
     def add(self, rows: Sequence[tuple[str, str, Sequence[str], str | None, float, str]]) -> int:
         """Journal (id, text, tags, speaker, stamp, meta JSON) rows, replacing an id's older version; the
         highest sequence number written."""

@@ -184,9 +184,7 @@ async def gpt_workflow_events(
     last_event_id: LastEventId = None,
     after: str | None = AfterQuery,
 ):
-    job = await watched_job(request, who, workflow_id)
-    if job.kind != JobKindName.GPT_WORKFLOW or job.source_id != workflow_id:
-        raise ApiError(ErrorType.NOT_FOUND, "no such GPT workflow", field="workflow_id")
+    job = await watched_run(request, who, workflow_id, JobKindName.GPT_WORKFLOW, "no such GPT workflow")
     return await events_response(request, job, last_event_id, after)
 
 
@@ -205,7 +203,13 @@ async def fleet_events(
     last_event_id: LastEventId = None,
     after: str | None = AfterQuery,
 ):
-    job = await watched_job(request, who, workflow_id)
-    if job.kind != JobKindName.FLEET or job.source_id != workflow_id:
-        raise ApiError(ErrorType.NOT_FOUND, "no such fleet run", field="workflow_id")
+    job = await watched_run(request, who, workflow_id, JobKindName.FLEET, "no such fleet run")
     return await events_response(request, job, last_event_id, after)
+
+
+async def watched_run(request: Request, who, workflow_id: str, kind: JobKindName, missing: str):
+    """The job behind a GPT workflow or fleet run ID, only when it is one of that kind."""
+    job = await watched_job(request, who, workflow_id)
+    if job.kind != kind or job.source_id != workflow_id:
+        raise ApiError(ErrorType.NOT_FOUND, missing, field="workflow_id")
+    return job
