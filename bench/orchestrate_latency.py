@@ -8,12 +8,17 @@ activity, both), and ours:
 - the same with LOCAL_ACTIVITY_INTENTS=[] (the way back: a normal activity);
 - the same with memory.write a no-op: the platform's own cost, without the memory write (which the raw
   floor also pays when its local activity is memory.write itself);
+- the same through an aiohttp client: the load generator shares the two cores with what it measures,
+  and httpx costs ~1-2 ms more CPU per request than aiohttp (the raw rows have no HTTP client at all);
 - the gateway in its own process (`gpt-orchestrator gateway`), talking to this process's worker: a
   normal start, then the fast path.
 
 memory.write writes behind (activities/memory_outbox.py): it journals (one fsync), and the drainer thread
 embeds and upserts into Chroma in groups in this process, so its GIL-holding upserts are part of what
 every variant here pays.
+
+The raw floor is measured twice: sandboxed (the SDK's default, like the baseline) and unsandboxed (how our
+workers run workflows, worker/run.py), so the floor the platform really stands on is in the table too.
 
 Every variant runs its requests in interleaved rounds, so drift (dispatch regimes, GC, SQLite growth)
 hits them alike. The eager variants report how many of their starts Temporal really took eagerly.
@@ -24,13 +29,14 @@ from __future__ import annotations
 import time
 import uuid
 
+import aiohttp
 import httpx
 from temporalio import activity
 from temporalio.worker import Worker
 
 from activities.memory import MemoryActivities
 from bench.common import bench_platform, gateway_process, report, summarize
-from bench.raw_workflows import RawOneActivity, RawOneLocalActivity, raw_noop
+from bench.raw_workflows import RawOneActivity, RawOneLocalActivity, RawOneLocalActivityUnsandboxed, raw_noop
 from gateway.app import create_app
 from tests.support.gateway import LiveServer
 from worker.run import build_worker
@@ -39,6 +45,7 @@ N = 150
 WARMUP = 15
 RAW_QUEUE = "bench-raw"
 DEV = "make dev: POST /orchestrate (eager, local)"
+DEV_AIOHTTP = "  same, an aiohttp client"
 DEV_NO_STORAGE = "  same, memory.write a no-op (no Chroma)"
 SEPARATE = "gateway in its own process (local)"
 SEPARATE_NO_STORAGE = "  same, its worker's memory.write a no-op"
@@ -74,6 +81,21 @@ def _http(http: httpx.AsyncClient, url: str, job_ids: list[str] | None = None):
     return go
 
 
+def _aiohttp(http: aiohttp.ClientSession, url: str):
+    async def go(n: int) -> list[float]:
+        out = []
+        for _ in range(n):
+            body = {"intent": "memory.write", "inputs": {"text": f"bench {uuid.uuid4().hex}"}}
+            t0 = time.perf_counter()
+            async with http.post(f"{url}/orchestrate", json=body) as resp:
+                text = await resp.text()
+            out.append(time.perf_counter() - t0)
+            assert resp.status == 200, text
+        return out
+
+    return go
+
+
 async def eager_share(client, job_ids: list[str]) -> str:
     taken = 0
     for job_id in job_ids:
@@ -99,7 +121,10 @@ async def run() -> None:
         # The raw worker also hosts memory.write itself (the same Chroma write), for a same-work floor.
         raw_activities = [raw_noop, MemoryActivities(settings.model_copy(update={"chroma_collection": "raw"})).write]
         raw_worker = Worker(
-            client, task_queue=RAW_QUEUE, workflows=[RawOneActivity, RawOneLocalActivity], activities=raw_activities
+            client,
+            task_queue=RAW_QUEUE,
+            workflows=[RawOneActivity, RawOneLocalActivity, RawOneLocalActivityUnsandboxed],
+            activities=raw_activities,
         )
         async with (
             raw_worker,
@@ -114,6 +139,7 @@ async def run() -> None:
                 gateway_process(settings) as separate_url,
                 gateway_process(no_storage) as separate_no_storage_url,
                 httpx.AsyncClient(headers={"Authorization": "Bearer bench-key"}, timeout=60) as http,
+                aiohttp.ClientSession(headers={"Authorization": "Bearer bench-key"}) as cheap_http,
             ):
                 dev_jobs: list[str] = []
                 variants = {
@@ -121,10 +147,14 @@ async def run() -> None:
                     "raw, eager start + activity": _raw(client, RawOneActivity, eager=True),
                     "raw, normal start + local activity": _raw(client, RawOneLocalActivity, eager=False),
                     "raw, eager start + local activity (floor)": _raw(client, RawOneLocalActivity, eager=True),
+                    "  same, unsandboxed (as our workers run)": _raw(
+                        client, RawOneLocalActivityUnsandboxed, eager=True
+                    ),
                     "  same, the activity is memory.write (journal)": _raw(
                         client, RawOneLocalActivity, eager=True, activity="memory.write"
                     ),
                     DEV: _http(http, dev.url, dev_jobs),
+                    DEV_AIOHTTP: _aiohttp(cheap_http, dev.url),
                     "  same, LOCAL_ACTIVITY_INTENTS=[] (way back)": _http(http, dev_way_back.url),
                     DEV_NO_STORAGE: _http(http, dev_no_storage.url),
                     SEPARATE: _http(http, separate_url),
@@ -144,6 +174,8 @@ async def run() -> None:
             f"sync memory.write, {N} requests each (make dev starts taken eagerly: {eager})", rows, baseline=names[0]
         )
         base = rows[names[0]]["p50"]
+        cheap = rows[DEV_AIOHTTP]["p50"] / base
+        print(f"   {DEV} through an aiohttp client: p50 {cheap:.2f}x the raw default")
         targets = [
             (DEV, DEV_NO_STORAGE, 0.25),
             (SEPARATE, SEPARATE_NO_STORAGE, 0.6),

@@ -88,6 +88,16 @@ class RawOneLocalActivity:
         )
 
 
+@workflow.defn(name="BenchRawOneLocalActivityUnsandboxed", sandboxed=False)
+class RawOneLocalActivityUnsandboxed(RawOneLocalActivity):
+    """The floor without the sandbox's per-run cost: how our workers run workflows (worker/run.py
+    workflow_runner), so the floor our platform really stands on."""
+
+    @workflow.run
+    async def run(self, activity_name: str) -> object:
+        return await super().run(activity_name)
+
+
 @activity.defn(name="bench.noop")
 async def raw_noop(inp: dict) -> dict:
     return {"ok": True}

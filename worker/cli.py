@@ -17,8 +17,9 @@ from worker import logging_setup as logs
 
 def _dev(args: argparse.Namespace) -> None:
     from worker.dev import run_dev
+    from worker.runtime import run_loop
 
-    asyncio.run(run_dev(get_settings()))
+    run_loop(run_dev(get_settings()))
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -35,7 +36,7 @@ def _keys(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> None:
     from worker.run import build_worker, build_zone_worker, run_until_stopped
-    from worker.runtime import settle_heap, worker_client
+    from worker.runtime import run_loop, settle_heap, worker_client
 
     async def main() -> None:
         settings = get_settings()
@@ -48,7 +49,7 @@ def _worker(args: argparse.Namespace) -> None:
         settle_heap()
         await run_until_stopped(worker)
 
-    asyncio.run(main())
+    run_loop(main())
 
 
 def _gateway(args: argparse.Namespace) -> None:

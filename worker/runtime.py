@@ -14,7 +14,10 @@ contract. (Forwarding them into Python logging instead crashes the interpreter a
 from __future__ import annotations
 
 import gc
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
+import uvloop
 from temporalio.client import Client
 from temporalio.runtime import LoggingConfig, LoggingFormat, PrometheusConfig, Runtime, TelemetryConfig
 
@@ -69,3 +72,15 @@ def settle_heap() -> None:
     makes (modules, classes, the app, the registry)."""
     gc.collect()
     gc.freeze()
+
+
+T = TypeVar("T")
+
+
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run a long-lived process (`make dev`, a worker, `make bench`) on uvloop, the loop uvicorn already
+    picks for the standalone gateway. In `make dev` the HTTP server, the Temporal client and the worker
+    share one loop, and every sync request crosses it several times: on uvloop a sync memory.write's p50
+    was 0.5–2.5 ms lower in each of three paired runs against asyncio's loop, and `make dev`'s gateway
+    spent ~10% less CPU per accepted job (README, Benchmarks)."""
+    return uvloop.run(main)
