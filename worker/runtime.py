@@ -81,6 +81,6 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
     """Run a long-lived process (`make dev`, a worker, `make bench`) on uvloop, the loop uvicorn already
     picks for the standalone gateway. In `make dev` the HTTP server, the Temporal client and the worker
     share one loop, and every sync request crosses it several times: on uvloop a sync memory.write's p50
-    was 0.5–2.5 ms lower in each of three paired runs against asyncio's loop, and `make dev`'s gateway
-    spent ~10% less CPU per accepted job (README, Benchmarks)."""
+    was 0.5–2.5 ms lower in each of three paired runs against asyncio's loop (README, Benchmarks); its
+    CPU per accepted async job, ~3% lower."""
     return uvloop.run(main)
