@@ -16,8 +16,7 @@ taken from what it measures: httpx costs ~2 ms per request, where the raw baseli
 ~0.8 and aiohttp ~0.7; so each of ours is also driven by aiohttp, a harness as cheap as the raw one. Every
 variant writes its own Chroma collection; two rounds, the second in reverse order, and their mean.
 Each variant starts with every journal drained: a variant's 1000 memories take ~5 s of embedding after its
-jobs have completed, and that belongs to it, not to the variant after it (before this, it did: one raw
-round took 4.0 s, the other 6.6).
+jobs have completed, and that belongs to it, not to the accept phase of the variant after it.
 """
 
 from __future__ import annotations
