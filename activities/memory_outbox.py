@@ -256,12 +256,13 @@ class Drainer:
             lane.waiters.append(entry)
             lane.urgent = True
             self._wake()
+        limit = SETTLE_TIMEOUT_S if timeout is None else timeout
         try:
-            await asyncio.wait_for(future, SETTLE_TIMEOUT_S if timeout is None else timeout)
+            await asyncio.wait_for(future, limit)
             return None
         except TimeoutError:
             with self._cond:
-                return lane.error or f"the journal was not drained within {SETTLE_TIMEOUT_S:.0f} s"
+                return lane.error or f"the journal was not drained within {limit:.0f} s"
         finally:
             with self._cond:
                 if entry in lane.waiters:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from activities.memory_outbox import DRAINER
 from config import Settings
 from infra.temporal import connect
 from tests.support.processes import REPO, stop, worker_env
@@ -66,6 +67,13 @@ async def bench_platform(**overrides):
             yield platform
     finally:
         server.stop()
+
+
+async def drained() -> None:
+    """Every journaled memory in this process stored in Chroma (the drainer's graceful-stop flush): a
+    variant's background embedding is then not measured as part of the next one's."""
+    left = await asyncio.to_thread(DRAINER.flush_all, 120)
+    assert not left, f"{left} memories still journaled"
 
 
 TICK = os.sysconf("SC_CLK_TCK")

@@ -29,7 +29,6 @@ hits them alike. The eager variants report how many of their starts Temporal rea
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 
@@ -39,8 +38,7 @@ from temporalio import activity
 from temporalio.worker import Worker
 
 from activities.memory import MemoryActivities
-from activities.memory_outbox import DRAINER
-from bench.common import bench_platform, gateway_process, report, summarize
+from bench.common import bench_platform, drained, gateway_process, report, summarize
 from bench.raw_workflows import RawOneActivity, RawOneLocalActivity, RawOneLocalActivityUnsandboxed, raw_noop
 from gateway.app import create_app
 from tests.support.gateway import LiveServer
@@ -100,12 +98,6 @@ def _aiohttp(http: aiohttp.ClientSession, url: str):
         return out
 
     return go
-
-
-async def drained() -> None:
-    """Every journaled memory in this process stored in Chroma (the drainer's graceful-stop flush)."""
-    left = await asyncio.to_thread(DRAINER.flush_all, 120)
-    assert not left, f"{left} memories still journaled"
 
 
 async def eager_share(client, job_ids: list[str]) -> str:

@@ -31,8 +31,7 @@ import time
 from temporalio.worker import Worker
 
 from activities.memory import MemoryActivities
-from bench.common import CpuSampler, bench_platform, gateway_process_handle
-from bench.orchestrate_latency import drained
+from bench.common import CpuSampler, bench_platform, drained, gateway_process_handle
 from bench.raw_workflows import RawOneActivity, raw_noop
 from gateway.app import create_app
 from tests.support.gateway import LiveServer

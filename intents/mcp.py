@@ -165,9 +165,10 @@ class McpToolInput(RootModel[dict[str, Any]]):
 
 def input_model_for(server: str, tool: McpToolInfo) -> type[McpToolInput]:
     schema = copy.deepcopy(tool.input_schema or {"type": "object"})
-    jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator).check_schema(schema)
+    validator = schema_validator(schema)
+    type(validator).check_schema(schema)
     safe = re.sub(r"[^A-Za-z0-9]+", "_", f"{server}_{tool.name}")
-    attributes = {"tool_schema": schema, "tool_validator": schema_validator(schema), "__module__": __name__}
+    attributes = {"tool_schema": schema, "tool_validator": validator, "__module__": __name__}
     return type(f"McpInput_{safe}", (McpToolInput,), attributes)
 
 

@@ -207,7 +207,9 @@ async def fleet_events(
     return await events_response(request, job, last_event_id, after)
 
 
-async def watched_run(request: Request, who, workflow_id: str, kind: JobKindName, missing: str):
+async def watched_run(
+    request: Request, who: Principal, workflow_id: str, kind: JobKindName, missing: str
+) -> WatchedJob:
     """The job behind a GPT workflow or fleet run ID, only when it is one of that kind."""
     job = await watched_job(request, who, workflow_id)
     if job.kind != kind or job.source_id != workflow_id:
