@@ -27,10 +27,11 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from asyncio import FIRST_COMPLETED
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType as HistoryEventType
@@ -48,6 +49,7 @@ from intents.errors import ErrorType
 from workflows.progress import EventType, ProgressEvent, ProgressPage, ProgressQuery, StepPhase
 
 log = logging.getLogger("gpt_orchestrator.gateway.streams")
+T = TypeVar("T")
 
 KEEPALIVE_S = 15.0  # a comment line this often keeps proxies and clients from timing the stream out
 # uvicorn's graceful shutdown waits this long for open responses, then cancels them: an event stream never
@@ -57,6 +59,8 @@ SEND_TIMEOUT_S = 30.0  # a client that reads nothing for this long is disconnect
 OUTPUT_POLL_S = 0.3  # how often a running chat's heartbeat details are read
 LINGER_S = 10.0  # a watch outlives its last stream this long, so a reconnect finds it warm
 RETRY_MS = 1000  # `retry:` sent with the snapshot: how soon EventSource reconnects
+HEDGE_AFTER_S = (0.1, 0.3)  # a snapshot's query is asked again alongside after these (see first_answer)
+MAX_READS = 3  # log reads out at once for one watch (the held one and the ones after it)
 REFRESH_RETRY_S = (0.05, 0.1, 0.2, 0.5, 1.0)  # a failed query (no worker yet, a dropped query) is asked again
 QUERY_TIMEOUT = timedelta(seconds=2)  # a query the worker dropped (it can, as a run is evicted) fails fast
 GIVE_UP_AFTER_CLOSE = 15  # failed reads of a closed job's log before its stream ends with what it has
@@ -249,7 +253,7 @@ class JobWatch:
                 await self._dirty.wait()
             self._dirty.clear()
             try:
-                await self.refresh()
+                await self._refresh_hedged()
                 failures = 0
             except asyncio.CancelledError:
                 raise
@@ -261,6 +265,35 @@ class JobWatch:
                 # Closed and read (or unreadable: no worker replays it): the stream ends with the job document.
                 await self._finish()
                 return
+
+    async def _refresh_hedged(self) -> None:
+        """refresh(), asked again alongside whenever the history shows another workflow task completed
+        while a read is still out. Temporal holds a query that reaches a workflow while one of its tasks is
+        in flight (measured: ~1 s for a job's first query, while its first task ran), and the events
+        recorded after it must not wait for that one read. Done when the newest read has answered; a read
+        older than one that answered is superseded (events are immutable and take() keeps each once)."""
+        reads = [asyncio.create_task(self.refresh())]  # oldest first
+        dirty = asyncio.create_task(self._dirty.wait())
+        try:
+            while reads:
+                await asyncio.wait([*reads, dirty] if len(reads) < MAX_READS else reads, return_when=FIRST_COMPLETED)
+                answered = [i for i, r in enumerate(reads) if r.done() and not r.cancelled() and r.exception() is None]
+                if answered:
+                    for older in reads[: answered[-1]]:
+                        older.cancel()
+                    reads = reads[answered[-1] + 1 :]
+                if failed := [read for read in reads if read.done()]:
+                    reads = [read for read in reads if not read.done()]
+                    if not reads:  # the newest read failed: what came after the last answer is unread
+                        raise failed[-1].exception() or RuntimeError("progress read cancelled")
+                if reads and dirty.done() and len(reads) < MAX_READS:
+                    self._dirty.clear()
+                    reads.append(asyncio.create_task(self.refresh()))
+                    dirty = asyncio.create_task(self._dirty.wait())
+        finally:
+            dirty.cancel()
+            for read in reads:
+                read.cancel()
 
     async def _follow_history(self) -> None:
         """Long-poll the source's history; every completed workflow task marks the log dirty."""
@@ -456,7 +489,7 @@ async def snapshot(watch: JobWatch) -> Snapshot:
     state: Any = None
     seq = watch.last_seq
     with contextlib.suppress(Exception):
-        page = await watch.query(watch.last_seq, with_state=True)
+        page = await first_answer(lambda: watch.query(watch.last_seq, with_state=True), HEDGE_AFTER_S)
         watch.take(page)
         state, seq = page.state, page.last_seq
     view = await job_view(watch.client, watch.job.job_id)
@@ -468,6 +501,33 @@ async def snapshot(watch: JobWatch) -> Snapshot:
     data = {"job_id": watch.job.job_id, "kind": watch.job.kind, "seq": seq, "job": view.model_dump(mode="json", exclude_none=True),
             "progress": state}  # fmt: skip
     return Snapshot(seq=seq, data=data)
+
+
+async def first_answer(ask: Callable[[], Coroutine[Any, Any, T]], again_after_s: Sequence[float]) -> T:
+    """ask(), asked again alongside at each of again_after_s (seconds from the first) while none has
+    answered: the first answer wins; when every ask has failed, the last failure is raised. For a query
+    Temporal may hold: one that reaches a workflow while a task of it is in flight waits for the
+    workflow's next task (measured: 1-1.3 s for a just-started job; an idle one may have none), while the
+    same query sent after that task is answered in milliseconds."""
+    loop = asyncio.get_running_loop()
+    start, hedges = loop.time(), list(again_after_s)
+    asks = [asyncio.create_task(ask())]
+    try:
+        while True:
+            timeout = max(hedges[0] - (loop.time() - start), 0) if hedges else None
+            done, _ = await asyncio.wait(asks, timeout=timeout, return_when=FIRST_COMPLETED)
+            for task in done:
+                if (error := task.exception()) is None:
+                    return task.result()
+                asks.remove(task)
+                if not asks:
+                    raise error
+            if hedges and loop.time() - start >= hedges[0]:
+                hedges.pop(0)
+                asks.append(asyncio.create_task(ask()))
+    finally:
+        for task in asks:
+            task.cancel()
 
 
 def event_bytes(job_id: str, event: ProgressEvent) -> bytes:
