@@ -251,7 +251,7 @@ async def gpt_status(state: Any, who: Principal, workflow_id: str) -> GptWorkflo
     """The workflow's own status query (each step's state), with Temporal's word on a closed run."""
     handle, desc = await gpt_workflow(state, who, workflow_id)
     try:
-        status = await handle.query(GptWorkflow.status)
+        status: GptWorkflowStatus = await lifecycle.read_state(handle, GptWorkflow.status)
     except Exception as exc:  # no worker to answer: say so rather than guess
         raise ApiError(
             ErrorType.WORKER_UNAVAILABLE, "no worker answered the status query; is a worker running?"

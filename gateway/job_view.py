@@ -10,7 +10,7 @@ from typing import Any
 from temporalio.client import Client, WorkflowFailureError
 
 from gateway.auth import Principal
-from gateway.lifecycle import JOB_STATUS, describe, failure_of, intent_state
+from gateway.lifecycle import JOB_STATUS, describe, failure_of, intent_state, read_state
 from gateway.schemas import ErrorInfo, JobStatus, JobView, StepAwaitingApproval
 from gateway.tenancy import tenant_of
 from intents.errors import ErrorType
@@ -132,7 +132,7 @@ async def with_step_approvals(client: Client, status: GptWorkflowStatus) -> GptW
 
 async def gpt_status(client: Client, workflow_id: str) -> GptWorkflowStatus | None:
     try:
-        status = await client.get_workflow_handle(workflow_id).query("status", result_type=GptWorkflowStatus)
+        status = await read_state(client.get_workflow_handle(workflow_id), "status", result_type=GptWorkflowStatus)
     except Exception:  # no worker / not started yet: nothing to show
         return None
     return await with_step_approvals(client, status)

@@ -24,14 +24,15 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import functools
 import json
 import logging
 import re
 from asyncio import FIRST_COMPLETED
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType as HistoryEventType
@@ -43,13 +44,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from gateway.answers import cap_result
 from gateway.errors import ApiError
 from gateway.job_view import job_view
+from gateway.lifecycle import QUERY_AGAIN_AFTER_S, first_answer
 from gateway.schemas import JobKindName
 from intents.agents import CHAT_ACTIVITY, PartialOutput
 from intents.errors import ErrorType
 from workflows.progress import EventType, ProgressEvent, ProgressPage, ProgressQuery, StepPhase
 
 log = logging.getLogger("gpt_orchestrator.gateway.streams")
-T = TypeVar("T")
 
 KEEPALIVE_S = 15.0  # a comment line this often keeps proxies and clients from timing the stream out
 # uvicorn's graceful shutdown waits this long for open responses, then cancels them: an event stream never
@@ -59,7 +60,6 @@ SEND_TIMEOUT_S = 30.0  # a client that reads nothing for this long is disconnect
 OUTPUT_POLL_S = 0.3  # how often a running chat's heartbeat details are read
 LINGER_S = 10.0  # a watch outlives its last stream this long, so a reconnect finds it warm
 RETRY_MS = 1000  # `retry:` sent with the snapshot: how soon EventSource reconnects
-HEDGE_AFTER_S = (0.1, 0.3)  # a snapshot's query is asked again alongside after these (see first_answer)
 MAX_READS = 3  # log reads out at once for one watch (the held one and the ones after it)
 REFRESH_RETRY_S = (0.05, 0.1, 0.2, 0.5, 1.0)  # a failed query (no worker yet, a dropped query) is asked again
 QUERY_TIMEOUT = timedelta(seconds=2)  # a query the worker dropped (it can, as a run is evicted) fails fast
@@ -268,8 +268,7 @@ class JobWatch:
 
     async def _refresh_hedged(self) -> None:
         """refresh(), asked again alongside whenever the history shows another workflow task completed
-        while a read is still out. Temporal holds a query that reaches a workflow while one of its tasks is
-        in flight (measured: ~1 s for a job's first query, while its first task ran), and the events
+        while a read is still out: Temporal may hold a query (see lifecycle.first_answer), and the events
         recorded after it must not wait for that one read. Done when the newest read has answered; a read
         older than one that answered is superseded (events are immutable and take() keeps each once)."""
         reads = [asyncio.create_task(self.refresh())]  # oldest first
@@ -489,7 +488,7 @@ async def snapshot(watch: JobWatch) -> Snapshot:
     state: Any = None
     seq = watch.last_seq
     with contextlib.suppress(Exception):
-        page = await first_answer(lambda: watch.query(watch.last_seq, with_state=True), HEDGE_AFTER_S)
+        page = await first_answer(lambda: watch.query(watch.last_seq, with_state=True), QUERY_AGAIN_AFTER_S)
         watch.take(page)
         state, seq = page.state, page.last_seq
     view = await job_view(watch.client, watch.job.job_id)
@@ -501,33 +500,6 @@ async def snapshot(watch: JobWatch) -> Snapshot:
     data = {"job_id": watch.job.job_id, "kind": watch.job.kind, "seq": seq, "job": view.model_dump(mode="json", exclude_none=True),
             "progress": state}  # fmt: skip
     return Snapshot(seq=seq, data=data)
-
-
-async def first_answer(ask: Callable[[], Coroutine[Any, Any, T]], again_after_s: Sequence[float]) -> T:
-    """ask(), asked again alongside at each of again_after_s (seconds from the first) while none has
-    answered: the first answer wins; when every ask has failed, the last failure is raised. For a query
-    Temporal may hold: one that reaches a workflow while a task of it is in flight waits for the
-    workflow's next task (measured: 1-1.3 s for a just-started job; an idle one may have none), while the
-    same query sent after that task is answered in milliseconds."""
-    loop = asyncio.get_running_loop()
-    start, hedges = loop.time(), list(again_after_s)
-    asks = [asyncio.create_task(ask())]
-    try:
-        while True:
-            timeout = max(hedges[0] - (loop.time() - start), 0) if hedges else None
-            done, _ = await asyncio.wait(asks, timeout=timeout, return_when=FIRST_COMPLETED)
-            for task in done:
-                if (error := task.exception()) is None:
-                    return task.result()
-                asks.remove(task)
-                if not asks:
-                    raise error
-            if hedges and loop.time() - start >= hedges[0]:
-                hedges.pop(0)
-                asks.append(asyncio.create_task(ask()))
-    finally:
-        for task in asks:
-            task.cancel()
 
 
 def event_bytes(job_id: str, event: ProgressEvent) -> bytes:
@@ -550,7 +522,7 @@ async def stream(watch: JobWatch, snap: Snapshot, resume: Cursor | None, *, max_
         version = watch.version
         if seq + 1 < watch.first_buffered:
             # Older than this process keeps: read them from the workflow itself (once per stream).
-            page = await watch.query(seq)
+            page = await first_answer(functools.partial(watch.query, seq), QUERY_AGAIN_AFTER_S)
             for event in page.events:
                 if event.seq > seq and event.seq < watch.first_buffered:
                     yield event_bytes(watch.job.job_id, event)
