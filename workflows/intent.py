@@ -312,6 +312,10 @@ class IntentWorkflow:
     def _record(self, decision: Approval) -> Approval:
         self._decision = decision
         self._live.approval = decision
+        # Decided: no reader may take it for waiting any more, also while the parent hears of it (a signal's
+        # round trip) before the job runs or fails. Read by queries only, so replays are unaffected.
+        ends = decision.decision in (DecisionKind.REJECTED, DecisionKind.EXPIRED)
+        self._live.stage = Stage.DONE if ends else Stage.RUNNING
         workflow.upsert_search_attributes(
             [sa.APPROVAL.value_set(str(decision.decision)), sa.APPROVER.value_set(decision.approver)]
         )
