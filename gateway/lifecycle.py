@@ -276,7 +276,8 @@ async def first_answer(ask: Callable[[], Coroutine[Any, Any, T]], again_after_s:
             timeout = max(hedges[0] - (loop.time() - start), 0) if hedges else None
             done, _ = await asyncio.wait(asks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                if (error := task.exception()) is None:
+                error = RuntimeError("cancelled") if task.cancelled() else task.exception()
+                if error is None:
                     return task.result()
                 asks.remove(task)
                 if not asks:

@@ -25,6 +25,7 @@ import asyncio
 import bisect
 import contextlib
 import functools
+import itertools
 import json
 import logging
 import re
@@ -270,28 +271,37 @@ class JobWatch:
         """refresh(), asked again alongside whenever the history shows another workflow task completed
         while a read is still out: Temporal may hold a query (see lifecycle.first_answer), and the events
         recorded after it must not wait for that one read. Done when the newest read has answered; a read
-        older than one that answered is superseded (events are immutable and take() keeps each once)."""
-        reads = [asyncio.create_task(self.refresh())]  # oldest first
+        older than one that answered is superseded (events are immutable and take() keeps each once). When
+        the newest read fails, its failure is raised (the refresher retries) even if an older one answers
+        later: that answer predates what the failed read was sent for."""
+        ranks = itertools.count()
+        reads = [(next(ranks), asyncio.create_task(self.refresh()))]  # oldest first
+        failure: tuple[int, BaseException] | None = None  # the newest failed read, unless a newer one answered
         dirty = asyncio.create_task(self._dirty.wait())
         try:
             while reads:
-                await asyncio.wait([*reads, dirty] if len(reads) < MAX_READS else reads, return_when=FIRST_COMPLETED)
-                answered = [i for i, r in enumerate(reads) if r.done() and not r.cancelled() and r.exception() is None]
-                if answered:
-                    for older in reads[: answered[-1]]:
-                        older.cancel()
-                    reads = reads[answered[-1] + 1 :]
-                if failed := [read for read in reads if read.done()]:
-                    reads = [read for read in reads if not read.done()]
-                    if not reads:  # the newest read failed: what came after the last answer is unread
-                        raise failed[-1].exception() or RuntimeError("progress read cancelled")
+                out = [read for _, read in reads]
+                await asyncio.wait([*out, dirty] if len(reads) < MAX_READS else out, return_when=FIRST_COMPLETED)
+                for rank, read in [r for r in reads if r[1].done()]:  # oldest first
+                    reads.remove((rank, read))
+                    error = RuntimeError("progress read cancelled") if read.cancelled() else read.exception()
+                    if error is None:
+                        for older in [r for r in reads if r[0] < rank]:
+                            older[1].cancel()
+                            reads.remove(older)
+                        if failure is not None and failure[0] < rank:
+                            failure = None
+                    elif failure is None or failure[0] < rank:
+                        failure = (rank, error)  # an older read answering later does not cover it
                 if reads and dirty.done() and len(reads) < MAX_READS:
                     self._dirty.clear()
-                    reads.append(asyncio.create_task(self.refresh()))
+                    reads.append((next(ranks), asyncio.create_task(self.refresh())))
                     dirty = asyncio.create_task(self._dirty.wait())
+            if failure is not None:
+                raise failure[1]
         finally:
             dirty.cancel()
-            for read in reads:
+            for _, read in reads:
                 read.cancel()
 
     async def _follow_history(self) -> None:

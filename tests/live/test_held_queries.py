@@ -27,17 +27,23 @@ def step(seq: int, state: str) -> ProgressEvent:
 
 
 class ScriptedWatch(JobWatch):
-    """A watch whose log reads answer from `log` (the workflow's progress log), the first one held."""
+    """A watch whose log reads answer from `log` (the workflow's progress log), the first one held;
+    `failing` lists reads (1 = the first) that fail instead, `cancelled_reads` ones that end cancelled."""
 
-    def __init__(self) -> None:
+    def __init__(self, failing: tuple[int, ...] = (), cancelled_reads: tuple[int, ...] = ()) -> None:
         super().__init__(client=None, job=WatchedJob("job-1", "job-1", JobKindName.GPT_WORKFLOW), max_result_chars=1000)  # type: ignore[arg-type]
         self.log: list[ProgressEvent] = []
         self.held = asyncio.Event()
         self.reads, self.cancelled = 0, 0
+        self.failing, self.cancelled_reads = failing, cancelled_reads
 
     async def query(self, after: int, *, with_state: bool = False) -> ProgressPage:
         self.reads += 1
-        events = [e for e in self.log if e.seq > after]
+        events = [e for e in self.log if e.seq > after]  # the log as it is when the read is sent
+        if self.reads in self.failing:
+            raise RuntimeError("the query failed (no worker answered)")
+        if self.reads in self.cancelled_reads:
+            raise asyncio.CancelledError
         if self.reads == 1:
             try:
                 await self.held.wait()
@@ -73,6 +79,43 @@ async def test_a_held_first_read_does_not_hold_back_the_steps_recorded_after_it(
         refresher.cancel()
 
 
+async def caught_up(watch: ScriptedWatch, seq: int) -> None:
+    async with asyncio.timeout(2):
+        while watch.last_seq < seq:
+            await asyncio.sleep(0.01)
+
+
+async def test_when_the_read_after_a_held_one_fails_the_held_ones_late_answer_does_not_end_the_matter():
+    watch = ScriptedWatch(failing=(2,))
+    refresher = asyncio.create_task(watch._refresher())
+    try:
+        watch._dirty.set()  # read 1: held, sent while the log was empty
+        await asyncio.sleep(0.02)
+        watch.log += [step(1, "started"), step(2, "succeeded")]
+        watch._dirty.set()  # read 2, for the new steps: fails
+        await asyncio.sleep(0.02)
+        watch.held.set()  # read 1 answers, with the log as it was: nothing
+        await caught_up(watch, 2)  # the watch reads again (its retry), unprompted
+        assert [e.seq for e in watch.events] == [1, 2]
+    finally:
+        refresher.cancel()
+
+
+async def test_a_read_that_ends_cancelled_does_not_end_the_watch():
+    watch = ScriptedWatch(cancelled_reads=(1,))
+    refresher = asyncio.create_task(watch._refresher())
+    try:
+        watch.log.append(step(1, "succeeded"))
+        watch._dirty.set()
+        await caught_up(watch, 1)  # read 1 ended cancelled; the retry read the step
+        assert not refresher.done()
+        watch.log.append(step(2, "succeeded"))
+        watch._dirty.set()
+        await caught_up(watch, 2)
+    finally:
+        refresher.cancel()
+
+
 async def test_a_snapshot_asks_again_when_its_query_is_held_and_takes_the_first_answer():
     held, asked = asyncio.Event(), []
 
@@ -98,6 +141,14 @@ async def test_a_prompt_answer_is_asked_for_once():
     assert await first_answer(ask, (0.05, 0.2)) == 7
     await asyncio.sleep(0.1)
     assert asked == [1]
+
+
+async def test_an_ask_that_ends_cancelled_is_a_failure_not_a_cancellation_of_the_caller():
+    async def ask() -> None:
+        raise asyncio.CancelledError
+
+    with pytest.raises(RuntimeError, match="cancelled"):
+        await first_answer(ask, (0.05,))
 
 
 async def test_when_every_ask_fails_the_last_failure_is_raised():
