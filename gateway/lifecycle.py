@@ -256,21 +256,48 @@ def is_open(desc: WorkflowExecutionDescription) -> bool:
     return desc.status == WorkflowExecutionStatus.RUNNING
 
 
+class HedgeBudget:
+    """Asking again is allowed while the extra asks stay under `share` of all first asks (a token bucket:
+    each first ask earns `share` of a token, each extra ask spends one, at most `burst` are saved). A
+    worker too busy to answer any query within 0.1 s would otherwise get every query three times."""
+
+    def __init__(self, share: float = 0.1, burst: float = 10.0) -> None:
+        self.share, self.burst, self.tokens = share, burst, burst
+
+    def asked(self) -> None:
+        self.tokens = min(self.burst, self.tokens + self.share)
+
+    def may_ask_again(self) -> bool:
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+QUERY_HEDGES = HedgeBudget()  # this process's, shared by every read of a workflow's state
+
+
 async def read_state(handle: WorkflowHandle, query: Any, *args: Any, **kwargs: Any) -> Any:
     """handle.query(query, ...), the one way the gateway reads a workflow's own state: asked again
     alongside after QUERY_AGAIN_AFTER_S while unanswered (first_answer), since Temporal may hold a query."""
-    return await first_answer(lambda: handle.query(query, *args, **kwargs), QUERY_AGAIN_AFTER_S)
+    return await first_answer(lambda: handle.query(query, *args, **kwargs))
 
 
-async def first_answer(ask: Callable[[], Coroutine[Any, Any, T]], again_after_s: Sequence[float]) -> T:
+async def first_answer(
+    ask: Callable[[], Coroutine[Any, Any, T]],
+    again_after_s: Sequence[float] = QUERY_AGAIN_AFTER_S,
+    budget: HedgeBudget | None = QUERY_HEDGES,
+) -> T:
     """ask(), asked again alongside at each of again_after_s (seconds from the first) while none has
-    answered: the first answer wins; when every ask has failed, the last failure is raised. For a query
-    Temporal may hold: in the stream bench, a just-started job's first query (sent while its first
-    workflow task was in flight) took 1-1.3 s in half the rounds, while the same query sent 1-13 ms later
-    was answered in 5-13 ms."""
+    answered and the budget allows: the first answer wins; when every ask has failed, the last failure is
+    raised. For a query Temporal may hold: in the stream bench, a just-started job's first query (sent
+    while its first workflow task was in flight) took 1-1.3 s in half the rounds, while the same query
+    sent 1-13 ms later was answered in 5-13 ms."""
     loop = asyncio.get_running_loop()
     start, hedges = loop.time(), list(again_after_s)
     asks = [asyncio.create_task(ask())]
+    if budget is not None:
+        budget.asked()
     try:
         while True:
             timeout = max(hedges[0] - (loop.time() - start), 0) if hedges else None
@@ -284,7 +311,8 @@ async def first_answer(ask: Callable[[], Coroutine[Any, Any, T]], again_after_s:
                     raise error
             if hedges and loop.time() - start >= hedges[0]:
                 hedges.pop(0)
-                asks.append(asyncio.create_task(ask()))
+                if budget is None or budget.may_ask_again():
+                    asks.append(asyncio.create_task(ask()))
     finally:
         for task in asks:
             task.cancel()

@@ -45,7 +45,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from gateway.answers import cap_result
 from gateway.errors import ApiError
 from gateway.job_view import job_view
-from gateway.lifecycle import QUERY_AGAIN_AFTER_S, first_answer
+from gateway.lifecycle import first_answer
 from gateway.schemas import JobKindName
 from intents.agents import CHAT_ACTIVITY, PartialOutput
 from intents.errors import ErrorType
@@ -498,7 +498,7 @@ async def snapshot(watch: JobWatch) -> Snapshot:
     state: Any = None
     seq = watch.last_seq
     with contextlib.suppress(Exception):
-        page = await first_answer(lambda: watch.query(watch.last_seq, with_state=True), QUERY_AGAIN_AFTER_S)
+        page = await first_answer(lambda: watch.query(watch.last_seq, with_state=True))
         watch.take(page)
         state, seq = page.state, page.last_seq
     view = await job_view(watch.client, watch.job.job_id)
@@ -532,7 +532,7 @@ async def stream(watch: JobWatch, snap: Snapshot, resume: Cursor | None, *, max_
         version = watch.version
         if seq + 1 < watch.first_buffered:
             # Older than this process keeps: read them from the workflow itself (once per stream).
-            page = await first_answer(functools.partial(watch.query, seq), QUERY_AGAIN_AFTER_S)
+            page = await first_answer(functools.partial(watch.query, seq))
             for event in page.events:
                 if event.seq > seq and event.seq < watch.first_buffered:
                     yield event_bytes(watch.job.job_id, event)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.lifecycle import first_answer
+from gateway.lifecycle import HedgeBudget, first_answer
 from gateway.schemas import JobKindName
 from gateway.streams import JobWatch, WatchedJob
 from workflows.progress import EventType, ProgressEvent, ProgressPage
@@ -127,7 +127,7 @@ async def test_a_snapshot_asks_again_when_its_query_is_held_and_takes_the_first_
         return "answer"
 
     started = asyncio.get_running_loop().time()
-    assert await first_answer(ask, (0.05, 0.2)) == "answer"
+    assert await first_answer(ask, (0.05, 0.2), HedgeBudget()) == "answer"
     assert asked == [0, 1] and asyncio.get_running_loop().time() - started < 0.2
 
 
@@ -138,7 +138,7 @@ async def test_a_prompt_answer_is_asked_for_once():
         asked.append(1)
         return 7
 
-    assert await first_answer(ask, (0.05, 0.2)) == 7
+    assert await first_answer(ask, (0.05, 0.2), HedgeBudget()) == 7
     await asyncio.sleep(0.1)
     assert asked == [1]
 
@@ -148,7 +148,7 @@ async def test_an_ask_that_ends_cancelled_is_a_failure_not_a_cancellation_of_the
         raise asyncio.CancelledError
 
     with pytest.raises(RuntimeError, match="cancelled"):
-        await first_answer(ask, (0.05,))
+        await first_answer(ask, (0.05,), HedgeBudget())
 
 
 async def test_when_every_ask_fails_the_last_failure_is_raised():
@@ -160,5 +160,21 @@ async def test_when_every_ask_fails_the_last_failure_is_raised():
         raise LookupError(f"no worker ({len(asked)})")
 
     with pytest.raises(LookupError, match="no worker"):
-        await first_answer(ask, (0.01, 0.02))
+        await first_answer(ask, (0.01, 0.02), HedgeBudget())
     assert 1 <= len(asked) <= 3
+
+
+async def test_a_worker_too_busy_to_answer_quickly_is_not_asked_every_query_three_times():
+    """Asking again is budgeted: extra asks stay under a tenth of the first ones, after a small burst."""
+    budget = HedgeBudget(share=0.1, burst=2)
+    asked = []
+
+    async def slow() -> str:
+        asked.append(1)
+        await asyncio.sleep(0.08)  # every query slower than the first re-ask at 0.02 s
+        return "answer"
+
+    for _ in range(12):
+        assert await first_answer(slow, (0.02, 0.04), budget) == "answer"
+    extra = len(asked) - 12
+    assert 2 <= extra <= 4, f"{extra} extra asks for 12 queries: the burst (2), then one per 10 queries"
