@@ -91,9 +91,9 @@ def details_markdown(intent: str, mode: str, inputs: dict[str, Any]) -> str:
     return f"**{intent}** ({mode} mode)\n\n```json\n{body}\n```"
 
 
-# Not-found messages never repeat the id: it is whatever the client put in the path.
 # A query unanswered this long (s from the first) is asked again alongside: Temporal may hold it (first_answer).
 QUERY_AGAIN_AFTER_S = (0.1, 0.3)
+# Not-found messages never repeat the id: it is whatever the client put in the path.
 NOT_FOUND = "no such job (unknown, or older than the namespace retention)"
 
 
