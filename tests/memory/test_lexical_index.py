@@ -57,3 +57,25 @@ async def test_a_lost_index_file_is_rebuilt_from_chroma(tmp_path):
     assert [h.id for h in await again.search("default", "topic1111", k=1)] == ["m1111"]
     ids_in_chroma, ids_in_index = await both_sides(again)
     assert ids_in_index == ids_in_chroma and len(ids_in_index) == 1200
+
+
+async def test_the_one_memory_naming_the_keyword_comes_first_even_when_the_vector_index_misses_it(tmp_path):
+    """Chroma's HNSW search is approximate: over 120 near-alike memories it missed the exact nearest one
+    in 1 to 5 of 12 fresh stores here (this test's stores: 0 to 2 of 6), and the fused ranking then
+    answered "rack 0" for "rack 42". A keyword hit the vector query did not return is scored exactly, so
+    it keeps the rank it has. Before that, this test failed in 2 of 4 runs."""
+    racks = [Memory(f"rack-{i:03d}", f"Server rack {i} sits in room {i % 7}", ["inventory"]) for i in range(120)]
+    missed = 0
+    for attempt in range(10):  # fresh stores: the HNSW graph differs from one to the next
+        store = store_in(tmp_path / str(attempt))
+        for size in (50, 32):  # an import, then the same file again in other batches (nothing rewritten)
+            for first in range(0, len(racks), size):
+                await store.upsert("default", racks[first : first + size])
+        space = await store.space()
+        [query] = await store.embedder.embed(["Server rack 42"])
+        found = space.collection.query(query_embeddings=[query], n_results=20, include=[])["ids"][0]
+        missed += "rack-042" not in found
+
+        hits = await store.search("default", "Server rack 42", k=1)
+        assert [h.text for h in hits] == ["Server rack 42 sits in room 0"], (attempt, found)
+    print(f"the vector index missed rack 42 in {missed} of 10 stores")  # the test holds either way
