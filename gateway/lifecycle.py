@@ -279,7 +279,8 @@ QUERY_HEDGES = HedgeBudget()  # this process's, shared by every read of a workfl
 
 async def read_state(handle: WorkflowHandle, query: Any, *args: Any, **kwargs: Any) -> Any:
     """handle.query(query, ...), the one way the gateway reads a workflow's own state: asked again
-    alongside after QUERY_AGAIN_AFTER_S while unanswered (first_answer), since Temporal may hold a query."""
+    alongside after QUERY_AGAIN_AFTER_S while unanswered (first_answer), since Temporal may hold a query.
+    A watch's log reads are the exception: they ask again when the history moves (JobWatch._refresh_hedged)."""
     return await first_answer(lambda: handle.query(query, *args, **kwargs))
 
 
